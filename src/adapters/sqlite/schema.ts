@@ -1,0 +1,93 @@
+import type { JWK } from 'jose';
+import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/**
+ * One SQLite schema for better-sqlite3 (Node) and D1 (Workers). Times are integer
+ * milliseconds since the epoch. `npm run db:generate` writes migrations/ from this file.
+ */
+
+export const agents = sqliteTable('agents', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  owner: text('owner').notNull(),
+  jwks: text('jwks', { mode: 'json' }).$type<JWK[]>().notNull(),
+  templates: text('templates', { mode: 'json' }).$type<string[]>().notNull(),
+  status: text('status', { enum: ['active', 'locked'] }).notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const resources = sqliteTable('resources', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  audience: text('audience').notNull(),
+  secretHash: text('secret_hash').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const tasks = sqliteTable(
+  'tasks',
+  {
+    id: text('id').primaryKey(),
+    agentId: text('agent_id').notNull(),
+    template: text('template').notNull(),
+    environment: text('environment').notNull(),
+    purpose: text('purpose').notNull(),
+    jkt: text('jkt').notNull(),
+    status: text('status', { enum: ['active', 'stopped', 'revoked', 'completed', 'expired'] }).notNull(),
+    statusReason: text('status_reason'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('tasks_agent').on(t.agentId), index('tasks_environment').on(t.environment)],
+);
+
+export const taskEvents = sqliteTable(
+  'task_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id').notNull(),
+    at: integer('at').notNull(),
+    kind: text('kind').notNull(),
+    detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('task_events_task').on(t.taskId, t.id)],
+);
+
+export const replay = sqliteTable(
+  'replay',
+  {
+    namespace: text('namespace').notNull(),
+    jti: text('jti').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.namespace, t.jti] }), index('replay_expiry').on(t.expiresAt)],
+);
+
+export const revokedTokens = sqliteTable(
+  'revoked_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('revoked_tokens_expiry').on(t.expiresAt)],
+);
+
+export const signingKeys = sqliteTable('signing_keys', {
+  kid: text('kid').primaryKey(),
+  alg: text('alg').notNull(),
+  use: text('use').notNull(),
+  publicJwk: text('public_jwk', { mode: 'json' }).$type<JWK>().notNull(),
+  sealedPrivate: text('sealed_private').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const audit = sqliteTable('audit', {
+  seq: integer('seq').primaryKey(),
+  at: integer('at').notNull(),
+  type: text('type').notNull(),
+  actor: text('actor').notNull(),
+  taskId: text('task_id'),
+  data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});

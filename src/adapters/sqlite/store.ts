@@ -1,0 +1,108 @@
+import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import type { Store, TaskEvent } from '../../core/ports.js';
+import * as s from './schema.js';
+
+/** Any drizzle SQLite database: better-sqlite3 (sync driver, awaited) or D1 (async). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SqliteDb = BaseSQLiteDatabase<'sync' | 'async', any, typeof s>;
+
+/**
+ * The store port on drizzle. Every method is a single statement, so the same code is correct
+ * on D1, which has no interactive transactions; races are settled by the statement itself
+ * (`ON CONFLICT DO NOTHING RETURNING`, `UPDATE … WHERE status='active' RETURNING`).
+ */
+export function createSqliteStore(db: SqliteDb): Store {
+  return {
+    agents: {
+      async create(agent) {
+        await db.insert(s.agents).values(agent);
+      },
+      async get(id) {
+        const [row] = await db.select().from(s.agents).where(eq(s.agents.id, id)).limit(1);
+        return row;
+      },
+    },
+    resources: {
+      async create(resource) {
+        await db.insert(s.resources).values(resource);
+      },
+      async get(id) {
+        const [row] = await db.select().from(s.resources).where(eq(s.resources.id, id)).limit(1);
+        return row;
+      },
+    },
+    tasks: {
+      async create(task) {
+        await db.insert(s.tasks).values(task);
+      },
+      async get(id) {
+        const [row] = await db.select().from(s.tasks).where(eq(s.tasks.id, id)).limit(1);
+        return row;
+      },
+      async end(id, status, reason) {
+        const rows = await db
+          .update(s.tasks)
+          .set({ status, statusReason: reason })
+          .where(and(eq(s.tasks.id, id), eq(s.tasks.status, 'active')))
+          .returning({ id: s.tasks.id });
+        return rows.length === 1;
+      },
+      async addEvent(event) {
+        await db.insert(s.taskEvents).values(event);
+      },
+      async events(id) {
+        const rows = await db
+          .select({ taskId: s.taskEvents.taskId, at: s.taskEvents.at, kind: s.taskEvents.kind, detail: s.taskEvents.detail })
+          .from(s.taskEvents)
+          .where(eq(s.taskEvents.taskId, id))
+          .orderBy(asc(s.taskEvents.id));
+        return rows as TaskEvent[];
+      },
+    },
+    replay: {
+      async consume(namespace, jti, expiresAt) {
+        const rows = await db
+          .insert(s.replay)
+          .values({ namespace, jti, expiresAt })
+          .onConflictDoNothing()
+          .returning({ jti: s.replay.jti });
+        return rows.length === 1;
+      },
+    },
+    revocations: {
+      async revokeToken(jti, expiresAt) {
+        await db.insert(s.revokedTokens).values({ jti, expiresAt }).onConflictDoNothing();
+      },
+      async isTokenRevoked(jti) {
+        const [row] = await db.select({ jti: s.revokedTokens.jti }).from(s.revokedTokens).where(eq(s.revokedTokens.jti, jti)).limit(1);
+        return row !== undefined;
+      },
+    },
+    keys: {
+      async list(use) {
+        return db.select().from(s.signingKeys).where(eq(s.signingKeys.use, use)).orderBy(desc(s.signingKeys.createdAt));
+      },
+      async add(key) {
+        await db.insert(s.signingKeys).values(key);
+      },
+    },
+    audit: {
+      async last() {
+        const [row] = await db.select().from(s.audit).orderBy(desc(s.audit.seq)).limit(1);
+        return row;
+      },
+      async append(record) {
+        const rows = await db.insert(s.audit).values(record).onConflictDoNothing().returning({ seq: s.audit.seq });
+        return rows.length === 1;
+      },
+      async list(afterSeq, limit) {
+        return db.select().from(s.audit).where(gt(s.audit.seq, afterSeq)).orderBy(asc(s.audit.seq)).limit(limit);
+      },
+    },
+    async purge(now) {
+      await db.delete(s.replay).where(lt(s.replay.expiresAt, now));
+      await db.delete(s.revokedTokens).where(lt(s.revokedTokens.expiresAt, now));
+    },
+  };
+}

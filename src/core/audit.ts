@@ -1,0 +1,98 @@
+import { canonicalJson, sha256 } from './encoding.js';
+import { unavailable } from './errors.js';
+import type { AuditRecord, Clock, Store } from './ports.js';
+
+export interface AuditInput {
+  type: string;
+  actor: string;
+  taskId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  count: number;
+  /** The first record whose hash or link does not hold. */
+  brokenAt?: number;
+  reason?: string;
+  head?: string;
+}
+
+const GENESIS = 'genesis';
+
+async function hashOf(r: Omit<AuditRecord, 'hash'>): Promise<string> {
+  const body = canonicalJson({ seq: r.seq, at: r.at, type: r.type, actor: r.actor, task_id: r.taskId, data: r.data });
+  return sha256(`${r.prevHash}\n${body}`);
+}
+
+/**
+ * The append-only, hash-chained log of every decision. Each record's hash covers its content
+ * and the previous record's hash, so editing, removing or reordering any record breaks every
+ * hash after it. Appends in one process are serialised; a writer in another process that takes
+ * the same `seq` first is detected by the store (`append` returns false) and we re-read the head.
+ */
+export class AuditLog {
+  private head: { seq: number; hash: string } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Appends one record; throws `temporarily_unavailable` if it cannot be written. */
+  append(input: AuditInput): Promise<AuditRecord> {
+    const run = this.queue.then(() => this.write(input));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(input: AuditInput): Promise<AuditRecord> {
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        if (!this.head) {
+          const last = await this.store.audit.last();
+          this.head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS };
+        }
+        const base = {
+          seq: this.head.seq + 1,
+          at: this.clock.now(),
+          type: input.type,
+          actor: input.actor,
+          taskId: input.taskId ?? null,
+          data: input.data ?? {},
+          prevHash: this.head.hash,
+        };
+        const record: AuditRecord = { ...base, hash: await hashOf(base) };
+        if (await this.store.audit.append(record)) {
+          this.head = { seq: record.seq, hash: record.hash };
+          return record;
+        }
+        this.head = undefined; // someone else wrote this seq: re-read and retry
+      }
+      throw new Error('audit head kept moving');
+    } catch (e) {
+      this.head = undefined;
+      throw unavailable('the audit log', e);
+    }
+  }
+
+  /** Re-computes the whole chain from the first record. */
+  async verify(pageSize = 1000): Promise<AuditVerification> {
+    let prev = GENESIS;
+    let expectedSeq = 1;
+    let count = 0;
+    for (;;) {
+      const page = await this.store.audit.list(expectedSeq - 1, pageSize);
+      for (const r of page) {
+        if (r.seq !== expectedSeq) return { ok: false, count, brokenAt: expectedSeq, reason: `record ${expectedSeq} is missing` };
+        if (r.prevHash !== prev) return { ok: false, count, brokenAt: r.seq, reason: 'link to the previous record does not match' };
+        if ((await hashOf(r)) !== r.hash) return { ok: false, count, brokenAt: r.seq, reason: 'record content does not match its hash' };
+        prev = r.hash;
+        expectedSeq++;
+        count++;
+      }
+      if (page.length < pageSize) return { ok: true, count, head: prev };
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import type { AuditLog } from './audit.js';
+import type { KeyRing } from './keys.js';
+import type { Policy } from './policy.js';
+import type { Clock, EventBus, Store } from './ports.js';
+
+/** Everything a core operation needs, wired once per runtime. */
+export interface Core {
+  issuer: string;
+  store: Store;
+  clock: Clock;
+  policy: Policy;
+  keys: KeyRing;
+  audit: AuditLog;
+  events: EventBus;
+}
+
+/** Where the broker's token endpoint lives; a client assertion's `aud` may name it or the issuer. */
+export const tokenEndpoint = (issuer: string) => `${issuer}/token`;

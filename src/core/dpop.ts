@@ -1,0 +1,88 @@
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+import { sha256 } from './encoding.js';
+import { StintError } from './errors.js';
+import type { Store } from './ports.js';
+
+/** Signature algorithms accepted for DPoP proofs and client assertions. */
+export const ACCEPTED_ALGS = ['EdDSA', 'ES256'];
+/** How far a proof's `iat` may be from our clock, seconds (RFC 9449 §11.1). */
+export const DPOP_IAT_WINDOW = 60;
+
+export interface DpopCheck {
+  proof: string | undefined;
+  method: string;
+  /** URLs the proof's `htu` may name (the request URL, and the one derived from the issuer). */
+  urls: string[];
+  /** The access token presented with the proof, if any: `ath` must be its hash. */
+  accessToken?: string;
+  now: number;
+  store: Store;
+  /** Error code for a bad proof: `invalid_dpop_proof` at the token endpoint, `invalid_token` at resources. */
+  code?: 'invalid_dpop_proof' | 'invalid_token';
+}
+
+export interface DpopResult {
+  jkt: string;
+  jwk: JWK;
+}
+
+/** Scheme, host and path only: query and fragment are not part of `htu` (RFC 9449 §4.3). */
+export function normalizeHtu(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Verifies a DPoP proof (RFC 9449 §4.3) and consumes its `jti`. */
+export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
+  const code = c.code ?? 'invalid_dpop_proof';
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new StintError(code, `DPoP proof ${why}`, { cause, status: code === 'invalid_token' ? 401 : 400 });
+  };
+  if (!c.proof) refuse('is missing: send a DPoP header');
+  if (c.proof!.includes(',')) refuse('must be a single header value');
+
+  let header;
+  try {
+    header = decodeProtectedHeader(c.proof!);
+  } catch (e) {
+    return refuse('is not a JWS', e);
+  }
+  const jwk = header.jwk as JWK | undefined;
+  if (!jwk || typeof jwk !== 'object') refuse('has no jwk header');
+  if ('d' in jwk! || 'k' in jwk! || 'p' in jwk!) refuse('carries a private or symmetric key');
+
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(c.proof!, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: ACCEPTED_ALGS,
+      currentDate: new Date(c.now),
+      requiredClaims: ['jti', 'htm', 'htu', 'iat'],
+      clockTolerance: DPOP_IAT_WINDOW,
+    }));
+  } catch (e) {
+    if (e instanceof errors.JOSEError) return refuse(`is invalid (${e.code}: ${e.message})`, e);
+    return refuse('could not be verified', e);
+  }
+  const nowSec = Math.floor(c.now / 1000);
+  const iat = payload.iat!;
+  if (Math.abs(nowSec - iat) > DPOP_IAT_WINDOW) refuse(`iat is outside the ${DPOP_IAT_WINDOW}s window`);
+  if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 256) refuse('jti must be a string of 8–256 characters');
+  if (payload.htm !== c.method) refuse(`htm must be ${c.method}`);
+  const htu = typeof payload.htu === 'string' ? normalizeHtu(payload.htu) : undefined;
+  if (!htu || !c.urls.some((u) => normalizeHtu(u) === htu)) refuse('htu does not match this endpoint');
+  if (c.accessToken !== undefined) {
+    const ath = await sha256(c.accessToken);
+    if (payload.ath !== ath) refuse('ath does not match the access token');
+  }
+
+  const jkt = await calculateJwkThumbprint(jwk!);
+  // The jti is remembered for as long as the proof could still pass the iat check.
+  const fresh = await c.store.replay.consume(`dpop:${jkt}`, payload.jti as string, (iat + DPOP_IAT_WINDOW + 1) * 1000);
+  if (!fresh) refuse('was already used (jti replay)');
+  return { jkt, jwk: jwk! };
+}

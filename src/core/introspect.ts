@@ -1,0 +1,21 @@
+import type { Core } from './context.js';
+import { isTokenLive } from './token-state.js';
+import { verifyToken, type StintClaims } from './tokens.js';
+
+export type IntrospectionCaller = { kind: 'operator' } | { kind: 'resource'; audience: string };
+
+/**
+ * RFC 7662. Anything not issued by us, expired, revoked, of an ended task, or (for a resource
+ * service) meant for another audience is simply `{active:false}`: no reason is given away.
+ */
+export async function introspect(core: Core, token: string, caller: IntrospectionCaller): Promise<Record<string, unknown>> {
+  let claims: StintClaims;
+  try {
+    claims = await verifyToken(core.keys, core.issuer, token, core.clock.now());
+  } catch {
+    return { active: false };
+  }
+  if (caller.kind === 'resource' && claims.aud !== caller.audience) return { active: false };
+  if (!(await isTokenLive(core, claims))) return { active: false };
+  return { active: true, token_type: 'DPoP', ...claims };
+}

@@ -1,0 +1,73 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { utf8 } from './encoding.js';
+import type { Clock, Sealer, SigningKeyRecord, Store } from './ports.js';
+
+export const SIGNING_ALG = 'EdDSA';
+
+interface LoadedKey {
+  kid: string;
+  publicJwk: JWK;
+  publicKey: CryptoKey;
+}
+
+/**
+ * The signing keys of one authority (`use`: `task` for the broker's tokens, `approval` for the
+ * approval authority). Keys are generated on first start and stored sealed; the newest signs,
+ * older ones keep verifying until removed, so a new key can be added without breaking tokens
+ * already out (`kid` = RFC 7638 thumbprint).
+ */
+export class KeyRing {
+  private constructor(
+    readonly use: string,
+    private readonly signingKey: { kid: string; key: CryptoKey },
+    private readonly verifying: Map<string, LoadedKey>,
+  ) {}
+
+  static async load(store: Store, sealer: Sealer, use: string, clock: Clock): Promise<KeyRing> {
+    let records = await store.keys.list(use);
+    if (records.length === 0) {
+      await store.keys.add(await generateRecord(sealer, use, clock));
+      records = await store.keys.list(use);
+    }
+    const verifying = new Map<string, LoadedKey>();
+    for (const r of records) {
+      verifying.set(r.kid, { kid: r.kid, publicJwk: r.publicJwk, publicKey: (await importJWK(r.publicJwk, r.alg)) as CryptoKey });
+    }
+    const newest = records[0]!;
+    const privateJwk = JSON.parse(new TextDecoder().decode(await sealer.open(newest.sealedPrivate))) as JWK;
+    const key = (await importJWK(privateJwk, newest.alg)) as CryptoKey;
+    return new KeyRing(use, { kid: newest.kid, key }, verifying);
+  }
+
+  get kid(): string {
+    return this.signingKey.kid;
+  }
+
+  get privateKey(): CryptoKey {
+    return this.signingKey.key;
+  }
+
+  publicKey(kid: string): CryptoKey | undefined {
+    return this.verifying.get(kid)?.publicKey;
+  }
+
+  /** Public JWKs for `/.well-known/jwks.json`. */
+  publicJwks(): JWK[] {
+    return [...this.verifying.values()].map((k) => ({ ...k.publicJwk, kid: k.kid, alg: SIGNING_ALG, use: 'sig' }));
+  }
+}
+
+async function generateRecord(sealer: Sealer, use: string, clock: Clock): Promise<SigningKeyRecord> {
+  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const privateJwk = await exportJWK(privateKey);
+  return {
+    kid,
+    alg: SIGNING_ALG,
+    use,
+    publicJwk: { ...publicJwk, kid },
+    sealedPrivate: await sealer.seal(utf8(JSON.stringify(privateJwk))),
+    createdAt: clock.now(),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The compiled policy the core works from. Parsing and validating the YAML files is done by
+ * `src/policy/`; the core only reads this shape.
+ */
+export type Risk = 'read' | 'write' | 'destructive';
+export const RISK_ORDER: Record<Risk, number> = { read: 0, write: 1, destructive: 2 };
+
+export interface EnvironmentPolicy {
+  name: string;
+  protected: boolean;
+  /** Cap on a capability token's lifetime, seconds. */
+  maxTokenTtl: number;
+  /** Hard lifetime of a task (and its task token), seconds. */
+  taskTtl: number;
+}
+
+export interface CapabilityPolicy {
+  name: string;
+  risk: Risk;
+  description?: string;
+  /** environment name → resource URI (the token's audience). */
+  resources: Record<string, string>;
+  provider?: Record<string, unknown>;
+}
+
+export interface TemplatePolicy {
+  name: string;
+  description?: string;
+  environments: string[];
+  ceiling: string[];
+  taskTtl?: number;
+}
+
+export interface GrantPolicy {
+  /** Agent names or client ids; `*` for every agent. */
+  agents: string[];
+  templates: string[];
+}
+
+export interface ApprovalPolicy {
+  environment: string;
+  quorum: number;
+  groups: string[];
+  allowOwner: boolean;
+  ttl: number;
+}
+
+export type RuleAction = 'stop' | 'refuse';
+
+export interface TrajectoryPolicy {
+  /** Look-back for "recent" refusals and tool errors, seconds. */
+  window: number;
+  /** A destructive request is refused outright at this many recent refusals or tool errors. */
+  maxRecentFailures: number;
+  rules: {
+    substitution: RuleAction;
+    environment_mismatch: RuleAction;
+    destructive_outside_ceiling: RuleAction;
+    escalation_after_denial: RuleAction;
+  };
+}
+
+export interface Policy {
+  environments: Record<string, EnvironmentPolicy>;
+  capabilities: Record<string, CapabilityPolicy>;
+  templates: Record<string, TemplatePolicy>;
+  grants: GrantPolicy[];
+  approvals: ApprovalPolicy[];
+  trajectory: TrajectoryPolicy;
+}
+
+/** Templates an agent may open: those named at registration plus those policy grants it. */
+export function templatesFor(policy: Policy, agent: { id: string; name: string; templates: string[] }): Set<string> {
+  const out = new Set(agent.templates.filter((t) => t in policy.templates));
+  for (const g of policy.grants) {
+    if (g.agents.includes('*') || g.agents.includes(agent.name) || g.agents.includes(agent.id)) {
+      for (const t of g.templates) out.add(t);
+    }
+  }
+  return out;
+}
+
+export function taskTtlFor(policy: Policy, template: string, environment: string): number {
+  const env = policy.environments[environment];
+  const tpl = policy.templates[template];
+  if (!env || !tpl) throw new Error(`unknown template ${template} or environment ${environment}`);
+  return Math.min(env.taskTtl, tpl.taskTtl ?? env.taskTtl);
+}

@@ -1,0 +1,140 @@
+import type { JWK } from 'jose';
+
+/**
+ * The ports the core needs from its runtime. Stores are written in neutral terms; each method
+ * is one statement so that it works on SQLite and D1 alike (D1 has no interactive
+ * transactions). Concurrency promises are stated per method.
+ */
+
+/** Milliseconds since the epoch. Injected everywhere a TTL is computed; tests freeze it. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+export type AgentStatus = 'active' | 'locked';
+export interface AgentRecord {
+  id: string;
+  name: string;
+  owner: string;
+  jwks: JWK[];
+  templates: string[];
+  status: AgentStatus;
+  createdAt: number;
+}
+
+export interface ResourceRecord {
+  id: string;
+  name: string;
+  audience: string;
+  /** SHA-256 of the client secret, base64url. The secret itself is never stored. */
+  secretHash: string;
+  createdAt: number;
+}
+
+export type TaskStatus = 'active' | 'stopped' | 'revoked' | 'completed' | 'expired';
+export interface TaskRecord {
+  id: string;
+  agentId: string;
+  template: string;
+  environment: string;
+  purpose: string;
+  /** RFC 7638 thumbprint of the DPoP key the task is bound to. */
+  jkt: string;
+  status: TaskStatus;
+  statusReason: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type TaskEventKind = 'opened' | 'grant' | 'denial' | 'signal' | 'stop' | 'revoke' | 'complete';
+export interface TaskEvent {
+  taskId: string;
+  at: number;
+  kind: TaskEventKind;
+  detail: Record<string, unknown>;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** What the key signs: `task` (task and capability tokens) or `approval`. */
+  use: string;
+  publicJwk: JWK;
+  /** The private JWK, sealed by the `Sealer`. */
+  sealedPrivate: string;
+  createdAt: number;
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: number;
+  type: string;
+  actor: string;
+  taskId: string | null;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface Store {
+  agents: {
+    create(agent: AgentRecord): Promise<void>;
+    get(id: string): Promise<AgentRecord | undefined>;
+  };
+  resources: {
+    create(resource: ResourceRecord): Promise<void>;
+    get(id: string): Promise<ResourceRecord | undefined>;
+  };
+  tasks: {
+    create(task: TaskRecord): Promise<void>;
+    get(id: string): Promise<TaskRecord | undefined>;
+    /**
+     * Moves a task out of `active` in one guarded statement. Exactly one concurrent caller
+     * gets `true`; the others see the task already ended.
+     */
+    end(id: string, status: Exclude<TaskStatus, 'active'>, reason: string): Promise<boolean>;
+    addEvent(event: TaskEvent): Promise<void>;
+    events(id: string): Promise<TaskEvent[]>;
+  };
+  /**
+   * One-time identifiers (client assertion and DPoP proof `jti`s). `consume` inserts the
+   * pair; exactly one caller per (namespace, jti) gets `true`, however many race.
+   */
+  replay: {
+    consume(namespace: string, jti: string, expiresAt: number): Promise<boolean>;
+  };
+  revocations: {
+    revokeToken(jti: string, expiresAt: number): Promise<void>;
+    isTokenRevoked(jti: string): Promise<boolean>;
+  };
+  keys: {
+    list(use: string): Promise<SigningKeyRecord[]>;
+    add(key: SigningKeyRecord): Promise<void>;
+  };
+  audit: {
+    last(): Promise<AuditRecord | undefined>;
+    /** Inserts at `record.seq`; `false` if that seq is already taken (a concurrent writer). */
+    append(record: AuditRecord): Promise<boolean>;
+    list(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  };
+  /** Drops expired replay and revocation rows. */
+  purge(now: number): Promise<void>;
+}
+
+/** Seals secrets at rest (the private signing keys, provider secrets). */
+export interface Sealer {
+  seal(plaintext: Uint8Array): Promise<string>;
+  open(sealed: string): Promise<Uint8Array>;
+}
+
+/** Revocations and stops, pushed to whoever listens (SSE subscribers, SET push). */
+export interface StintEvent {
+  type: string;
+  at: number;
+  [k: string]: unknown;
+}
+export interface EventBus {
+  publish(event: StintEvent): void;
+}
+export const nullBus: EventBus = { publish: () => {} };

@@ -1,0 +1,28 @@
+import type { Core } from './context.js';
+import { StintError } from './errors.js';
+import { verifyToken, type StintClaims } from './tokens.js';
+import { record } from './trajectory.js';
+
+export type RevocationCaller = { kind: 'operator' } | { kind: 'agent'; agentId: string };
+
+/**
+ * RFC 7009. Revoking a capability token revokes that token; revoking a task token revokes
+ * the task and with it every token it holds. Unknown or expired tokens are already useless,
+ * so the answer is the same 200 (RFC 7009 §2.2).
+ */
+export async function revokeToken(core: Core, token: string, caller: RevocationCaller): Promise<void> {
+  let claims: StintClaims;
+  try {
+    claims = await verifyToken(core.keys, core.issuer, token, core.clock.now());
+  } catch {
+    return;
+  }
+  if (caller.kind === 'agent' && claims.client_id !== caller.agentId) {
+    throw new StintError('unauthorized_client', 'the token was not issued to this client');
+  }
+  const actor = caller.kind === 'agent' ? caller.agentId : 'operator';
+  await core.store.revocations.revokeToken(claims.jti, claims.exp * 1000 + 1000);
+  if (claims.token_use === 'task') await core.store.tasks.end(claims.task_id, 'revoked', `task token revoked by ${actor}`);
+  await record(core, { taskId: claims.task_id, kind: 'revoke', type: 'token.revoked', actor, detail: { jti: claims.jti, token_use: claims.token_use } });
+  core.events.publish({ type: 'token.revoked', at: core.clock.now(), jti: claims.jti, task_id: claims.task_id, agent: claims.sub, environment: claims.env });
+}

@@ -1,0 +1,64 @@
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { randomId } from './encoding.js';
+import { StintError } from './errors.js';
+import { SIGNING_ALG, type KeyRing } from './keys.js';
+
+/** `task`: proves an open task, presented back to the broker. `capability`: for one resource. */
+export type TokenUse = 'task' | 'capability';
+
+export interface AuthorizationDetail {
+  type: string;
+  [k: string]: unknown;
+}
+
+/** The claims of every token stint issues (RFC 9068 plus stint's task binding). */
+export interface StintClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  aud: string;
+  client_id: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  cnf: { jkt: string };
+  task_id: string;
+  env: string;
+  token_use: TokenUse;
+  scope?: string;
+  authorization_details: AuthorizationDetail[];
+}
+
+export type TokenBody = Omit<StintClaims, 'iss' | 'iat' | 'exp' | 'jti'>;
+
+export async function signToken(keys: KeyRing, issuer: string, body: TokenBody, now: number, ttl: number) {
+  const iat = Math.floor(now / 1000);
+  const claims = { ...body, iss: issuer, iat, exp: iat + ttl, jti: randomId('') } as StintClaims;
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid: keys.kid })
+    .sign(keys.privateKey);
+  return { token, claims };
+}
+
+/**
+ * Verifies a token's signature, type, issuer and lifetime. Says nothing about revocation or
+ * task state: callers check those (see `tokenState`).
+ */
+export async function verifyToken(keys: KeyRing, issuer: string, token: string, now: number): Promise<StintClaims> {
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    const key = kid ? keys.publicKey(kid) : undefined;
+    if (!key) throw new StintError('invalid_token', 'token was not issued by this broker');
+    const { payload } = await jwtVerify(token, key, {
+      issuer,
+      typ: 'at+jwt',
+      algorithms: [SIGNING_ALG],
+      currentDate: new Date(now),
+      requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'cnf', 'task_id', 'env', 'token_use'],
+    });
+    return payload as StintClaims;
+  } catch (e) {
+    if (e instanceof StintError) throw e;
+    if (e instanceof errors.JWTExpired) throw new StintError('invalid_token', 'token has expired', { cause: e });
+    throw new StintError('invalid_token', 'token is malformed or its signature does not verify', { cause: e });
+  }
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * The shape of one policy file. Several files under `policies/` are merged; each top-level
+ * section is optional in any one file. `policies/schema.json` is generated from this
+ * (`npm run policy:schema`) and a test keeps the two equal.
+ */
+const name = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'lowercase letters, digits, - and _');
+const capabilityName = z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'lowercase letters, digits, ., - and _');
+const seconds = (max: number) => z.number().int().min(1).max(max);
+
+export const environmentSchema = z.strictObject({
+  description: z.string().optional(),
+  protected: z.boolean().default(false),
+  max_token_ttl: seconds(3600).describe('cap on a capability token lifetime, seconds'),
+  task_ttl: seconds(86_400).default(3600).describe('hard lifetime of a task, seconds'),
+});
+
+export const capabilitySchema = z.strictObject({
+  description: z.string().optional(),
+  risk: z.enum(['read', 'write', 'destructive']),
+  resources: z
+    .record(name, z.url({ protocol: /^https?$/ }))
+    .refine((r) => Object.keys(r).length > 0, 'at least one environment → resource URI')
+    .describe('environment name → resource URI (the token audience)'),
+  provider: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const templateSchema = z.strictObject({
+  description: z.string().optional(),
+  environments: z.array(name).min(1),
+  ceiling: z.array(capabilityName).min(1).describe('every capability a task of this template may ever receive'),
+  task_ttl: seconds(86_400).optional(),
+});
+
+export const grantSchema = z.strictObject({
+  agents: z.array(z.string().min(1)).min(1).describe('agent names or client ids; "*" for all'),
+  templates: z.array(name).min(1),
+});
+
+export const approvalSchema = z.strictObject({
+  environment: name,
+  quorum: z.number().int().min(1).max(10),
+  groups: z.array(z.string().min(1)).min(1),
+  allow_owner: z.boolean().default(false),
+  ttl: seconds(86_400).default(600),
+});
+
+const ruleAction = z.enum(['stop', 'refuse']);
+export const trajectorySchema = z.strictObject({
+  window: seconds(86_400).default(600),
+  max_recent_failures: z.number().int().min(1).max(1000).default(2),
+  rules: z
+    .strictObject({
+      substitution: ruleAction.default('stop'),
+      environment_mismatch: ruleAction.default('stop'),
+      destructive_outside_ceiling: ruleAction.default('stop'),
+      escalation_after_denial: ruleAction.default('stop'),
+    })
+    .prefault({}),
+});
+
+export const policyFileSchema = z.strictObject({
+  environments: z.record(name, environmentSchema).optional(),
+  capabilities: z.record(capabilityName, capabilitySchema).optional(),
+  templates: z.record(name, templateSchema).optional(),
+  grants: z.array(grantSchema).optional(),
+  approvals: z.array(approvalSchema).optional(),
+  trajectory: trajectorySchema.optional(),
+});
+
+export type PolicyFile = z.output<typeof policyFileSchema>;
+
+export function policyJsonSchema(): unknown {
+  return {
+    $id: 'https://stint.dev/schemas/policy.json',
+    title: 'stint policy file',
+    ...z.toJSONSchema(policyFileSchema, { io: 'input' }),
+  };
+}
