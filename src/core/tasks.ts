@@ -22,7 +22,8 @@ const refuseTask = async (core: Core, agent: AgentRecord, req: TaskRequest, why:
  * Opens a task: checks the template is granted to the agent and allowed in the environment,
  * then issues a task token bound to the request's DPoP key and living as long as the task.
  */
-export async function openTask(core: Core, agent: AgentRecord, req: TaskRequest, jkt: string) {
+export async function openTask(core: Core, agent: AgentRecord, request: TaskRequest, jkt: string) {
+  const req: TaskRequest = { template: request.template, environment: request.environment, purpose: request.purpose };
   if (agent.status !== 'active') {
     throw new StintError('unauthorized_client', 'this agent is locked after a stop event; an operator must release it');
   }

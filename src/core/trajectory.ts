@@ -11,5 +11,5 @@ export async function record(
 ) {
   const at = core.clock.now();
   await core.audit.append({ type: e.type, actor: e.actor, taskId: e.taskId, data: e.detail });
-  await core.store.tasks.addEvent({ taskId: e.taskId, at, kind: e.kind, detail: { type: e.type, ...e.detail } });
+  await core.store.tasks.addEvent({ taskId: e.taskId, at, kind: e.kind, detail: { ...e.detail, type: e.type } });
 }

@@ -1,0 +1,31 @@
+import { AuditLog } from './audit.js';
+import type { Core } from './context.js';
+import { KeyRing } from './keys.js';
+import type { Policy } from './policy.js';
+import { nullBus, systemClock, type Clock, type EventBus, type Sealer, type Store } from './ports.js';
+import { guardStore } from './store-guard.js';
+
+export interface CoreOptions {
+  issuer: string;
+  store: Store;
+  sealer: Sealer;
+  policy: Policy;
+  clock?: Clock;
+  events?: EventBus;
+}
+
+/** Wires the core from its ports; loads (or on first start, generates) the signing key. */
+export async function createCore(o: CoreOptions): Promise<Core> {
+  const clock = o.clock ?? systemClock;
+  const store = guardStore(o.store);
+  const keys = await KeyRing.load(store, o.sealer, 'task', clock);
+  return {
+    issuer: o.issuer.replace(/\/+$/, ''),
+    store,
+    clock,
+    policy: o.policy,
+    keys,
+    audit: new AuditLog(store, clock),
+    events: o.events ?? nullBus,
+  };
+}

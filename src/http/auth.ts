@@ -1,0 +1,90 @@
+import type { Context } from 'hono';
+import { authenticateAgent } from '../core/client-auth.js';
+import { tokenEndpoint } from '../core/context.js';
+import { verifyDpopProof } from '../core/dpop.js';
+import { timingSafeEqual } from '../core/encoding.js';
+import { StintError } from '../core/errors.js';
+import { authenticateResource } from '../core/resources.js';
+import { isTokenLive } from '../core/token-state.js';
+import { verifyToken, type StintClaims } from '../core/tokens.js';
+import type { BrokerEnv } from './env.js';
+
+type C = Context<BrokerEnv>;
+
+/** The URLs a DPoP proof's `htu` may name for this request: as received, and as the issuer says. */
+export function htuCandidates(c: C): string[] {
+  const { core } = c.get('deps');
+  return [c.req.url, `${core.issuer}${new URL(c.req.url).pathname}`];
+}
+
+export async function isOperator(c: C): Promise<boolean> {
+  const auth = c.req.header('Authorization');
+  if (!auth || !/^bearer /i.test(auth)) return false;
+  return timingSafeEqual(auth.slice(7).trim(), c.get('deps').adminToken);
+}
+
+export async function requireOperator(c: C): Promise<void> {
+  if (!(await isOperator(c))) throw new StintError('unauthorized', 'operator credential required (Authorization: Bearer <STINT_ADMIN_TOKEN>)');
+}
+
+/** HTTP Basic (`client_secret_basic`, RFC 6749 §2.3.1) for a registered resource service. */
+export async function basicResource(c: C) {
+  const auth = c.req.header('Authorization');
+  if (!auth || !/^basic /i.test(auth)) return undefined;
+  let decoded: string;
+  try {
+    decoded = atob(auth.slice(6).trim());
+  } catch {
+    throw new StintError('invalid_client', 'malformed Basic credentials');
+  }
+  const i = decoded.indexOf(':');
+  if (i < 0) throw new StintError('invalid_client', 'malformed Basic credentials');
+  let id: string, secret: string;
+  try {
+    id = decodeURIComponent(decoded.slice(0, i).replace(/\+/g, ' '));
+    secret = decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, ' '));
+  } catch {
+    throw new StintError('invalid_client', 'malformed Basic credentials');
+  }
+  const resource = await authenticateResource(c.get('deps').core, id, secret);
+  if (!resource) throw new StintError('invalid_client', 'unknown resource service or wrong secret');
+  return resource;
+}
+
+/** private_key_jwt from the form (RFC 7523 §2.2). */
+export function agentFromForm(c: C, form: Map<string, string>) {
+  const { core } = c.get('deps');
+  return authenticateAgent({
+    clientAssertionType: form.get('client_assertion_type'),
+    clientAssertion: form.get('client_assertion'),
+    clientId: form.get('client_id'),
+    audiences: [core.issuer, tokenEndpoint(core.issuer), c.req.url],
+    now: core.clock.now(),
+    store: core.store,
+  });
+}
+
+/**
+ * A DPoP-bound access token (RFC 9449 §7): `Authorization: DPoP <token>` with a proof by the
+ * key the token is bound to, naming this method and URL and the token's hash. The token must
+ * still be live.
+ */
+export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { requireLive: true }): Promise<StintClaims> {
+  const { core } = c.get('deps');
+  const auth = c.req.header('Authorization') ?? '';
+  if (!/^dpop /i.test(auth)) throw new StintError('invalid_token', 'send Authorization: DPoP <access token> with a DPoP proof');
+  const token = auth.slice(5).trim();
+  const claims = await verifyToken(core.keys, core.issuer, token, core.clock.now());
+  const { jkt } = await verifyDpopProof({
+    proof: c.req.header('DPoP'),
+    method: c.req.method,
+    urls: htuCandidates(c),
+    accessToken: token,
+    now: core.clock.now(),
+    store: core.store,
+    code: 'invalid_token',
+  });
+  if (jkt !== claims.cnf.jkt) throw new StintError('invalid_token', 'the DPoP proof is not signed by the key this token is bound to');
+  if (opts.requireLive && !(await isTokenLive(core, claims))) throw new StintError('invalid_token', 'token is no longer active');
+  return claims;
+}

@@ -1,0 +1,42 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { StintError } from '../core/errors.js';
+import type { BrokerDeps, BrokerEnv } from './env.js';
+import { errorResponse } from './errors.js';
+import { introspectRoutes } from './routes/introspect.js';
+import { managementRoutes } from './routes/management.js';
+import { metadataRoutes } from './routes/metadata.js';
+import { revokeRoutes } from './routes/revoke.js';
+import { tokenRoutes } from './routes/token.js';
+
+export const DEFAULT_MAX_BODY = 64 * 1024;
+
+/** The broker: agent- and operator-facing. Built from its dependencies, runtime-agnostic. */
+export function createBrokerApp(deps: BrokerDeps) {
+  const app = new Hono<BrokerEnv>();
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY,
+      onError: (c) => errorResponse(c, new StintError('payload_too_large', `request bodies are limited to ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes`, { status: 413 })),
+    }),
+  );
+  app.route('/', metadataRoutes);
+  app.route('/', tokenRoutes);
+  app.route('/', introspectRoutes);
+  app.route('/', revokeRoutes);
+  app.route('/', managementRoutes);
+  app.post('/bc-authorize', () => {
+    throw new StintError('not_implemented', 'the approval path is not enabled in this build');
+  });
+  app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((err, c) => errorResponse(c, err));
+  return app;
+}
+
+export type BrokerApp = ReturnType<typeof createBrokerApp>;

@@ -1,0 +1,16 @@
+import type { Core } from '../core/context.js';
+
+export interface BrokerDeps {
+  core: Core;
+  /** Bearer for the operator API. */
+  adminToken: string;
+  /** Largest request body accepted, bytes. */
+  maxBodyBytes?: number;
+}
+
+/** One typed Env for every broker route. */
+export interface BrokerEnv {
+  Variables: {
+    deps: BrokerDeps;
+  };
+}

@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import { ACCEPTED_ALGS } from '../../core/dpop.js';
+import type { BrokerEnv } from '../env.js';
+import { GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE } from './token.js';
+
+/** RFC 8414 metadata and the JWKS. */
+export const metadataRoutes = new Hono<BrokerEnv>()
+  .get('/.well-known/oauth-authorization-server', (c) => {
+    const { core } = c.get('deps');
+    const iss = core.issuer;
+    return c.json(
+      {
+        issuer: iss,
+        token_endpoint: `${iss}/token`,
+        jwks_uri: `${iss}/.well-known/jwks.json`,
+        introspection_endpoint: `${iss}/introspect`,
+        revocation_endpoint: `${iss}/revoke`,
+        backchannel_authentication_endpoint: `${iss}/bc-authorize`,
+        grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE],
+        response_types_supported: [],
+        token_endpoint_auth_methods_supported: ['private_key_jwt'],
+        token_endpoint_auth_signing_alg_values_supported: ACCEPTED_ALGS,
+        revocation_endpoint_auth_methods_supported: ['private_key_jwt'],
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic'],
+        dpop_signing_alg_values_supported: ACCEPTED_ALGS,
+        authorization_details_types_supported: ['stint_task', 'stint_capability'],
+        scopes_supported: Object.keys(core.policy.capabilities),
+        backchannel_token_delivery_modes_supported: ['poll'],
+      },
+      200,
+      { 'Cache-Control': 'public, max-age=300' },
+    );
+  })
+  .get('/.well-known/jwks.json', (c) => c.json({ keys: c.get('deps').core.keys.publicJwks() }, 200, { 'Cache-Control': 'public, max-age=60' }));

@@ -1,0 +1,83 @@
+import { Hono } from 'hono';
+import { verifyDpopProof } from '../../core/dpop.js';
+import { StintError } from '../../core/errors.js';
+import { ACCESS_TOKEN_TYPE, exchangeForCapability, type CapabilityRequest } from '../../core/exchange.js';
+import { openTask } from '../../core/tasks.js';
+import { agentFromForm, htuCandidates } from '../auth.js';
+import type { BrokerEnv } from '../env.js';
+import { readForm } from '../form.js';
+import { capabilityDetailsSchema, parseJsonParam, parseWith, scopeSchema, taskDetailsSchema } from '../schemas.js';
+
+export const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
+export const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const GRANT_CIBA = 'urn:openid:params:grant-type:ciba';
+
+const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+
+export const tokenRoutes = new Hono<BrokerEnv>().post('/token', async (c) => {
+  const { core } = c.get('deps');
+  const form = await readForm(c);
+  const grantType = form.get('grant_type');
+  if (!grantType) throw new StintError('invalid_request', 'grant_type is required');
+  if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE) {
+    throw new StintError('unsupported_grant_type', `grant_type ${grantType} is not supported here`);
+  }
+  if (!c.req.header('DPoP')) throw new StintError('invalid_dpop_proof', 'DPoP proof is missing: every token request needs a DPoP header (RFC 9449)');
+
+  const agent = await agentFromForm(c, form);
+  const { jkt } = await verifyDpopProof({
+    proof: c.req.header('DPoP'),
+    method: 'POST',
+    urls: htuCandidates(c),
+    now: core.clock.now(),
+    store: core.store,
+  });
+
+  if (grantType === GRANT_CLIENT_CREDENTIALS) {
+    const raw = form.get('authorization_details');
+    if (!raw) throw new StintError('invalid_authorization_details', 'authorization_details with one stint_task is required to open a task');
+    const [detail] = parseWith(taskDetailsSchema, parseJsonParam(raw, 'invalid_authorization_details', 'authorization_details'), 'invalid_authorization_details', 'authorization_details');
+    const { token, claims, task, detail: echoed } = await openTask(core, agent, detail!, jkt);
+    return c.json(
+      { access_token: token, token_type: 'DPoP', expires_in: claims.exp - claims.iat, task_id: task.id, authorization_details: [echoed] },
+      200,
+      NO_STORE,
+    );
+  }
+
+  const subjectToken = form.get('subject_token');
+  if (!subjectToken) throw new StintError('invalid_request', 'subject_token is required');
+  if (form.get('subject_token_type') !== ACCESS_TOKEN_TYPE) {
+    throw new StintError('invalid_request', `subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
+  }
+  if (form.has('actor_token')) throw new StintError('invalid_request', 'actor_token is not supported');
+  const requested = form.get('requested_token_type');
+  if (requested !== undefined && requested !== ACCESS_TOKEN_TYPE) {
+    throw new StintError('invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+  }
+  const { capabilities, locations } = capabilityRequest(form);
+  const req: CapabilityRequest = { capabilities, locations, resource: form.get('resource') };
+  const { token, claims, detail, ttl } = await exchangeForCapability(core, agent, jkt, subjectToken, req);
+  return c.json(
+    {
+      access_token: token,
+      token_type: 'DPoP',
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      expires_in: ttl,
+      scope: claims.scope,
+      authorization_details: [detail],
+    },
+    200,
+    NO_STORE,
+  );
+});
+
+function capabilityRequest(form: Map<string, string>): { capabilities: string[]; locations?: string[] } {
+  const scope = form.get('scope');
+  const details = form.get('authorization_details');
+  if (scope !== undefined && details !== undefined) throw new StintError('invalid_request', 'send scope or authorization_details, not both');
+  if (scope !== undefined) return { capabilities: [...new Set(parseWith(scopeSchema, scope, 'invalid_scope', 'scope'))] };
+  if (details === undefined) throw new StintError('invalid_request', 'name the capability with scope or authorization_details');
+  const [d] = parseWith(capabilityDetailsSchema, parseJsonParam(details, 'invalid_authorization_details', 'authorization_details'), 'invalid_authorization_details', 'authorization_details');
+  return { capabilities: [...new Set(d!.actions)], locations: d!.locations };
+}

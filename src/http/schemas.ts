@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { StintError, type ErrorCode } from '../core/errors.js';
+
+/** Request shapes, validated at the edge so the core sees only well-formed input. */
+
+const shortText = (max: number) => z.string().trim().min(1).max(max);
+const capabilityName = z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'not a capability name');
+
+export const taskDetailsSchema = z
+  .array(
+    z.object({
+      type: z.literal('stint_task'),
+      template: shortText(100),
+      environment: shortText(100),
+      purpose: shortText(1000),
+    }),
+  )
+  .length(1, 'exactly one stint_task authorization detail');
+
+export const capabilityDetailsSchema = z
+  .array(
+    z.object({
+      type: z.literal('stint_capability'),
+      actions: z.array(capabilityName).min(1).max(20),
+      locations: z.array(z.url()).min(1).max(20).optional(),
+    }),
+  )
+  .length(1, 'exactly one stint_capability authorization detail');
+
+export const scopeSchema = z
+  .string()
+  .max(2000)
+  .transform((s) => s.split(' ').filter(Boolean))
+  .pipe(z.array(capabilityName).min(1).max(20));
+
+const publicJwk = z.looseObject({ kty: z.string().max(10), crv: z.string().max(20).optional(), kid: z.string().max(200).optional() });
+
+export const agentRegistrationSchema = z.strictObject({
+  name: shortText(200),
+  owner: shortText(200),
+  jwks: z.strictObject({ keys: z.array(publicJwk).min(1).max(10) }),
+  templates: z.array(shortText(100)).max(100).optional(),
+});
+
+export const resourceRegistrationSchema = z.strictObject({
+  name: shortText(200),
+  audience: z.url({ protocol: /^https?$/ }).max(2000),
+});
+
+/** Parses or throws `code` naming the first offending field. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, code: ErrorCode, label: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const where = [label, ...issue.path.map(String)].filter(Boolean).join('.');
+  throw new StintError(code, `${where}: ${issue.message}`);
+}
+
+/** Parses a JSON-valued form parameter (RFC 9396 `authorization_details`). */
+export function parseJsonParam(raw: string, code: ErrorCode, label: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new StintError(code, `${label} is not valid JSON`);
+  }
+}

@@ -1,0 +1,22 @@
+// The broker process: started by main.ts, reports its URL to the parent once it listens.
+import { loadPolicyDir } from '../../policy/node.js';
+import { loadConfig } from './config.js';
+import { listen } from './serve.js';
+import { createNodeBroker } from './wire.js';
+
+const config = loadConfig(process.env, ['STINT_ADMIN_TOKEN', 'STINT_MASTER_KEY']);
+const policy = loadPolicyDir(config.policiesDir);
+const broker = await createNodeBroker({ dbPath: config.dbPath, policy, issuer: config.issuer, adminToken: config.adminToken, masterKey: config.masterKey });
+const server = await listen(broker.app, config.host, config.port);
+
+// Expired replay and revocation rows are dropped in the background; they are inert anyway.
+setInterval(() => broker.core.store.purge(Date.now()).catch(() => undefined), 60_000).unref();
+
+const stop = async () => {
+  await server.close();
+  broker.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.send?.({ ready: 'broker', url: server.url });

@@ -1,0 +1,100 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+
+export interface NodeConfig {
+  host: string;
+  port: number;
+  approvalPort: number;
+  issuer: string;
+  dbPath: string;
+  approvalDbPath: string;
+  policiesDir: string;
+  adminToken: string;
+  approvalAdminToken: string;
+  masterKey: Uint8Array;
+  production: boolean;
+  /** Human-readable notes for start-up (never secret values). */
+  notices: string[];
+}
+
+export const SECRET_VARS = ['STINT_ADMIN_TOKEN', 'STINT_APPROVAL_ADMIN_TOKEN', 'STINT_MASTER_KEY'] as const;
+export type SecretVar = (typeof SECRET_VARS)[number];
+
+export class ConfigError extends Error {}
+
+function port(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name} must be a port number, got "${raw}"`);
+  return n;
+}
+
+/**
+ * Reads the STINT_* settings. In development a missing secret is generated once and kept in
+ * `<data folder>/secrets.json` (mode 0600); with NODE_ENV=production a missing secret refuses
+ * start-up, naming the variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly SecretVar[] = SECRET_VARS): NodeConfig {
+  const production = env.NODE_ENV === 'production';
+  const host = env.STINT_HOST || '127.0.0.1';
+  const p = port(env.STINT_PORT, 'STINT_PORT', 8787);
+  const approvalPort = port(env.STINT_APPROVAL_PORT, 'STINT_APPROVAL_PORT', 8788);
+  const issuer = (env.STINT_ISSUER || `http://localhost:${p}`).replace(/\/+$/, '');
+  try {
+    const u = new URL(issuer);
+    if (u.search || u.hash) throw new Error();
+  } catch {
+    throw new ConfigError(`STINT_ISSUER must be an absolute URL without query or fragment, got "${issuer}"`);
+  }
+  const dbPath = resolve(env.STINT_DB || './data/stint.db');
+  const dataDir = dirname(dbPath);
+  const notices: string[] = [];
+
+  const secrets: Record<string, string> = {};
+  const missing = needs.filter((v) => !env[v]);
+  if (missing.length > 0 && production) {
+    throw new ConfigError(`${missing[0]} must be set when NODE_ENV=production`);
+  }
+  if (missing.length > 0) {
+    const file = join(dataDir, 'secrets.json');
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const stored: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+    let generated = false;
+    for (const v of missing) {
+      if (!stored[v]) {
+        stored[v] = randomBytes(32).toString(v === 'STINT_MASTER_KEY' ? 'base64' : 'base64url');
+        generated = true;
+      }
+      secrets[v] = stored[v]!;
+    }
+    if (generated) writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    notices.push(`development secrets (${missing.join(', ')}) are in ${file}; set them in the environment for production`);
+  }
+  // A secret this process does not need stays empty: it is never read here.
+  const get = (v: SecretVar) => (needs.includes(v) ? env[v] || secrets[v]! : '');
+
+  const masterKey = needs.includes('STINT_MASTER_KEY') ? Buffer.from(get('STINT_MASTER_KEY'), 'base64') : Buffer.alloc(32);
+  if (masterKey.length !== 32) throw new ConfigError('STINT_MASTER_KEY must be 32 bytes, base64-encoded');
+  for (const v of needs) {
+    if (get(v).length < 16) throw new ConfigError(`${v} is too short (at least 16 characters)`);
+  }
+  if (get('STINT_ADMIN_TOKEN') && get('STINT_ADMIN_TOKEN') === get('STINT_APPROVAL_ADMIN_TOKEN')) {
+    throw new ConfigError('STINT_ADMIN_TOKEN and STINT_APPROVAL_ADMIN_TOKEN must differ');
+  }
+  return {
+    host,
+    port: p,
+    approvalPort,
+    issuer,
+    dbPath,
+    approvalDbPath: join(dataDir, 'approvals.db'),
+    policiesDir: resolve(env.STINT_POLICIES || './policies'),
+    adminToken: get('STINT_ADMIN_TOKEN'),
+    approvalAdminToken: get('STINT_APPROVAL_ADMIN_TOKEN'),
+    masterKey: new Uint8Array(masterKey),
+    production,
+    notices,
+  };
+}

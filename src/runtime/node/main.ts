@@ -1,0 +1,62 @@
+// `npm start`: validates settings and policy, then runs the broker and the approval service
+// as two processes and prints the ready line once both listen.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PolicyError } from '../../policy/load.js';
+import { loadPolicyDir } from '../../policy/node.js';
+import { ConfigError, loadConfig } from './config.js';
+
+function fatal(message: string): never {
+  console.error(`stint: ${message}`);
+  process.exit(1);
+}
+
+let config;
+try {
+  config = loadConfig();
+  loadPolicyDir(config.policiesDir);
+} catch (e) {
+  if (e instanceof PolicyError) fatal(`invalid policy: ${e.message}`);
+  if (e instanceof ConfigError) fatal(e.message);
+  throw e;
+}
+for (const n of config.notices) console.log(`stint: ${n}`);
+
+// Each child gets only the secrets it needs: the approval service never sees the broker's
+// admin token or master key, and the broker never sees the approval admin token.
+const base = { ...process.env };
+for (const v of ['STINT_ADMIN_TOKEN', 'STINT_APPROVAL_ADMIN_TOKEN', 'STINT_MASTER_KEY']) delete base[v];
+const masterKeyB64 = Buffer.from(config.masterKey).toString('base64');
+const children: ChildProcess[] = [];
+const start = (file: string, env: NodeJS.ProcessEnv) =>
+  new Promise<string>((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    children.push(child);
+    child.on('message', (m: { url?: string }) => m.url && resolve(m.url));
+    child.on('exit', (code, signal) => {
+      reject(new Error(`${file} exited (${signal ?? code})`));
+      if (!shuttingDown) shutdown(1, `${file.replace('./', '').replace('.ts', '')} process exited (${signal ?? code})`);
+    });
+  });
+
+let shuttingDown = false;
+function shutdown(code: number, why?: string) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (why) console.error(`stint: ${why}; stopping`);
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 2000).unref();
+  Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null))).then(() => process.exit(code));
+}
+process.on('SIGTERM', () => shutdown(0));
+process.on('SIGINT', () => shutdown(0));
+
+try {
+  const [broker, approvals] = await Promise.all([
+    start('./broker.ts', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: masterKeyB64, STINT_ISSUER: config.issuer }),
+    start('./approvals.ts', { ...base, STINT_APPROVAL_ADMIN_TOKEN: config.approvalAdminToken }),
+  ]);
+  console.log(`stint ready broker=${broker} approvals=${approvals}`);
+} catch (e) {
+  shutdown(1, (e as Error).message);
+}
