@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { Policy } from '../core/policy.js';
 import { policyFileSchema, trajectorySchema, type PolicyFile } from './schema.js';
 
@@ -33,11 +33,24 @@ interface Parsed {
 const fieldName = (path: Path) =>
   path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
 
+type Ranged = { range?: [number, number, number] } | null | undefined;
+
+/** The node that names `path`: for a map entry its key (so `env.qa` points at `qa:`), else the item. */
+function nodeAt(doc: Document, path: Path): Ranged {
+  if (path.length === 0) return doc.contents as Ranged;
+  const parent = doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((it) => (isScalar(it.key) ? it.key.value : it.key) === last);
+    if (pair) return pair.key as Ranged;
+  }
+  return doc.getIn(path, true) as Ranged;
+}
+
 function lineOf(p: Pick<Parsed, 'doc' | 'lines'>, path: Path): number {
   // Walk up until a node with a position exists (a missing key is reported at its parent).
   for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? p.doc.contents : p.doc.getIn(path.slice(0, depth), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    const range = nodeAt(p.doc, path.slice(0, depth))?.range;
     if (range) return p.lines.linePos(range[0]).line;
   }
   return 1;

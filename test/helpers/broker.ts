@@ -8,6 +8,14 @@ export const ADMIN = 'test-admin-token-0123456789';
 export const TASK_DETAILS = (template = 'fix-credentials', environment = 'staging', purpose = 'rotate the staging DB password') =>
   JSON.stringify([{ type: 'stint_task', template, environment, purpose }]);
 
+export interface TokenOpts {
+  dpop?: KeyPair | null;
+  htu?: string;
+  proof?: string;
+  assertionJti?: string;
+  assertionKey?: KeyPair;
+}
+
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
 export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string } = {}) {
   const clock = opts.clock ?? new FrozenClock();
@@ -44,14 +52,14 @@ export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string } 
   }
 
   /** An agent that can call the token endpoint with private_key_jwt and DPoP. */
-  function agentClient(clientId: string, key: KeyPair) {
+  function agentClient(clientId: string, key: KeyPair): AgentClient {
     let dpopKey: KeyPair | undefined;
     const getDpop = async () => (dpopKey ??= await newKey());
     return {
       clientId,
       key,
       dpopKey: getDpop,
-      async token(params: Record<string, string>, o: { dpop?: KeyPair | null; htu?: string; proof?: string; assertionJti?: string; assertionKey?: KeyPair } = {}) {
+      async token(params: Record<string, string>, o: TokenOpts = {}) {
         const body = new URLSearchParams({
           client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
           client_assertion: await assertion(o.assertionKey ?? key, clientId, ISSUER, { nowSec: nowSec(), jti: o.assertionJti }),
@@ -64,10 +72,10 @@ export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string } 
         const res = await request('/token', { method: 'POST', headers, body });
         return { status: res.status, body: (await res.json()) as Record<string, any> };
       },
-      openTask(template?: string, environment?: string, o: Parameters<ReturnType<typeof agentClient>['token']>[1] = {}) {
+      openTask(template?: string, environment?: string, o: TokenOpts = {}) {
         return this.token({ grant_type: 'client_credentials', authorization_details: TASK_DETAILS(template, environment) }, o);
       },
-      exchange(taskToken: string, params: Record<string, string>, o: Parameters<ReturnType<typeof agentClient>['token']>[1] = {}) {
+      exchange(taskToken: string, params: Record<string, string>, o: TokenOpts = {}) {
         return this.token(
           {
             grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
@@ -95,3 +103,18 @@ export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string } 
 }
 
 export type TestBroker = Awaited<ReturnType<typeof testBroker>>;
+
+export interface TokenResult {
+  status: number;
+  body: Record<string, any>;
+}
+
+export interface AgentClient {
+  clientId: string;
+  key: KeyPair;
+  dpopKey(): Promise<KeyPair>;
+  token(params: Record<string, string>, o?: TokenOpts): Promise<TokenResult>;
+  openTask(template?: string, environment?: string, o?: TokenOpts): Promise<TokenResult>;
+  exchange(taskToken: string, params: Record<string, string>, o?: TokenOpts): Promise<TokenResult>;
+  call(method: string, path: string, token: string, o?: { dpop?: KeyPair }): Promise<Response>;
+}

@@ -1,0 +1,102 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { templatesFor } from '../src/core/policy.js';
+import { compilePolicy, PolicyError, type PolicySource } from '../src/policy/load.js';
+import { policyJsonSchema } from '../src/policy/schema.js';
+import { defaultPolicy, POLICIES_DIR } from './helpers/policy.js';
+
+const defaults = (): PolicySource[] =>
+  readdirSync(POLICIES_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => ({ file: f, text: readFileSync(join(POLICIES_DIR, f), 'utf8') }));
+
+function faultOf(extra: string, file = 'extra.yaml'): PolicyError {
+  try {
+    compilePolicy([...defaults(), { file, text: extra }]);
+  } catch (e) {
+    if (e instanceof PolicyError) return e;
+    throw e;
+  }
+  throw new Error('policy was accepted');
+}
+
+describe('the default policy set', () => {
+  it('models the incident as the contract lists it', () => {
+    const p = defaultPolicy();
+    expect(p.environments.production).toMatchObject({ protected: true, maxTokenTtl: 120 });
+    expect(p.environments.staging).toMatchObject({ protected: false, maxTokenTtl: 300 });
+    expect(Object.fromEntries(Object.values(p.capabilities).map((c) => [c.name, c.risk]))).toEqual({
+      'config.read': 'read',
+      'config.write': 'write',
+      'db.read': 'read',
+      'volume.delete': 'destructive',
+      'backup.delete': 'destructive',
+    });
+    expect(p.capabilities['volume.delete']!.resources.staging).toBe('https://api.staging.example/volumes');
+    expect(p.templates['fix-credentials']).toMatchObject({ environments: ['staging'], ceiling: ['config.read', 'config.write'] });
+    expect(p.templates['ops-maintenance']).toMatchObject({ environments: ['production'], ceiling: ['db.read', 'volume.delete', 'backup.delete'] });
+    expect(p.approvals).toEqual([
+      { environment: 'production', quorum: 2, groups: ['sre'], allowOwner: false, ttl: 600 },
+      { environment: 'staging', quorum: 1, groups: ['sre'], allowOwner: false, ttl: 600 },
+    ]);
+    expect(p.trajectory).toMatchObject({ window: 600, maxRecentFailures: 2 });
+  });
+
+  it('ships a JSON Schema equal to the one generated from the validator', () => {
+    const shipped = JSON.parse(readFileSync(join(POLICIES_DIR, 'schema.json'), 'utf8'));
+    expect(shipped).toEqual(JSON.parse(JSON.stringify(policyJsonSchema())));
+  });
+});
+
+describe('invalid policies are refused with file, line and field', () => {
+  it('a value out of range', () => {
+    const e = faultOf('environments:\n  qa:\n    max_token_ttl: 0\n');
+    expect(e).toMatchObject({ file: 'extra.yaml', line: 3, field: 'environments.qa.max_token_ttl' });
+  });
+
+  it('an unknown key', () => {
+    const e = faultOf('environments:\n  qa:\n    max_token_ttl: 60\n    colour: red\n');
+    expect(e).toMatchObject({ line: 4, field: 'environments.qa.colour' });
+  });
+
+  it('a bad risk level', () => {
+    const e = faultOf('capabilities:\n  x.y:\n    risk: spicy\n    resources:\n      staging: https://a.example/\n');
+    expect(e).toMatchObject({ line: 3, field: 'capabilities.x.y.risk' });
+  });
+
+  it('a reference to an unknown capability or environment', () => {
+    expect(faultOf('templates:\n  t:\n    environments: [staging]\n    ceiling:\n      - config.read\n      - nope\n')).toMatchObject({
+      line: 6,
+      field: 'templates.t.ceiling[1]',
+    });
+    expect(faultOf('templates:\n  t:\n    environments: [mars]\n    ceiling: [config.read]\n')).toMatchObject({ line: 3, field: 'templates.t.environments[0]' });
+  });
+
+  it('a name defined twice across files', () => {
+    const e = faultOf('\n\nenvironments:\n  staging:\n    max_token_ttl: 60\n');
+    expect(e).toMatchObject({ file: 'extra.yaml', line: 4, field: 'environments.staging' });
+    expect(e.reason).toMatch(/already defined in environments.yaml/);
+  });
+
+  it('broken YAML', () => {
+    const e = faultOf('environments:\n  qa: [unclosed\n');
+    expect(e.file).toBe('extra.yaml');
+    expect(e.reason).toMatch(/^YAML/);
+  });
+
+  it('a capability without a resource in one of its template environments', () => {
+    const e = faultOf('capabilities:\n  only.prod:\n    risk: read\n    resources:\n      production: https://p.example/\ntemplates:\n  t:\n    environments: [staging]\n    ceiling: [only.prod]\n');
+    expect(e.field).toBe('templates.t.ceiling[0]');
+    expect(e.reason).toMatch(/no resource in environment "staging"/);
+  });
+});
+
+describe('grants', () => {
+  it('unions registration templates with policy grants by name, id or *', () => {
+    const p = compilePolicy([...defaults(), { file: 'g.yaml', text: 'grants:\n  - agents: [release-bot]\n    templates: [ops-maintenance]\n' }]);
+    expect([...templatesFor(p, { id: 'agt_1', name: 'release-bot', templates: ['fix-credentials'] })].sort()).toEqual(['fix-credentials', 'ops-maintenance']);
+    expect([...templatesFor(p, { id: 'agt_2', name: 'other', templates: [] })]).toEqual([]);
+  });
+});
