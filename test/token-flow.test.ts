@@ -218,7 +218,7 @@ describe('metadata and keys', () => {
       introspection_endpoint: 'http://localhost:8787/introspect',
       revocation_endpoint: 'http://localhost:8787/revoke',
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
-      dpop_signing_alg_values_supported: ['EdDSA', 'ES256'],
+      dpop_signing_alg_values_supported: ['EdDSA', 'Ed25519', 'ES256'],
       authorization_details_types_supported: ['stint_task', 'stint_capability'],
     });
     const jwks = (await (await b.request('/.well-known/jwks.json')).json()) as any;

@@ -23,11 +23,11 @@ async function publicKeyOf(jwk: JWK, i: number): Promise<JWK> {
   const alg = ALG_FOR[jwk.crv ?? ''];
   const members = PUBLIC_MEMBERS[jwk.kty ?? ''];
   if (!alg || !members || (jwk.kty === 'OKP') !== (jwk.crv === 'Ed25519')) bad('must be an Ed25519 (OKP) or P-256 (EC) key');
-  if (jwk.alg !== undefined && jwk.alg !== alg) bad(`alg must be ${alg} for ${jwk.crv}`);
+  if (jwk.alg !== undefined && jwk.alg !== alg && !(alg === 'EdDSA' && jwk.alg === 'Ed25519')) bad(`alg must be ${alg} for ${jwk.crv}`);
   const out: JWK = {};
   for (const m of members!) (out as Record<string, unknown>)[m] = jwk[m as keyof JWK];
+  // No `alg` is stored: an Ed25519 key may sign as `EdDSA` or `Ed25519` (RFC 9864).
   if (jwk.kid !== undefined) out.kid = jwk.kid;
-  out.alg = alg;
   try {
     await importJWK(out, alg);
   } catch (e) {

@@ -3,8 +3,11 @@ import { sha256 } from './encoding.js';
 import { StintError } from './errors.js';
 import type { Store } from './ports.js';
 
-/** Signature algorithms accepted for DPoP proofs and client assertions. */
-export const ACCEPTED_ALGS = ['EdDSA', 'ES256'];
+/**
+ * Signature algorithms accepted for DPoP proofs and client assertions. `Ed25519` is the
+ * fully-specified name (RFC 9864) that current clients such as oauth4webapi send.
+ */
+export const ACCEPTED_ALGS = ['EdDSA', 'Ed25519', 'ES256'];
 /** How far a proof's `iat` may be from our clock, seconds (RFC 9449 §11.1). */
 export const DPOP_IAT_WINDOW = 60;
 

@@ -18,7 +18,8 @@ export function errorResponse(c: Context, err: unknown, log: (msg: string) => vo
     log(`${c.req.method} ${new URL(c.req.url).pathname}: ${e.code}: ${describeCause(e.cause)}`);
   }
   const headers: Record<string, string> = { ...NO_STORE };
-  if (e.status === 401) {
+  // RFC 6749 §5.2: a challenge only answers credentials sent in the Authorization header.
+  if (e.status === 401 && (c.req.header('Authorization') || e.code !== 'invalid_client')) {
     headers['WWW-Authenticate'] = authenticateHeader(c, e);
   }
   if (OAUTH_PATHS.has(new URL(c.req.url).pathname)) {

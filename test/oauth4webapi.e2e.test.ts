@@ -1,0 +1,121 @@
+import { createServer } from 'node:net';
+import * as oauth from 'oauth4webapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
+import { listen } from '../src/runtime/node/serve.js';
+import { createNodeBroker } from '../src/runtime/node/wire.js';
+import { defaultPolicy } from './helpers/policy.js';
+
+// The contract's flow driven by a standard OAuth client, over real HTTP, unchanged:
+// private_key_jwt, DPoP, client_credentials with RAR, RFC 8693 token exchange, and the
+// capability token accepted by oauth4webapi's resource-side validateJwtAccessToken.
+
+const ADMIN = 'e2e-admin-token-0123456789';
+const insecure = { [oauth.allowInsecureRequests]: true } as const;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+let issuer: string;
+let close: () => Promise<void>;
+let as: oauth.AuthorizationServer;
+
+beforeAll(async () => {
+  const port = await freePort();
+  issuer = `http://127.0.0.1:${port}`;
+  const broker = await createNodeBroker({ dbPath: ':memory:', policy: defaultPolicy(), issuer, adminToken: ADMIN, masterKey: new Uint8Array(32).fill(9) });
+  const server = await listen(broker.app, '127.0.0.1', port);
+  close = async () => {
+    await server.close();
+    broker.close();
+  };
+  as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', ...insecure }));
+});
+afterAll(() => close());
+
+async function operator(path: string, body: unknown) {
+  const res = await fetch(`${issuer}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Record<string, string>;
+}
+
+describe('oauth4webapi against stint', () => {
+  it('runs the whole contract flow and the resource validator accepts the capability token', async () => {
+    const agentKeys = await oauth.generateKeyPair('EdDSA');
+    const { client_id } = await operator('/v1/agents', { name: 'e2e-agent', owner: 'alice', jwks: { keys: [await exportJWK(agentKeys.publicKey)] }, templates: ['fix-credentials'] });
+    const client: oauth.Client = { client_id };
+    const clientAuth = oauth.PrivateKeyJwt(agentKeys.privateKey);
+    const dpopKeys = await oauth.generateKeyPair('ES256');
+    const DPoP = oauth.DPoP(client, dpopKeys);
+
+    // 1. Open a task.
+    const taskRes = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      clientAuth,
+      { authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: 'rotate credentials' }]) },
+      { DPoP, ...insecure },
+    );
+    const task = await oauth.processClientCredentialsResponse(as, client, taskRes);
+    expect(task.token_type).toBe('dpop');
+    expect(task.authorization_details?.[0]).toMatchObject({ type: 'stint_task', environment: 'staging', ceiling: ['config.read', 'config.write'] });
+
+    // 2. Exchange it for a capability.
+    const capRes = await oauth.genericTokenEndpointRequest(
+      as,
+      client,
+      clientAuth,
+      'urn:ietf:params:oauth:grant-type:token-exchange',
+      { subject_token: task.access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'config.write' },
+      { DPoP, ...insecure },
+    );
+    const cap = await oauth.processGenericTokenEndpointResponse(as, client, capRes);
+    expect(cap.token_type).toBe('dpop');
+    expect(cap.issued_token_type).toBe('urn:ietf:params:oauth:token-type:access_token');
+
+    // 3. Call the resource; the resource validates with oauth4webapi's own validator.
+    const audience = 'https://api.staging.example/config';
+    let claims: oauth.JWTAccessTokenClaims | undefined;
+    const resource = async (url: string, init: oauth.CustomFetchOptions<'POST', unknown>) => {
+      const request = new Request(url, { method: init.method, headers: init.headers as HeadersInit, body: init.body as BodyInit });
+      claims = await oauth.validateJwtAccessToken(as, request, audience, { requireDPoP: true, signingAlgorithms: ['EdDSA', 'ES256'], ...insecure });
+      return new Response('{"ok":true}', { headers: { 'Content-Type': 'application/json' } });
+    };
+    const res = await oauth.protectedResourceRequest(cap.access_token, 'POST', new URL(audience), new Headers(), '{}', {
+      DPoP,
+      [oauth.customFetch]: resource as never,
+    });
+    expect(res.status).toBe(200);
+    expect(claims).toMatchObject({ iss: issuer, sub: client_id, aud: audience, client_id, task_id: task.task_id, env: 'staging', scope: 'config.write' });
+    expect(claims!.cnf!.jkt).toBe(await calculateJwkThumbprint(await exportJWK(dpopKeys.publicKey)));
+
+    // 4. The resource service introspects (client_secret_basic), then the agent revokes.
+    const rs = await operator('/v1/resources', { name: 'config-api', audience });
+    const rsClient: oauth.Client = { client_id: rs.client_id! };
+    const intro = async () =>
+      oauth.processIntrospectionResponse(as, rsClient, await oauth.introspectionRequest(as, rsClient, oauth.ClientSecretBasic(rs.client_secret!), cap.access_token, insecure));
+    expect((await intro()).active).toBe(true);
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, clientAuth, cap.access_token, insecure));
+    expect((await intro()).active).toBe(false);
+  });
+
+  it('surfaces stint refusals as OAuth errors the client parses', async () => {
+    const agentKeys = await oauth.generateKeyPair('EdDSA');
+    const { client_id } = await operator('/v1/agents', { name: 'e2e-2', owner: 'bob', jwks: { keys: [await exportJWK(agentKeys.publicKey)] }, templates: ['fix-credentials'] });
+    const client: oauth.Client = { client_id };
+    const DPoP = oauth.DPoP(client, await oauth.generateKeyPair('EdDSA'));
+    const res = await oauth.clientCredentialsGrantRequest(
+      as,
+      client,
+      oauth.PrivateKeyJwt(agentKeys.privateKey),
+      { authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'production', purpose: 'x' }]) },
+      { DPoP, ...insecure },
+    );
+    await expect(oauth.processClientCredentialsResponse(as, client, res)).rejects.toMatchObject({ error: 'invalid_authorization_details', status: 400 });
+  });
+});
