@@ -48,7 +48,7 @@ describe('oauth4webapi against stint', () => {
   it('runs the whole contract flow and the resource validator accepts the capability token', async () => {
     const agentKeys = await oauth.generateKeyPair('EdDSA');
     const { client_id } = await operator('/v1/agents', { name: 'e2e-agent', owner: 'alice', jwks: { keys: [await exportJWK(agentKeys.publicKey)] }, templates: ['fix-credentials'] });
-    const client: oauth.Client = { client_id };
+    const client: oauth.Client = { client_id: client_id! };
     const clientAuth = oauth.PrivateKeyJwt(agentKeys.privateKey);
     const dpopKeys = await oauth.generateKeyPair('ES256');
     const DPoP = oauth.DPoP(client, dpopKeys);
@@ -107,7 +107,7 @@ describe('oauth4webapi against stint', () => {
   it('surfaces stint refusals as OAuth errors the client parses', async () => {
     const agentKeys = await oauth.generateKeyPair('EdDSA');
     const { client_id } = await operator('/v1/agents', { name: 'e2e-2', owner: 'bob', jwks: { keys: [await exportJWK(agentKeys.publicKey)] }, templates: ['fix-credentials'] });
-    const client: oauth.Client = { client_id };
+    const client: oauth.Client = { client_id: client_id! };
     const DPoP = oauth.DPoP(client, await oauth.generateKeyPair('EdDSA'));
     const res = await oauth.clientCredentialsGrantRequest(
       as,
