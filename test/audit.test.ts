@@ -79,3 +79,15 @@ describe('fail closed', () => {
     expect((await b.introspect(task.body.access_token)).active).toBeUndefined();
   });
 });
+
+describe('refusals are evidence', () => {
+  it('records refused token requests once each (bad DPoP proof, outside the ceiling)', async () => {
+    const b = await testBroker();
+    const agent = await b.registerAgent();
+    const task = await agent.openTask();
+    await agent.openTask(undefined, undefined, { proof: 'garbage' });
+    await agent.exchange(task.body.access_token, { scope: 'db.read' });
+    const types = (await (await b.admin('/v1/audit')).text()).trim().split('\n').map((l) => JSON.parse(l).type);
+    expect(types).toEqual(['agent.registered', 'task.opened', 'token.refused', 'capability.denied']);
+  });
+});

@@ -45,6 +45,8 @@ export class StintError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly fields: Record<string, unknown>;
+  /** Set once the refusal is in the audit log, so outer layers do not record it again. */
+  recorded = false;
 
   constructor(code: ErrorCode, description: string, options: StintErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });

@@ -50,7 +50,7 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
 
   const deny = async (why: string, code: 'invalid_authorization_details' | 'invalid_target' = 'invalid_authorization_details'): Promise<never> => {
     await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { capabilities: req.capabilities, resource: req.resource, reason: why } });
-    throw new StintError(code, why);
+    throw Object.assign(new StintError(code, why), { recorded: true });
   };
 
   const outside = req.capabilities.filter((c) => !template.ceiling.includes(c));
@@ -71,7 +71,7 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
   const destructive = req.capabilities.filter((c) => policy.capabilities[c]!.risk === 'destructive');
   if (destructive.length > 0) {
     await record(core, { taskId: task.id, kind: 'denial', type: 'capability.approval_required', actor: agent.id, detail: { capabilities: destructive, resource } });
-    throw new StintError('approval_required', `${destructive.join(', ')} is destructive: only the approval authority can mint it, after human approval`);
+    throw Object.assign(new StintError('approval_required', `${destructive.join(', ')} is destructive: only the approval authority can mint it, after human approval`), { recorded: true });
   }
 
   const now = core.clock.now();

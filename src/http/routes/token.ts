@@ -1,6 +1,6 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { verifyDpopProof } from '../../core/dpop.js';
-import { StintError } from '../../core/errors.js';
+import { isStintError, StintError } from '../../core/errors.js';
 import { ACCESS_TOKEN_TYPE, exchangeForCapability, type CapabilityRequest } from '../../core/exchange.js';
 import { openTask } from '../../core/tasks.js';
 import { agentFromForm, htuCandidates } from '../auth.js';
@@ -15,8 +15,34 @@ export const GRANT_CIBA = 'urn:openid:params:grant-type:ciba';
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
 export const tokenRoutes = new Hono<BrokerEnv>().post('/token', async (c) => {
-  const { core } = c.get('deps');
   const form = await readForm(c);
+  try {
+    return await token(c, form);
+  } catch (e) {
+    await auditRefusal(c, form, e);
+    throw e;
+  }
+});
+
+/**
+ * Every refusal at the token endpoint is evidence (a replayed assertion or proof may be a
+ * stolen key at work), so it is recorded; refusals the core already recorded with their task
+ * are not recorded twice. A failed append does not change the answer: it was a refusal anyway.
+ */
+async function auditRefusal(c: Context<BrokerEnv>, form: Map<string, string>, e: unknown) {
+  if (!isStintError(e) || e.status >= 500 || e.recorded) return;
+  await c
+    .get('deps')
+    .core.audit.append({
+      type: 'token.refused',
+      actor: form.get('client_id') ?? 'unauthenticated',
+      data: { grant_type: form.get('grant_type') ?? null, error: e.code, reason: e.message },
+    })
+    .catch(() => undefined);
+}
+
+async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
+  const { core } = c.get('deps');
   const grantType = form.get('grant_type');
   if (!grantType) throw new StintError('invalid_request', 'grant_type is required');
   if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE) {
@@ -70,7 +96,7 @@ export const tokenRoutes = new Hono<BrokerEnv>().post('/token', async (c) => {
     200,
     NO_STORE,
   );
-});
+}
 
 function capabilityRequest(form: Map<string, string>): { capabilities: string[]; locations?: string[] } {
   const scope = form.get('scope');
