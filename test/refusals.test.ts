@@ -137,17 +137,17 @@ describe('DPoP (RFC 9449)', () => {
     err(await agent.openTask(undefined, undefined, { proof: 'not.a.jwt' }), 400, 'invalid_dpop_proof');
   });
 
-  it('refuses a task token presented with a different DPoP key', async () => {
+  it('stops on a task token presented with a different DPoP key', async () => {
     const agent = await b.registerAgent();
     const task = await agent.openTask();
-    err(await agent.exchange(task.body.access_token, { scope: 'config.read' }, { dpop: await newKey() }), 400, 'invalid_grant');
+    err(await agent.exchange(task.body.access_token, { scope: 'config.read' }, { dpop: await newKey() }), 400, 'task_stopped');
   });
 
-  it('refuses another agent’s task token', async () => {
+  it('stops on another agent’s task token', async () => {
     const owner = await b.registerAgent({ name: 'owner' });
     const thief = await b.registerAgent({ name: 'thief' });
     const task = await owner.openTask();
-    err(await thief.exchange(task.body.access_token, { scope: 'config.read' }, { dpop: await owner.dpopKey() }), 400, 'invalid_grant');
+    err(await thief.exchange(task.body.access_token, { scope: 'config.read' }, { dpop: await owner.dpopKey() }), 400, 'task_stopped');
   });
 
   it('refuses a capability token as subject_token', async () => {

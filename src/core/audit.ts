@@ -1,6 +1,6 @@
 import { canonicalJson, sha256 } from './encoding.js';
 import { unavailable } from './errors.js';
-import type { AuditRecord, Clock, Store } from './ports.js';
+import { nullBus, type AuditRecord, type Clock, type EventBus, type Store } from './ports.js';
 
 export interface AuditInput {
   type: string;
@@ -38,6 +38,8 @@ export class AuditLog {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** Told of every record once it is durable, in order. */
+    private readonly bus: EventBus = nullBus,
   ) {}
 
   /** Appends one record; throws `temporarily_unavailable` if it cannot be written. */
@@ -66,6 +68,7 @@ export class AuditLog {
         const record: AuditRecord = { ...base, hash: await hashOf(base) };
         if (await this.store.audit.append(record)) {
           this.head = { seq: record.seq, hash: record.hash };
+          this.bus.publish(record);
           return record;
         }
         this.head = undefined; // someone else wrote this seq: re-read and retry

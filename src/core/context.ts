@@ -1,7 +1,8 @@
 import type { AuditLog } from './audit.js';
 import type { KeyRing } from './keys.js';
 import type { Policy } from './policy.js';
-import type { Clock, EventBus, Store } from './ports.js';
+import type { EventHub } from './events.js';
+import type { Clock, Store } from './ports.js';
 
 /** Everything a core operation needs, wired once per runtime. */
 export interface Core {
@@ -11,7 +12,7 @@ export interface Core {
   policy: Policy;
   keys: KeyRing;
   audit: AuditLog;
-  events: EventBus;
+  events: EventHub;
 }
 
 /** Where the broker's token endpoint lives; a client assertion's `aud` may name it or the issuer. */

@@ -2,7 +2,8 @@ import { AuditLog } from './audit.js';
 import type { Core } from './context.js';
 import { KeyRing } from './keys.js';
 import type { Policy } from './policy.js';
-import { nullBus, systemClock, type Clock, type EventBus, type Sealer, type Store } from './ports.js';
+import { EventHub } from './events.js';
+import { systemClock, type Clock, type Sealer, type Store } from './ports.js';
 import { guardStore } from './store-guard.js';
 
 export interface CoreOptions {
@@ -11,7 +12,7 @@ export interface CoreOptions {
   sealer: Sealer;
   policy: Policy;
   clock?: Clock;
-  events?: EventBus;
+  events?: EventHub;
 }
 
 /** Wires the core from its ports; loads (or on first start, generates) the signing key. */
@@ -19,13 +20,14 @@ export async function createCore(o: CoreOptions): Promise<Core> {
   const clock = o.clock ?? systemClock;
   const store = guardStore(o.store);
   const keys = await KeyRing.load(store, o.sealer, 'task', clock);
+  const events = o.events ?? new EventHub();
   return {
     issuer: o.issuer.replace(/\/+$/, ''),
     store,
     clock,
     policy: o.policy,
     keys,
-    audit: new AuditLog(store, clock),
-    events: o.events ?? nullBus,
+    audit: new AuditLog(store, clock, events),
+    events,
   };
 }

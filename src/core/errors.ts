@@ -39,12 +39,15 @@ export interface StintErrorOptions {
   cause?: unknown;
   /** Overrides the registry's status (e.g. 401 `invalid_token` vs 400 at the token endpoint). */
   status?: number;
+  /** Machine-readable detail for callers inside stint (e.g. `expired`); never sent. */
+  reason?: string;
 }
 
 export class StintError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly fields: Record<string, unknown>;
+  readonly reason: string | undefined;
   /** Set once the refusal is in the audit log, so outer layers do not record it again. */
   recorded = false;
 
@@ -54,6 +57,7 @@ export class StintError extends Error {
     this.code = code;
     this.status = options.status ?? ERROR_STATUS[code];
     this.fields = options.fields ?? {};
+    this.reason = options.reason;
   }
 }
 

@@ -1,6 +1,9 @@
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
+import { RISK_ORDER, type Risk } from './policy.js';
 import type { AgentRecord, TaskRecord } from './ports.js';
+import { stopTask, stoppedError } from './stop.js';
+import { onSubstitution } from './substitution.js';
 import { currentTask } from './token-state.js';
 import { signToken, verifyToken, type StintClaims } from './tokens.js';
 import { record } from './trajectory.js';
@@ -15,17 +18,21 @@ export interface CapabilityRequest {
   locations?: string[];
 }
 
-/** Resolves the task token presented as `subject_token` and checks it belongs to this caller. */
+/**
+ * Resolves the task token presented as `subject_token`. A token the broker never issued,
+ * another agent's token, or one bound to another key is credential substitution: a stop.
+ */
 export async function taskFromSubjectToken(core: Core, agent: AgentRecord, jkt: string, subjectToken: string) {
   let claims: StintClaims;
   try {
     claims = await verifyToken(core.keys, core.issuer, subjectToken, core.clock.now());
   } catch (e) {
-    throw new StintError('invalid_grant', `subject_token: ${(e as Error).message}`, { cause: e });
+    if (e instanceof StintError && e.reason === 'expired') throw new StintError('invalid_grant', 'subject_token has expired', { cause: e });
+    return onSubstitution(core, agent, jkt, 'presented a credential the broker never issued');
   }
+  if (claims.sub !== agent.id) return onSubstitution(core, agent, jkt, `presented a token issued to another agent (${claims.sub}, ${claims.env})`, claims);
+  if (claims.cnf.jkt !== jkt) return onSubstitution(core, agent, jkt, `presented a token bound to another DPoP key (task ${claims.task_id}, ${claims.env})`, claims);
   if (claims.token_use !== 'task') throw new StintError('invalid_grant', 'subject_token must be a task token');
-  if (claims.sub !== agent.id) throw new StintError('invalid_grant', 'subject_token was issued to another agent');
-  if (claims.cnf.jkt !== jkt) throw new StintError('invalid_grant', 'subject_token is bound to a different DPoP key');
   if (await core.store.revocations.isTokenRevoked(claims.jti)) throw new StintError('invalid_grant', 'subject_token has been revoked');
   const task = await currentTask(core, claims.task_id);
   if (!task) throw new StintError('invalid_grant', 'subject_token names an unknown task');
@@ -34,43 +41,78 @@ export async function taskFromSubjectToken(core: Core, agent: AgentRecord, jkt: 
 }
 
 export function assertTaskActive(task: TaskRecord): void {
-  if (task.status === 'stopped') throw new StintError('task_stopped', `task ${task.id} was stopped: ${task.statusReason ?? 'no reason recorded'}`);
+  if (task.status === 'stopped') throw stoppedError(task);
   if (task.status !== 'active') throw new StintError('invalid_grant', `task ${task.id} is ${task.status}`);
+}
+
+const maxRisk = (risks: (Risk | undefined)[]): number => Math.max(0, ...risks.map((r) => (r ? RISK_ORDER[r] : 0)));
+
+/** The environment whose resource a URI is, per policy (undefined if none). */
+function environmentOf(core: Core, resource: string): string | undefined {
+  for (const c of Object.values(core.policy.capabilities)) {
+    for (const [env, uri] of Object.entries(c.resources)) if (uri === resource) return env;
+  }
+  return undefined;
 }
 
 /**
  * RFC 8693 exchange of a task token for a capability token: the capabilities must be inside
  * the task template's ceiling and share one resource, which becomes the token's audience.
- * Destructive capabilities never come out of this path.
+ * Trajectory rules run first; destructive capabilities never come out of this path.
  */
 export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt: string, subjectToken: string, req: CapabilityRequest) {
   const { task } = await taskFromSubjectToken(core, agent, jkt, subjectToken);
   const { policy } = core;
+  const { rules, window } = policy.trajectory;
   const template = policy.templates[task.template]!;
+  const risk = maxRisk(req.capabilities.map((c) => policy.capabilities[c]?.risk));
+  const riskName = (Object.keys(RISK_ORDER) as Risk[]).find((r) => RISK_ORDER[r] === risk)!;
+  const requestedEnv = req.resource ? (environmentOf(core, req.resource) ?? task.environment) : task.environment;
+  const base = { capabilities: req.capabilities, resource: req.resource, risk: riskName, environment: requestedEnv };
 
   const deny = async (why: string, code: 'invalid_authorization_details' | 'invalid_target' = 'invalid_authorization_details'): Promise<never> => {
-    await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { capabilities: req.capabilities, resource: req.resource, reason: why } });
+    await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { ...base, reason: why } });
     throw Object.assign(new StintError(code, why), { recorded: true });
   };
+  const stop = async (rule: 'destructive_outside_ceiling' | 'escalation_after_denial', why: string): Promise<never> => {
+    await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { ...base, reason: why } });
+    await stopTask(core, task, rule, why, { actor: agent.id, lockAgent: false, detail: base });
+    throw stoppedError({ id: task.id, statusReason: `${rule}: ${why}` });
+  };
+
+  // Rule 5: after a refusal, asking for more (higher risk, another environment) is a stop.
+  const since = core.clock.now() - window * 1000;
+  const denials = (await core.store.tasks.events(task.id)).filter((e) => e.kind === 'denial' && e.at >= since);
+  if (denials.length > 0) {
+    const deniedRisk = maxRisk(denials.map((d) => d.detail.risk as Risk | undefined));
+    const why =
+      risk > deniedRisk
+        ? `after a refusal, asked for ${riskName}-risk ${req.capabilities.join(', ')}`
+        : requestedEnv !== task.environment
+          ? `after a refusal, asked for a resource in ${requestedEnv}`
+          : undefined;
+    if (why && rules.escalation_after_denial === 'stop') await stop('escalation_after_denial', why);
+  }
 
   const outside = req.capabilities.filter((c) => !template.ceiling.includes(c));
   if (outside.length > 0) {
-    return deny(`${outside.join(', ')} is outside the ceiling of template "${template.name}" (${template.ceiling.join(', ')})`);
+    const why = `${outside.join(', ')} is outside the ceiling of template "${template.name}" (${template.ceiling.join(', ')})`;
+    const destructive = outside.some((c) => policy.capabilities[c]?.risk === 'destructive');
+    if (destructive && rules.destructive_outside_ceiling === 'stop') await stop('destructive_outside_ceiling', why);
+    await deny(why);
   }
   const resources = new Set(req.capabilities.map((c) => policy.capabilities[c]!.resources[task.environment]));
-  if (resources.size !== 1 || resources.has(undefined)) {
-    return deny('request capabilities for one resource at a time', 'invalid_target');
-  }
+  if (resources.size !== 1 || resources.has(undefined)) await deny('request capabilities for one resource at a time', 'invalid_target');
   const resource = [...resources][0]!;
   if (req.resource !== undefined && req.resource !== resource) {
-    return deny(`resource must be ${resource} for ${req.capabilities.join(', ')} in ${task.environment}`, 'invalid_target');
+    await deny(`resource must be ${resource} for ${req.capabilities.join(', ')} in ${task.environment}`, 'invalid_target');
   }
   if (req.locations && (req.locations.length !== 1 || req.locations[0] !== resource)) {
-    return deny(`locations must be ["${resource}"] for ${req.capabilities.join(', ')} in ${task.environment}`, 'invalid_target');
+    await deny(`locations must be ["${resource}"] for ${req.capabilities.join(', ')} in ${task.environment}`, 'invalid_target');
   }
   const destructive = req.capabilities.filter((c) => policy.capabilities[c]!.risk === 'destructive');
   if (destructive.length > 0) {
-    await record(core, { taskId: task.id, kind: 'denial', type: 'capability.approval_required', actor: agent.id, detail: { capabilities: destructive, resource } });
+    await record(core, { taskId: task.id, kind: 'approval', type: 'capability.approval_required', actor: agent.id, detail: { ...base, resource } });
     throw Object.assign(new StintError('approval_required', `${destructive.join(', ')} is destructive: only the approval authority can mint it, after human approval`), { recorded: true });
   }
 

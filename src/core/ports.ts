@@ -47,7 +47,7 @@ export interface TaskRecord {
   expiresAt: number;
 }
 
-export type TaskEventKind = 'opened' | 'grant' | 'denial' | 'signal' | 'stop' | 'revoke' | 'complete';
+export type TaskEventKind = 'opened' | 'grant' | 'denial' | 'signal' | 'stop' | 'revoke' | 'complete' | 'approval';
 export interface TaskEvent {
   taskId: string;
   at: number;
@@ -81,6 +81,8 @@ export interface Store {
   agents: {
     create(agent: AgentRecord): Promise<void>;
     get(id: string): Promise<AgentRecord | undefined>;
+    /** Returns whether the status changed. */
+    setStatus(id: string, status: AgentStatus): Promise<boolean>;
   };
   resources: {
     create(resource: ResourceRecord): Promise<void>;
@@ -94,6 +96,8 @@ export interface Store {
      * gets `true`; the others see the task already ended.
      */
     end(id: string, status: Exclude<TaskStatus, 'active'>, reason: string): Promise<boolean>;
+    /** Active tasks bound to a DPoP key thumbprint, optionally of one agent. */
+    activeByKey(jkt: string, agentId?: string): Promise<TaskRecord[]>;
     addEvent(event: TaskEvent): Promise<void>;
     events(id: string): Promise<TaskEvent[]>;
   };
@@ -107,6 +111,10 @@ export interface Store {
   revocations: {
     revokeToken(jti: string, expiresAt: number): Promise<void>;
     isTokenRevoked(jti: string): Promise<boolean>;
+    /** Raises a scope's epoch to at least `epoch` (ms) in one statement. */
+    raiseEpoch(scope: string, epoch: number): Promise<void>;
+    /** The latest epoch among the scopes, 0 if none was ever revoked. */
+    epochOf(scopes: string[]): Promise<number>;
   };
   keys: {
     list(use: string): Promise<SigningKeyRecord[]>;
@@ -128,13 +136,12 @@ export interface Sealer {
   open(sealed: string): Promise<Uint8Array>;
 }
 
-/** Revocations and stops, pushed to whoever listens (SSE subscribers, SET push). */
-export interface StintEvent {
-  type: string;
-  at: number;
-  [k: string]: unknown;
-}
+/**
+ * Revocations and stops, pushed to whoever listens (SSE subscribers, SET push). Events are
+ * audit records of the pushed types, so the audit `seq` is the event id and the log is the
+ * durable backlog a subscriber resumes from.
+ */
 export interface EventBus {
-  publish(event: StintEvent): void;
+  publish(record: AuditRecord): void;
 }
 export const nullBus: EventBus = { publish: () => {} };

@@ -23,6 +23,11 @@ export async function revokeToken(core: Core, token: string, caller: RevocationC
   const actor = caller.kind === 'agent' ? caller.agentId : 'operator';
   await core.store.revocations.revokeToken(claims.jti, claims.exp * 1000 + 1000);
   if (claims.token_use === 'task') await core.store.tasks.end(claims.task_id, 'revoked', `task token revoked by ${actor}`);
-  await record(core, { taskId: claims.task_id, kind: 'revoke', type: 'token.revoked', actor, detail: { jti: claims.jti, token_use: claims.token_use } });
-  core.events.publish({ type: 'token.revoked', at: core.clock.now(), jti: claims.jti, task_id: claims.task_id, agent: claims.sub, environment: claims.env });
+  await record(core, {
+    taskId: claims.task_id,
+    kind: 'revoke',
+    type: 'token.revoked',
+    actor,
+    detail: { jti: claims.jti, token_use: claims.token_use, agent: claims.sub, environment: claims.env, exp: claims.exp },
+  });
 }

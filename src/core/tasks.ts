@@ -87,7 +87,7 @@ export async function completeTask(core: Core, taskId: string, caller: StintClai
   if (!(await core.store.tasks.end(taskId, 'completed', 'completed by its agent'))) {
     throw new StintError('conflict', `task is already ${task.status}`);
   }
-  await record(core, { taskId, kind: 'complete', type: 'task.completed', actor: caller.sub, detail: {} });
+  await record(core, { taskId, kind: 'complete', type: 'task.completed', actor: caller.sub, detail: { agent: task.agentId, environment: task.environment } });
   return taskView(core, taskId);
 }
 
@@ -97,8 +97,7 @@ export async function revokeTask(core: Core, taskId: string, actor: string, reas
   if (!task) throw new StintError('not_found', 'no such task');
   const ended = await core.store.tasks.end(taskId, 'revoked', reason);
   if (ended) {
-    await record(core, { taskId, kind: 'revoke', type: 'task.revoked', actor, detail: { reason } });
-    core.events.publish({ type: 'task.revoked', at: core.clock.now(), task_id: taskId, agent: task.agentId, environment: task.environment, reason });
+    await record(core, { taskId, kind: 'revoke', type: 'task.revoked', actor, detail: { reason, agent: task.agentId, environment: task.environment } });
   }
   return taskView(core, taskId);
 }

@@ -2,14 +2,31 @@ import type { Core } from './context.js';
 import type { TaskRecord } from './ports.js';
 import type { StintClaims } from './tokens.js';
 
+/** Revocation scopes that cover a token or task: everything, its agent, its environment. */
+export const scopesOf = (agentId: string, environment: string) => ['all', `agent:${agentId}`, `env:${environment}`];
+
 /**
- * The task's status now. A task past its hard expiry is moved to `expired` on first sight, so
- * that every reader agrees from then on.
+ * A scope revoked at `epoch` (ms) kills every token issued at or before that second. Token
+ * `iat` has one-second resolution, so a token minted in the same second just after the
+ * revocation dies too: we err towards revoking, never towards leaving one alive.
+ */
+export const coveredBy = (issuedAtSec: number, epochMs: number) => epochMs > 0 && issuedAtSec <= Math.floor(epochMs / 1000);
+
+/**
+ * The task's status now. A task past its hard expiry, or under a scope revoked since it was
+ * opened, is moved out of `active` on first sight, so every reader agrees from then on.
  */
 export async function currentTask(core: Core, taskId: string): Promise<TaskRecord | undefined> {
   const task = await core.store.tasks.get(taskId);
-  if (!task || task.status !== 'active' || core.clock.now() < task.expiresAt) return task;
-  await core.store.tasks.end(task.id, 'expired', 'the task reached its hard expiry');
+  if (!task || task.status !== 'active') return task;
+  let ended: [TaskRecord['status'], string] | undefined;
+  if (core.clock.now() >= task.expiresAt) ended = ['expired', 'the task reached its hard expiry'];
+  else {
+    const epoch = await core.store.revocations.epochOf(scopesOf(task.agentId, task.environment));
+    if (coveredBy(Math.floor(task.createdAt / 1000), epoch)) ended = ['revoked', 'revoked with its agent or environment'];
+  }
+  if (!ended) return task;
+  await core.store.tasks.end(task.id, ended[0] as 'expired', ended[1]);
   return (await core.store.tasks.get(taskId)) ?? task;
 }
 

@@ -43,22 +43,24 @@ export async function signToken(keys: KeyRing, issuer: string, body: TokenBody, 
  * Verifies a token's signature, type, issuer and lifetime. Says nothing about revocation or
  * task state: callers check those (see `tokenState`).
  */
-export async function verifyToken(keys: KeyRing, issuer: string, token: string, now: number): Promise<StintClaims> {
+export async function verifyToken(keys: KeyRing, issuer: string, token: string, now: number, opts: { allowExpired?: boolean } = {}): Promise<StintClaims> {
   try {
     const { kid } = decodeProtectedHeader(token);
     const key = kid ? keys.publicKey(kid) : undefined;
-    if (!key) throw new StintError('invalid_token', 'token was not issued by this broker');
+    if (!key) throw new StintError('invalid_token', 'token was not issued by this broker', { reason: 'foreign' });
     const { payload } = await jwtVerify(token, key, {
       issuer,
       typ: 'at+jwt',
       algorithms: [SIGNING_ALG],
-      currentDate: new Date(now),
+      // An expired token is still evidence (a leaked one reported by a resource service).
+      currentDate: new Date(opts.allowExpired ? 0 : now),
       requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'cnf', 'task_id', 'env', 'token_use'],
     });
     return payload as StintClaims;
   } catch (e) {
     if (e instanceof StintError) throw e;
-    if (e instanceof errors.JWTExpired) throw new StintError('invalid_token', 'token has expired', { cause: e });
-    throw new StintError('invalid_token', 'token is malformed or its signature does not verify', { cause: e });
+    if (e instanceof errors.JWTExpired) throw new StintError('invalid_token', 'token has expired', { cause: e, reason: 'expired' });
+    if (e instanceof errors.JWTClaimValidationFailed) throw new StintError('invalid_token', `token claim ${e.claim} is invalid`, { cause: e, reason: 'claims' });
+    throw new StintError('invalid_token', 'token is malformed or its signature does not verify', { cause: e, reason: 'foreign' });
   }
 }

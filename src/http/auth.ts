@@ -5,6 +5,7 @@ import { verifyDpopProof } from '../core/dpop.js';
 import { timingSafeEqual } from '../core/encoding.js';
 import { StintError } from '../core/errors.js';
 import { authenticateResource } from '../core/resources.js';
+import { stoppedError } from '../core/stop.js';
 import { isTokenLive } from '../core/token-state.js';
 import { verifyToken, type StintClaims } from '../core/tokens.js';
 import type { BrokerEnv } from './env.js';
@@ -85,6 +86,10 @@ export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { re
     code: 'invalid_token',
   });
   if (jkt !== claims.cnf.jkt) throw new StintError('invalid_token', 'the DPoP proof is not signed by the key this token is bound to');
-  if (opts.requireLive && !(await isTokenLive(core, claims))) throw new StintError('invalid_token', 'token is no longer active');
+  if (opts.requireLive && !(await isTokenLive(core, claims))) {
+    const task = await core.store.tasks.get(claims.task_id);
+    if (task?.status === 'stopped') throw stoppedError(task);
+    throw new StintError('invalid_token', 'token is no longer active');
+  }
   return claims;
 }

@@ -6,7 +6,10 @@ import { errorResponse } from './errors.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
+import { eventRoutes } from './routes/events.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { revokeRoutes } from './routes/revoke.js';
+import { signalRoutes } from './routes/signals.js';
 import { tokenRoutes } from './routes/token.js';
 
 export const DEFAULT_MAX_BODY = 64 * 1024;
@@ -31,6 +34,9 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.route('/', introspectRoutes);
   app.route('/', revokeRoutes);
   app.route('/', managementRoutes);
+  app.route('/', signalRoutes);
+  app.route('/', revocationRoutes);
+  app.route('/', eventRoutes);
   app.post('/bc-authorize', () => {
     throw new StintError('not_implemented', 'the approval path is not enabled in this build');
   });

@@ -6,6 +6,8 @@ export interface BrokerDeps {
   adminToken: string;
   /** Largest request body accepted, bytes. */
   maxBodyBytes?: number;
+  /** Interval of SSE heartbeats on /v1/events, ms. */
+  heartbeatMs?: number;
 }
 
 /** One typed Env for every broker route. */

@@ -64,3 +64,17 @@ export function parseJsonParam(raw: string, code: ErrorCode, label: string): unk
     throw new StintError(code, `${label} is not valid JSON`);
   }
 }
+
+export const signalSchema = z.strictObject({
+  type: z.enum(['credential_substitution', 'environment_mismatch', 'tool_error']),
+  token: z.string().min(1).max(16_384).optional(),
+  presented_jkt: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an RFC 7638 SHA-256 thumbprint, base64url').optional(),
+  task_id: z.string().regex(/^task_[A-Za-z0-9_-]{10,64}$/).optional(),
+  detail: z.string().max(2000).optional(),
+});
+
+export const revocationSchema = z.union([
+  z.strictObject({ agent: z.string().min(1).max(100) }),
+  z.strictObject({ environment: z.string().min(1).max(100) }),
+  z.strictObject({ all: z.literal(true) }),
+]);

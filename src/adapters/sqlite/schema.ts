@@ -38,7 +38,7 @@ export const tasks = sqliteTable(
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
-  (t) => [index('tasks_agent').on(t.agentId), index('tasks_environment').on(t.environment)],
+  (t) => [index('tasks_agent').on(t.agentId), index('tasks_environment').on(t.environment), index('tasks_jkt').on(t.jkt)],
 );
 
 export const taskEvents = sqliteTable(
@@ -71,6 +71,16 @@ export const revokedTokens = sqliteTable(
   },
   (t) => [index('revoked_tokens_expiry').on(t.expiresAt)],
 );
+
+/**
+ * Revocation by scope (`all`, `agent:<id>`, `env:<name>`): one row per scope holding the time
+ * of its latest revocation. Every token issued at or before that second is dead, so revoking
+ * an environment is one write whatever the number of live tokens.
+ */
+export const revocationEpochs = sqliteTable('revocation_epochs', {
+  scope: text('scope').primaryKey(),
+  epoch: integer('epoch').notNull(),
+});
 
 export const signingKeys = sqliteTable('signing_keys', {
   kid: text('kid').primaryKey(),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, max, ne, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { Store, TaskEvent } from '../../core/ports.js';
 import * as s from './schema.js';
@@ -21,6 +21,14 @@ export function createSqliteStore(db: SqliteDb): Store {
       async get(id) {
         const [row] = await db.select().from(s.agents).where(eq(s.agents.id, id)).limit(1);
         return row;
+      },
+      async setStatus(id, status) {
+        const rows = await db
+          .update(s.agents)
+          .set({ status })
+          .where(and(eq(s.agents.id, id), ne(s.agents.status, status)))
+          .returning({ id: s.agents.id });
+        return rows.length === 1;
       },
     },
     resources: {
@@ -47,6 +55,10 @@ export function createSqliteStore(db: SqliteDb): Store {
           .where(and(eq(s.tasks.id, id), eq(s.tasks.status, 'active')))
           .returning({ id: s.tasks.id });
         return rows.length === 1;
+      },
+      async activeByKey(jkt, agentId) {
+        const where = and(eq(s.tasks.jkt, jkt), eq(s.tasks.status, 'active'), agentId === undefined ? undefined : eq(s.tasks.agentId, agentId));
+        return db.select().from(s.tasks).where(where);
       },
       async addEvent(event) {
         await db.insert(s.taskEvents).values(event);
@@ -77,6 +89,16 @@ export function createSqliteStore(db: SqliteDb): Store {
       async isTokenRevoked(jti) {
         const [row] = await db.select({ jti: s.revokedTokens.jti }).from(s.revokedTokens).where(eq(s.revokedTokens.jti, jti)).limit(1);
         return row !== undefined;
+      },
+      async raiseEpoch(scope, epoch) {
+        await db
+          .insert(s.revocationEpochs)
+          .values({ scope, epoch })
+          .onConflictDoUpdate({ target: s.revocationEpochs.scope, set: { epoch: sql`max(${s.revocationEpochs.epoch}, excluded.epoch)` } });
+      },
+      async epochOf(scopes) {
+        const [row] = await db.select({ epoch: max(s.revocationEpochs.epoch) }).from(s.revocationEpochs).where(inArray(s.revocationEpochs.scope, scopes));
+        return row?.epoch ?? 0;
       },
     },
     keys: {

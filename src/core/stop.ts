@@ -1,0 +1,53 @@
+import type { Core } from './context.js';
+import { StintError } from './errors.js';
+import type { TaskRecord } from './ports.js';
+import { record } from './trajectory.js';
+
+/** The rules that stop a task (see PRODUCT.md point 4 and 5, and the policy's `trajectory`). */
+export type StopRule = 'substitution' | 'environment_mismatch' | 'destructive_outside_ceiling' | 'escalation_after_denial';
+
+export const stoppedError = (task: Pick<TaskRecord, 'id' | 'statusReason'>) =>
+  Object.assign(new StintError('task_stopped', `task ${task.id} was stopped by rule ${task.statusReason ?? '(unknown)'}`), { recorded: true });
+
+/**
+ * A stop event: the task is halted (status `stopped`, rule and reason recorded), every token
+ * it holds dies with it, the event is in the audit log and pushed to verifiers, and, if the
+ * task's agent reached for a credential that was not its own, the agent is locked until an
+ * operator releases it. Returns whether this call stopped it (a concurrent stop may win).
+ */
+export async function stopTask(
+  core: Core,
+  task: TaskRecord,
+  rule: StopRule,
+  reason: string,
+  opts: { actor: string; lockAgent: boolean; detail?: Record<string, unknown> },
+): Promise<boolean> {
+  const stopped = await core.store.tasks.end(task.id, 'stopped', `${rule}: ${reason}`);
+  if (stopped) {
+    await record(core, {
+      taskId: task.id,
+      kind: 'stop',
+      type: 'task.stopped',
+      actor: opts.actor,
+      detail: { rule, reason, agent: task.agentId, environment: task.environment, ...opts.detail },
+    });
+  }
+  if (opts.lockAgent) await lockAgent(core, task.agentId, `task ${task.id} stopped by rule ${rule}`, opts.actor);
+  return stopped;
+}
+
+export async function lockAgent(core: Core, agentId: string, reason: string, actor: string) {
+  if (await core.store.agents.setStatus(agentId, 'locked')) {
+    await core.audit.append({ type: 'agent.locked', actor, data: { agent: agentId, reason } });
+  }
+}
+
+/** Operator release of a locked agent: it may open new tasks again (its stopped tasks stay stopped). */
+export async function releaseAgent(core: Core, agentId: string, actor: string) {
+  const agent = await core.store.agents.get(agentId);
+  if (!agent) throw new StintError('not_found', 'no such agent');
+  if (await core.store.agents.setStatus(agentId, 'active')) {
+    await core.audit.append({ type: 'agent.released', actor, data: { agent: agentId } });
+  }
+  return { ...agent, status: 'active' as const };
+}

@@ -1,0 +1,279 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { newKey } from './helpers/agent.js';
+import { ADMIN, testBroker, type TestBroker } from './helpers/broker.js';
+
+let b: TestBroker;
+beforeEach(async () => {
+  b = await testBroker();
+});
+
+const task = async (id: string) => (await (await b.admin(`/v1/tasks/${id}`)).json()) as any;
+const agentStatus = (id: string) => (b.sqlite.prepare('select status from agents where id = ?').get(id) as { status: string }).status;
+const resource = async (audience: string) => {
+  const r = (await (await b.admin('/v1/resources', { name: 'svc', audience })).json()) as any;
+  return `Basic ${btoa(`${r.client_id}:${r.client_secret}`)}`;
+};
+const signal = (auth: string, body: unknown) =>
+  b.request('/v1/signals', { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+describe('rule 1: substitution seen by the broker', () => {
+  it('another agent’s token as subject_token: the presenting task stops, its agent is locked, the leaked token is revoked', async () => {
+    const victim = await b.registerAgent({ name: 'ops', templates: ['ops-maintenance'] });
+    const prodTask = await victim.openTask('ops-maintenance', 'production');
+    const prodCap = await victim.exchange(prodTask.body.access_token, { scope: 'db.read' });
+    const coder = await b.registerAgent({ name: 'coder' });
+    const staging = await coder.openTask();
+    const stagingCap = await coder.exchange(staging.body.access_token, { scope: 'config.read' });
+
+    const res = await coder.exchange(prodTask.body.access_token, { scope: 'volume.delete' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('task_stopped');
+    expect(res.body.error_description).toMatch(/rule substitution/);
+
+    const view = await task(staging.body.task_id);
+    expect(view.status).toBe('stopped');
+    expect(view.status_reason).toMatch(/^substitution: /);
+    expect(view.events.at(-1)).toMatchObject({ kind: 'stop', detail: { rule: 'substitution', leaked_jti: expect.any(String) } });
+    // Everything the stopped task holds is dead; the leaked token too; the victim's other tokens live on.
+    expect(await b.introspect(stagingCap.body.access_token)).toEqual({ active: false });
+    expect(await b.introspect(staging.body.access_token)).toEqual({ active: false });
+    expect(await b.introspect(prodTask.body.access_token)).toEqual({ active: false });
+    expect((await b.introspect(prodCap.body.access_token)).active).toBe(true);
+    // The presenter is locked; the victim is not.
+    expect(agentStatus(coder.clientId)).toBe('locked');
+    expect(agentStatus(victim.clientId)).toBe('active');
+    const again = await coder.openTask();
+    expect(again).toMatchObject({ status: 400, body: { error: 'unauthorized_client' } });
+    // Every later request of the stopped task says so, naming the rule.
+    const later = await coder.exchange(staging.body.access_token, { scope: 'config.read' });
+    expect(later.body).toMatchObject({ error: 'task_stopped', error_description: expect.stringMatching(/substitution/) });
+  });
+
+  it('a credential the broker never issued is a stop too', async () => {
+    const coder = await b.registerAgent();
+    const t = await coder.openTask();
+    const other = await testBroker();
+    const stranger = await other.registerAgent();
+    const foreign = await stranger.openTask();
+    const res = await coder.exchange(foreign.body.access_token, { scope: 'config.read' });
+    expect(res.body.error).toBe('task_stopped');
+    expect((await task(t.body.task_id)).status).toBe('stopped');
+  });
+
+  it('its own task token under another DPoP key stops that task', async () => {
+    const coder = await b.registerAgent();
+    const t = await coder.openTask();
+    const res = await coder.exchange(t.body.access_token, { scope: 'config.read' }, { dpop: await newKey() });
+    expect(res.body.error).toBe('task_stopped');
+    expect((await task(t.body.task_id)).status).toBe('stopped');
+    expect(agentStatus(coder.clientId)).toBe('locked');
+  });
+
+  it('an expired own token is not substitution', async () => {
+    const coder = await b.registerAgent();
+    const t = await coder.openTask();
+    b.clock.advance(3601);
+    const res = await coder.exchange(t.body.access_token, { scope: 'config.read' });
+    expect(res.body.error).toBe('invalid_grant');
+    expect(agentStatus(coder.clientId)).toBe('active');
+  });
+
+  it('an operator releases a locked agent (audited), which may then open tasks again', async () => {
+    const coder = await b.registerAgent();
+    const t = await coder.openTask();
+    await coder.exchange(t.body.access_token, { scope: 'config.read' }, { dpop: await newKey() });
+    expect(agentStatus(coder.clientId)).toBe('locked');
+    expect((await b.request(`/v1/agents/${coder.clientId}/release`, { method: 'POST' })).status).toBe(401);
+    const rel = await b.admin(`/v1/agents/${coder.clientId}/release`, {});
+    expect(rel.status).toBe(200);
+    expect(((await rel.json()) as any).status).toBe('active');
+    expect((await coder.openTask()).status).toBe(200);
+    expect((await task(t.body.task_id)).status).toBe('stopped');
+    const audit = (await (await b.admin('/v1/audit')).text()).trim().split('\n').map((l) => JSON.parse(l).type);
+    expect(audit).toContain('agent.released');
+  });
+});
+
+describe('rule 2: credential_substitution reported by a resource service', () => {
+  it('revokes the leaked token and stops the task bound to the presenting key', async () => {
+    const owner = await b.registerAgent({ name: 'owner', templates: ['ops-maintenance'] });
+    const ownerTask = await owner.openTask('ops-maintenance', 'production');
+    const leaked = await owner.exchange(ownerTask.body.access_token, { scope: 'db.read' });
+    const thief = await b.registerAgent({ name: 'thief' });
+    const thiefTask = await thief.openTask();
+    const rs = await resource('https://api.production.example/db');
+
+    const res = await signal(rs, { type: 'credential_substitution', token: leaked.body.access_token, presented_jkt: (await thief.dpopKey()).jkt, detail: 'DPoP key mismatch' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: true, stopped_tasks: [thiefTask.body.task_id], revoked_tokens: [expect.any(String)] });
+    expect(await b.introspect(leaked.body.access_token)).toEqual({ active: false });
+    expect((await task(thiefTask.body.task_id)).status).toBe('stopped');
+    expect(agentStatus(thief.clientId)).toBe('locked');
+    expect(agentStatus(owner.clientId)).toBe('active');
+    expect((await task(ownerTask.body.task_id)).status).toBe('active');
+  });
+
+  it('refuses a report where the key is the token’s own, and one without presented_jkt', async () => {
+    const owner = await b.registerAgent();
+    const t = await owner.openTask();
+    const cap = await owner.exchange(t.body.access_token, { scope: 'config.read' });
+    const rs = await resource('https://api.staging.example/config');
+    expect((await signal(rs, { type: 'credential_substitution', token: cap.body.access_token, presented_jkt: (await owner.dpopKey()).jkt })).status).toBe(400);
+    expect((await signal(rs, { type: 'credential_substitution', token: cap.body.access_token })).status).toBe(400);
+    expect((await task(t.body.task_id)).status).toBe('active');
+  });
+
+  it('an agent’s harness cannot report substitution', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const { dpopProof } = await import('./helpers/agent.js');
+    const proof = await dpopProof(await a.dpopKey(), 'POST', 'http://localhost:8787/v1/signals', { nowSec: b.nowSec(), accessToken: t.body.access_token });
+    const res = await b.request('/v1/signals', {
+      method: 'POST',
+      headers: { Authorization: `DPoP ${t.body.access_token}`, DPoP: proof, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'credential_substitution', token: 'x', presented_jkt: 'a'.repeat(43) }),
+    });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('rule 3: environment_mismatch', () => {
+  it('a staging token presented to production stops its task', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
+    const prod = await resource('https://api.production.example/config');
+    const res = await signal(prod, { type: 'environment_mismatch', token: cap.body.access_token });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as any).stopped_tasks).toEqual([t.body.task_id]);
+    const view = await task(t.body.task_id);
+    expect(view.status).toBe('stopped');
+    expect(view.status_reason).toMatch(/^environment_mismatch/);
+    expect(await b.introspect(cap.body.access_token)).toEqual({ active: false });
+  });
+
+  it('a report from a service of the token’s own environment is refused', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
+    const staging = await resource('https://api.staging.example/config');
+    expect((await signal(staging, { type: 'environment_mismatch', token: cap.body.access_token })).status).toBe(400);
+    expect((await task(t.body.task_id)).status).toBe('active');
+  });
+});
+
+describe('rule 4: destructive outside the ceiling', () => {
+  it('stops the task; a non-destructive request outside the ceiling is only refused', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const read = await a.exchange(t.body.access_token, { scope: 'db.read' });
+    expect(read.body.error).toBe('invalid_authorization_details');
+    expect((await task(t.body.task_id)).status).toBe('active');
+
+    const b2 = await a.openTask();
+    const del = await a.exchange(b2.body.access_token, { scope: 'volume.delete' });
+    expect(del.body).toMatchObject({ error: 'task_stopped', error_description: expect.stringMatching(/destructive_outside_ceiling/) });
+    expect((await task(b2.body.task_id)).status).toBe('stopped');
+    expect(agentStatus(a.clientId)).toBe('active');
+  });
+});
+
+describe('rule 5: escalation after a denial', () => {
+  it('higher risk after a refusal stops the task', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    await a.exchange(t.body.access_token, { scope: 'db.read' }); // read, refused
+    const res = await a.exchange(t.body.access_token, { scope: 'config.write' }); // write: higher
+    expect(res.body).toMatchObject({ error: 'task_stopped', error_description: expect.stringMatching(/escalation_after_denial/) });
+  });
+
+  it('another environment after a refusal stops the task', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    await a.exchange(t.body.access_token, { scope: 'db.read' });
+    const res = await a.exchange(t.body.access_token, { scope: 'config.read', resource: 'https://api.production.example/config' });
+    expect(res.body.error).toBe('task_stopped');
+  });
+
+  it('the same risk after a refusal is allowed, and the window forgets', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    await a.exchange(t.body.access_token, { scope: 'db.read' });
+    expect((await a.exchange(t.body.access_token, { scope: 'config.read' })).status).toBe(200);
+    b.clock.advance(601);
+    expect((await a.exchange(t.body.access_token, { scope: 'config.write' })).status).toBe(200);
+  });
+});
+
+describe('revocation scopes: in force before the call returns', () => {
+  async function fleet() {
+    const s1 = await b.registerAgent({ name: 's1' });
+    const s2 = await b.registerAgent({ name: 's2' });
+    const p1 = await b.registerAgent({ name: 'p1', templates: ['ops-maintenance'] });
+    const t1 = await s1.openTask();
+    const t2 = await s2.openTask();
+    const t3 = await p1.openTask('ops-maintenance', 'production');
+    const c1 = await s1.exchange(t1.body.access_token, { scope: 'config.read' });
+    const c2 = await s2.exchange(t2.body.access_token, { scope: 'config.read' });
+    const c3 = await p1.exchange(t3.body.access_token, { scope: 'db.read' });
+    return { s1, s2, p1, tokens: [c1, c2, c3].map((c) => c.body.access_token as string) };
+  }
+  const live = async (tokens: string[]) => Promise.all(tokens.map(async (t) => (await b.introspect(t)).active === true));
+
+  it('one agent', async () => {
+    const f = await fleet();
+    const res = await b.admin('/v1/revocations', { agent: f.s1.clientId });
+    expect(res.status).toBe(200);
+    expect(await live(f.tokens)).toEqual([false, true, true]);
+    b.clock.advance(1);
+    expect((await f.s1.openTask()).status).toBe(200); // revoked, not locked
+  });
+
+  it('one environment', async () => {
+    const f = await fleet();
+    await b.admin('/v1/revocations', { environment: 'staging' });
+    expect(await live(f.tokens)).toEqual([false, false, true]);
+  });
+
+  it('everything', async () => {
+    const f = await fleet();
+    await b.admin('/v1/revocations', { all: true });
+    expect(await live(f.tokens)).toEqual([false, false, false]);
+  });
+
+  it('tokens issued after the revocation (next second) work', async () => {
+    const f = await fleet();
+    await b.admin('/v1/revocations', { environment: 'staging' });
+    b.clock.advance(1);
+    const t = await f.s2.openTask();
+    const c = await f.s2.exchange(t.body.access_token, { scope: 'config.read' });
+    expect((await b.introspect(c.body.access_token)).active).toBe(true);
+  });
+
+  it('is one write whatever the number of live tokens', async () => {
+    await fleet();
+    const before = (b.sqlite.prepare('select total_changes() n').get() as { n: number }).n;
+    await b.admin('/v1/revocations', { environment: 'staging' });
+    const after = (b.sqlite.prepare('select total_changes() n').get() as { n: number }).n;
+    expect(after - before).toBe(2); // the epoch row and its audit record
+  });
+
+  it('refuses unknown scopes and malformed bodies', async () => {
+    expect((await b.admin('/v1/revocations', { environment: 'mars' })).status).toBe(404);
+    expect((await b.admin('/v1/revocations', { all: false })).status).toBe(400);
+    expect((await b.admin('/v1/revocations', { agent: 'x', all: true })).status).toBe(400);
+    expect((await b.request('/v1/revocations', { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}x`, 'Content-Type': 'application/json' }, body: '{"all":true}' })).status).toBe(401);
+  });
+});
+
+describe('tool_error signals', () => {
+  it('are recorded in the trajectory', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const rs = await resource('https://api.staging.example/config');
+    expect((await signal(rs, { type: 'tool_error', task_id: t.body.task_id, detail: 'connection refused' })).status).toBe(202);
+    const view = await task(t.body.task_id);
+    expect(view.events.at(-1)).toMatchObject({ kind: 'signal', detail: { type: 'signal.tool_error', detail: 'connection refused' } });
+    expect(view.status).toBe('active');
+  });
+});
