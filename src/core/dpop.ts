@@ -19,7 +19,8 @@ export interface DpopCheck {
   /** The access token presented with the proof, if any: `ath` must be its hash. */
   accessToken?: string;
   now: number;
-  store: Store;
+  /** Where proof `jti`s are remembered (the broker's store, or a verifier's memory). */
+  replay: Pick<Store['replay'], 'consume'>;
   /** Error code for a bad proof: `invalid_dpop_proof` at the token endpoint, `invalid_token` at resources. */
   code?: 'invalid_dpop_proof' | 'invalid_token';
 }
@@ -85,7 +86,7 @@ export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
 
   const jkt = await calculateJwkThumbprint(jwk!);
   // The jti is remembered for as long as the proof could still pass the iat check.
-  const fresh = await c.store.replay.consume(`dpop:${jkt}`, payload.jti as string, (iat + DPOP_IAT_WINDOW + 1) * 1000);
+  const fresh = await c.replay.consume(`dpop:${jkt}`, payload.jti as string, (iat + DPOP_IAT_WINDOW + 1) * 1000);
   if (!fresh) refuse('was already used (jti replay)');
   return { jkt, jwk: jwk! };
 }

@@ -82,7 +82,7 @@ export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { re
     urls: htuCandidates(c),
     accessToken: token,
     now: core.clock.now(),
-    store: core.store,
+    replay: core.store.replay,
     code: 'invalid_token',
   });
   if (jkt !== claims.cnf.jkt) throw new StintError('invalid_token', 'the DPoP proof is not signed by the key this token is bound to');

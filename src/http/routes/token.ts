@@ -56,7 +56,7 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
     method: 'POST',
     urls: htuCandidates(c),
     now: core.clock.now(),
-    store: core.store,
+    replay: core.store.replay,
   });
 
   if (grantType === GRANT_CLIENT_CREDENTIALS) {

@@ -8,7 +8,12 @@ export function listen(app: Hono<any>, host: string, port: number): Promise<{ ur
       const h = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       resolve({
         url: `http://${h}:${info.port}`,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        close: () =>
+          new Promise<void>((r) => {
+            server.close(() => r());
+            // Long-lived event streams would otherwise hold the server open.
+            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
       });
     });
     server.once('error', reject);

@@ -13,6 +13,8 @@ export interface NodeBrokerOptions {
   adminToken: string;
   masterKey: Uint8Array;
   clock?: Clock;
+  /** SSE heartbeat interval on /v1/events, ms. */
+  heartbeatMs?: number;
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
@@ -20,6 +22,6 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite } = openSqlite(o.dbPath);
   const store = createSqliteStore(db);
   const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey), policy: o.policy, clock: o.clock });
-  const app = createBrokerApp({ core, adminToken: o.adminToken });
+  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs });
   return { app, core, sqlite, close: () => sqlite.close() };
 }
