@@ -82,7 +82,7 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
 
   // Rule 5: after a refusal, asking for more (higher risk, another environment) is a stop.
   const since = core.clock.now() - window * 1000;
-  const denials = (await core.store.tasks.events(task.id)).filter((e) => e.kind === 'denial' && e.at >= since);
+  const denials = await core.store.tasks.recentEvents(task.id, ['denial'], since);
   if (denials.length > 0) {
     const deniedRisk = maxRisk(denials.map((d) => d.detail.risk as Risk | undefined));
     const why =

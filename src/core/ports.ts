@@ -100,6 +100,8 @@ export interface Store {
     activeByKey(jkt: string, agentId?: string): Promise<TaskRecord[]>;
     addEvent(event: TaskEvent): Promise<void>;
     events(id: string): Promise<TaskEvent[]>;
+    /** A task's events of the given kinds at or after `since` (ms), oldest first. */
+    recentEvents(id: string, kinds: TaskEventKind[], since: number): Promise<TaskEvent[]>;
   };
   /**
    * One-time identifiers (client assertion and DPoP proof `jti`s). `consume` inserts the

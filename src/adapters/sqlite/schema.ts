@@ -50,7 +50,7 @@ export const taskEvents = sqliteTable(
     kind: text('kind').notNull(),
     detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
   },
-  (t) => [index('task_events_task').on(t.taskId, t.id)],
+  (t) => [index('task_events_task').on(t.taskId, t.kind, t.at)],
 );
 
 export const replay = sqliteTable(

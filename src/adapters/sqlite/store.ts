@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, max, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, max, ne, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { Store, TaskEvent } from '../../core/ports.js';
 import * as s from './schema.js';
@@ -68,6 +68,14 @@ export function createSqliteStore(db: SqliteDb): Store {
           .select({ taskId: s.taskEvents.taskId, at: s.taskEvents.at, kind: s.taskEvents.kind, detail: s.taskEvents.detail })
           .from(s.taskEvents)
           .where(eq(s.taskEvents.taskId, id))
+          .orderBy(asc(s.taskEvents.id));
+        return rows as TaskEvent[];
+      },
+      async recentEvents(id, kinds, since) {
+        const rows = await db
+          .select({ taskId: s.taskEvents.taskId, at: s.taskEvents.at, kind: s.taskEvents.kind, detail: s.taskEvents.detail })
+          .from(s.taskEvents)
+          .where(and(eq(s.taskEvents.taskId, id), inArray(s.taskEvents.kind, kinds), gte(s.taskEvents.at, since)))
           .orderBy(asc(s.taskEvents.id));
         return rows as TaskEvent[];
       },

@@ -3,4 +3,6 @@ CREATE TABLE `revocation_epochs` (
 	`epoch` integer NOT NULL
 );
 --> statement-breakpoint
+DROP INDEX `task_events_task`;--> statement-breakpoint
+CREATE INDEX `task_events_task` ON `task_events` (`task_id`,`kind`,`at`);--> statement-breakpoint
 CREATE INDEX `tasks_jkt` ON `tasks` (`jkt`);
