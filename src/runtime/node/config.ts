@@ -9,6 +9,7 @@ export interface NodeConfig {
   issuer: string;
   dbPath: string;
   approvalDbPath: string;
+  dbSync: 'normal' | 'full';
   policiesDir: string;
   adminToken: string;
   approvalAdminToken: string;
@@ -49,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
   }
   const dbPath = resolve(env.STINT_DB || './data/stint.db');
   const dataDir = dirname(dbPath);
+  const dbSync = (env.STINT_DB_SYNC || 'normal').toLowerCase();
+  if (dbSync !== 'normal' && dbSync !== 'full') throw new ConfigError(`STINT_DB_SYNC must be normal or full, got "${env.STINT_DB_SYNC}"`);
   const notices: string[] = [];
 
   const secrets: Record<string, string> = {};
@@ -90,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     issuer,
     dbPath,
     approvalDbPath: join(dataDir, 'approvals.db'),
+    dbSync,
     policiesDir: resolve(env.STINT_POLICIES || './policies'),
     adminToken: get('STINT_ADMIN_TOKEN'),
     approvalAdminToken: get('STINT_APPROVAL_ADMIN_TOKEN'),

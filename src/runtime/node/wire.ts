@@ -15,11 +15,12 @@ export interface NodeBrokerOptions {
   clock?: Clock;
   /** SSE heartbeat interval on /v1/events, ms. */
   heartbeatMs?: number;
+  dbSync?: 'normal' | 'full';
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
 export async function createNodeBroker(o: NodeBrokerOptions) {
-  const { db, sqlite } = openSqlite(o.dbPath);
+  const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
   const store = createSqliteStore(db);
   const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey), policy: o.policy, clock: o.clock });
   const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs });
