@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StintVerifier, stintAuth } from '../src/verify/index.js';
+import type { KeyPair } from '../src/client/proofs.js';
 import { liveBroker } from './helpers/live.js';
 
 const CONFIG = 'https://api.staging.example/config';
@@ -15,7 +16,7 @@ async function setup(o: { environment?: string; audience?: string; maxStalenessM
   const live = await liveBroker();
   cleanups.push(live.close);
   const audience = o.audience ?? CONFIG;
-  const rs = await live.resource(audience);
+  const rs = await live.operator.resource('config', audience);
   const verifier = new StintVerifier({
     issuer: live.issuer,
     audience,
@@ -28,10 +29,10 @@ async function setup(o: { environment?: string; audience?: string; maxStalenessM
   cleanups.push(() => verifier.stop());
   await verifier.start();
   const app = new Hono().post('/config', stintAuth(verifier, { capability: 'config.write' }), (c) => c.json({ ok: true, task: (c.get('stint') as any).task_id }));
-  const agent = await live.agent('coder', ['fix-credentials']);
-  const task = await agent.openTask('fix-credentials', 'staging');
+  const agent = await live.operator.agent('coder', 'alice', ['fix-credentials']);
+  const task = await agent.openTask('fix-credentials', 'staging', 'rotate');
   const cap = await agent.exchange(task.body.access_token, 'config.write');
-  const hit = async (token = cap.body.access_token as string, key = agent.dpop, url = CONFIG) => app.request(await live.call(url, token, key));
+  const hit = async (token = cap.body.access_token as string, key?: KeyPair, url = CONFIG) => app.request(await agent.request(url, token, { method: 'POST', proofKey: key }));
   return { live, verifier, app, agent, task, cap, hit };
 }
 
@@ -68,7 +69,7 @@ describe('verifier middleware', () => {
     const s = await setup();
     expect((await s.hit()).status).toBe(200);
     const heard = nextEvent(s.verifier, 'task.revoked');
-    await s.live.admin(`/v1/tasks/${s.task.body.task_id}/revoke`, {});
+    await s.live.operator.call('POST', `/v1/tasks/${s.task.body.task_id}/revoke`, {});
     await heard;
     expect((await s.hit()).status).toBe(401);
   });
@@ -76,7 +77,7 @@ describe('verifier middleware', () => {
   it('follows scope revocations (environment epoch)', async () => {
     const s = await setup();
     const heard = nextEvent(s.verifier, 'scope.revoked');
-    await s.live.admin('/v1/revocations', { environment: 'staging' });
+    await s.live.operator.revoke({ environment: 'staging' });
     await heard;
     const res = await s.hit();
     expect(res.status).toBe(401);
@@ -85,23 +86,23 @@ describe('verifier middleware', () => {
 
   it('reports a token presented with another key; the broker stops the presenting task', async () => {
     const s = await setup();
-    const thief = await s.live.agent('thief', ['fix-credentials']);
-    const thiefTask = await thief.openTask('fix-credentials', 'staging');
-    const res = await s.hit(s.cap.body.access_token, thief.dpop);
+    const thief = await s.live.operator.agent('thief', 'mallory', ['fix-credentials']);
+    const thiefTask = await thief.openTask('fix-credentials', 'staging', 'x');
+    const res = await s.hit(s.cap.body.access_token, await thief.dpopKey());
     expect(res.status).toBe(401);
     // The report is made before the refusal is sent.
-    const view = await s.live.admin(`/v1/tasks/${thiefTask.body.task_id}`);
+    const view = await s.live.operator.task(thiefTask.body.task_id);
     expect(view.body).toMatchObject({ status: 'stopped', status_reason: expect.stringMatching(/^substitution/) });
-    const intro = await s.live.admin('/v1/tasks/' + s.task.body.task_id);
+    const intro = await s.live.operator.task(s.task.body.task_id);
     expect(intro.body.status).toBe('active'); // the owner's task lives; its leaked token does not
     expect((await s.hit()).status).toBe(401);
   });
 
   it('reports a token of another environment; the broker stops its task', async () => {
     const s = await setup({ environment: 'production', audience: PROD_CONFIG });
-    const res = await s.hit(s.cap.body.access_token, s.agent.dpop, `${PROD_CONFIG}`);
+    const res = await s.hit(s.cap.body.access_token, undefined, PROD_CONFIG);
     expect(res.status).toBe(401);
-    const view = await s.live.admin(`/v1/tasks/${s.task.body.task_id}`);
+    const view = await s.live.operator.task(s.task.body.task_id);
     expect(view.body.status_reason).toMatch(/^environment_mismatch/);
   });
 

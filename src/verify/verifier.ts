@@ -122,8 +122,6 @@ export class StintVerifier {
       await this.report({ type: 'environment_mismatch', token, detail: `presented to ${this.o.audience} (${this.o.environment})` });
       throw new StintError('invalid_token', `token is for ${claims.env}, this service is ${this.o.environment}`);
     }
-    if (claims.aud !== this.o.audience) throw new StintError('invalid_token', 'token is for another resource');
-
     const { jkt } = await verifyDpopProof({
       proof: req.headers.get('DPoP') ?? undefined,
       method: req.method,
@@ -137,6 +135,8 @@ export class StintVerifier {
       await this.report({ type: 'credential_substitution', token, presented_jkt: jkt, detail: `presented to ${this.o.audience} with another key` });
       throw new StintError('invalid_token', 'token is bound to another key');
     }
+    // After the key check: a stolen token is substitution whichever service it is shown to.
+    if (claims.aud !== this.o.audience) throw new StintError('invalid_token', 'token is for another resource');
     if (this.view.isRevoked(claims)) throw new StintError('invalid_token', 'token has been revoked');
     return { claims, jkt };
   }

@@ -1,0 +1,54 @@
+// Launching stint as a child process and waiting for its ready line (tests, demo, benchmarks).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface Started {
+  child: ChildProcess;
+  broker: string;
+  approvals: string;
+  output: () => string;
+  stop: () => Promise<number | null>;
+}
+
+/** Runs `npm start`'s entry point and waits for the ready line (or the process's exit). */
+export function startStint(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = /stint ready broker=(\S+) approvals=(\S+)/.exec(out);
+      if (m) {
+        resolve({
+          child,
+          broker: m[1]!,
+          approvals: m[2]!,
+          output: () => out,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    exited.then((code) => reject(Object.assign(new Error(`exited ${code}: ${out}`), { code, output: out })));
+  });
+}
