@@ -66,6 +66,15 @@ export interface SigningKeyRecord {
   createdAt: number;
 }
 
+export interface ReceiverRecord {
+  id: string;
+  /** Where SETs are POSTed (RFC 8935). */
+  endpoint: string;
+  /** The SET `aud`. */
+  audience: string;
+  createdAt: number;
+}
+
 export interface AuditRecord {
   seq: number;
   at: number;
@@ -117,6 +126,10 @@ export interface Store {
     raiseEpoch(scope: string, epoch: number): Promise<void>;
     /** The latest epoch among the scopes, 0 if none was ever revoked. */
     epochOf(scopes: string[]): Promise<number>;
+  };
+  receivers: {
+    create(receiver: ReceiverRecord): Promise<void>;
+    list(): Promise<ReceiverRecord[]>;
   };
   keys: {
     list(use: string): Promise<SigningKeyRecord[]>;

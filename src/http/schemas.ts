@@ -78,3 +78,8 @@ export const revocationSchema = z.union([
   z.strictObject({ environment: z.string().min(1).max(100) }),
   z.strictObject({ all: z.literal(true) }),
 ]);
+
+export const receiverSchema = z.strictObject({
+  endpoint: z.url({ protocol: /^https?$/ }).max(2000),
+  audience: z.string().min(1).max(2000).optional(),
+});

@@ -17,7 +17,7 @@ export interface TokenOpts {
 }
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
-export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string } = {}) {
+export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch } = {}) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({
     dbPath: opts.dbPath ?? ':memory:',
@@ -26,6 +26,7 @@ export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string } 
     adminToken: ADMIN,
     masterKey: new Uint8Array(32).fill(1),
     clock,
+    setFetch: opts.setFetch,
   });
   const nowSec = () => Math.floor(clock.now() / 1000);
 

@@ -101,3 +101,11 @@ export const audit = sqliteTable('audit', {
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
 });
+
+/** SET push receivers (RFC 8935): where revocations and stops are delivered as signed SETs. */
+export const receivers = sqliteTable('receivers', {
+  id: text('id').primaryKey(),
+  endpoint: text('endpoint').notNull(),
+  audience: text('audience').notNull(),
+  createdAt: integer('created_at').notNull(),
+});

@@ -109,6 +109,14 @@ export function createSqliteStore(db: SqliteDb): Store {
         return row?.epoch ?? 0;
       },
     },
+    receivers: {
+      async create(receiver) {
+        await db.insert(s.receivers).values(receiver);
+      },
+      async list() {
+        return db.select().from(s.receivers).orderBy(asc(s.receivers.createdAt));
+      },
+    },
     keys: {
       async list(use) {
         return db.select().from(s.signingKeys).where(eq(s.signingKeys.use, use)).orderBy(desc(s.signingKeys.createdAt));

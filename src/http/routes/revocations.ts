@@ -1,18 +1,28 @@
 import { Hono } from 'hono';
+import { randomId } from '../../core/encoding.js';
 import { revokeScope } from '../../core/revocation.js';
 import { agentView } from '../../core/agents.js';
 import { releaseAgent } from '../../core/stop.js';
 import { requireOperator } from '../auth.js';
 import type { BrokerEnv } from '../env.js';
 import { readJson } from '../form.js';
-import { parseWith, revocationSchema } from '../schemas.js';
+import { parseWith, receiverSchema, revocationSchema } from '../schemas.js';
 
-/** Operator revocation by scope, and release of a locked agent. */
+/** Operator revocation by scope, SET push receivers, and release of a locked agent. */
 export const revocationRoutes = new Hono<BrokerEnv>()
   .post('/v1/revocations', async (c) => {
     await requireOperator(c);
     const scope = parseWith(revocationSchema, await readJson(c), 'invalid_request', '');
     return c.json(await revokeScope(c.get('deps').core, scope, 'operator'));
+  })
+  .post('/v1/receivers', async (c) => {
+    await requireOperator(c);
+    const body = parseWith(receiverSchema, await readJson(c), 'invalid_request', '');
+    const { core } = c.get('deps');
+    const receiver = { id: randomId('rcv_'), endpoint: body.endpoint, audience: body.audience ?? body.endpoint, createdAt: core.clock.now() };
+    await core.store.receivers.create(receiver);
+    await core.audit.append({ type: 'receiver.registered', actor: 'operator', data: { receiver: receiver.id, endpoint: receiver.endpoint } });
+    return c.json({ receiver_id: receiver.id, endpoint: receiver.endpoint, audience: receiver.audience, delivery: 'urn:ietf:rfc:8935' }, 201);
   })
   .post('/v1/agents/:id/release', async (c) => {
     await requireOperator(c);

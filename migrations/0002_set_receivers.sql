@@ -1,0 +1,6 @@
+CREATE TABLE `receivers` (
+	`id` text PRIMARY KEY NOT NULL,
+	`endpoint` text NOT NULL,
+	`audience` text NOT NULL,
+	`created_at` integer NOT NULL
+);
