@@ -15,9 +15,9 @@ const PUBLIC_MEMBERS: Record<string, string[]> = { OKP: ['kty', 'crv', 'x'], EC:
 const ALG_FOR: Record<string, string> = { Ed25519: 'EdDSA', 'P-256': 'ES256' };
 
 /** Keeps only public members; refuses private keys and curves we do not verify. */
-async function publicKeyOf(jwk: JWK, i: number): Promise<JWK> {
+export async function publicKeyOf(jwk: JWK, i: number, label = `jwks.keys[${i}]`): Promise<JWK> {
   const bad = (why: string): never => {
-    throw new StintError('invalid_request', `jwks.keys[${i}]: ${why}`);
+    throw new StintError('invalid_request', `${label}: ${why}`);
   };
   if ('d' in jwk || 'k' in jwk) bad('a private or symmetric key was sent; register the public key only');
   const alg = ALG_FOR[jwk.crv ?? ''];
@@ -39,7 +39,7 @@ async function publicKeyOf(jwk: JWK, i: number): Promise<JWK> {
 export async function registerAgent(core: Core, reg: AgentRegistration, actor: string): Promise<AgentRecord> {
   const unknown = (reg.templates ?? []).filter((t) => !(t in core.policy.templates));
   if (unknown.length > 0) throw new StintError('invalid_request', `templates: unknown template ${unknown.map((t) => `"${t}"`).join(', ')}`);
-  const keys = await Promise.all(reg.jwks.keys.map(publicKeyOf));
+  const keys = await Promise.all(reg.jwks.keys.map((k, i) => publicKeyOf(k, i)));
   const kids = keys.map((k) => k.kid).filter(Boolean);
   if (new Set(kids).size !== kids.length) throw new StintError('invalid_request', 'jwks: kid values must be unique');
   const agent: AgentRecord = {

@@ -1,3 +1,4 @@
+import type { ApprovalGateway } from './approval-gateway.js';
 import type { AuditLog } from './audit.js';
 import type { KeyRing } from './keys.js';
 import type { Policy } from './policy.js';
@@ -13,6 +14,8 @@ export interface Core {
   keys: KeyRing;
   audit: AuditLog;
   events: EventHub;
+  /** The isolated approval service; without it destructive capabilities cannot be had at all. */
+  approvals?: ApprovalGateway;
 }
 
 /** Where the broker's token endpoint lives; a client assertion's `aud` may name it or the issuer. */

@@ -1,3 +1,4 @@
+import type { ApprovalGateway } from './approval-gateway.js';
 import { AuditLog } from './audit.js';
 import type { Core } from './context.js';
 import { KeyRing } from './keys.js';
@@ -13,6 +14,7 @@ export interface CoreOptions {
   policy: Policy;
   clock?: Clock;
   events?: EventHub;
+  approvals?: ApprovalGateway;
 }
 
 /** Wires the core from its ports; loads (or on first start, generates) the signing key. */
@@ -29,5 +31,6 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     keys,
     audit: new AuditLog(store, clock, events),
     events,
+    approvals: o.approvals,
   };
 }

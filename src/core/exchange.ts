@@ -5,7 +5,8 @@ import type { AgentRecord, TaskRecord } from './ports.js';
 import { stopTask, stoppedError } from './stop.js';
 import { onSubstitution } from './substitution.js';
 import { currentTask } from './token-state.js';
-import { signToken, verifyToken, type StintClaims } from './tokens.js';
+import { signToken, type StintClaims } from './tokens.js';
+import { verifyStintToken } from './verify-token.js';
 import { record } from './trajectory.js';
 
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -25,7 +26,7 @@ export interface CapabilityRequest {
 export async function taskFromSubjectToken(core: Core, agent: AgentRecord, jkt: string, subjectToken: string) {
   let claims: StintClaims;
   try {
-    claims = await verifyToken(core.keys, core.issuer, subjectToken, core.clock.now());
+    claims = await verifyStintToken(core, subjectToken);
   } catch (e) {
     if (e instanceof StintError && e.reason === 'expired') throw new StintError('invalid_grant', 'subject_token has expired', { cause: e });
     return onSubstitution(core, agent, jkt, 'presented a credential the broker never issued');

@@ -1,6 +1,7 @@
 import type { Core } from './context.js';
 import { isTokenLive } from './token-state.js';
-import { verifyToken, type StintClaims } from './tokens.js';
+import type { StintClaims } from './tokens.js';
+import { verifyStintToken } from './verify-token.js';
 
 export type IntrospectionCaller = { kind: 'operator' } | { kind: 'resource'; audience: string };
 
@@ -11,7 +12,7 @@ export type IntrospectionCaller = { kind: 'operator' } | { kind: 'resource'; aud
 export async function introspect(core: Core, token: string, caller: IntrospectionCaller): Promise<Record<string, unknown>> {
   let claims: StintClaims;
   try {
-    claims = await verifyToken(core.keys, core.issuer, token, core.clock.now());
+    claims = await verifyStintToken(core, token);
   } catch {
     return { active: false };
   }

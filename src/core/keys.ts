@@ -60,7 +60,9 @@ export class KeyRing {
 async function generateRecord(sealer: Sealer, use: string, clock: Clock): Promise<SigningKeyRecord> {
   const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { crv: 'Ed25519', extractable: true });
   const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
+  // Keys are told apart by kid: the broker's are bare thumbprints, others carry their use.
+  const thumb = await calculateJwkThumbprint(publicJwk);
+  const kid = use === 'task' ? thumb : `${use}.${thumb}`;
   const privateJwk = await exportJWK(privateKey);
   return {
     kid,

@@ -1,6 +1,7 @@
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
-import { verifyToken, type StintClaims } from './tokens.js';
+import type { StintClaims } from './tokens.js';
+import { verifyStintToken } from './verify-token.js';
 import { record } from './trajectory.js';
 
 export type RevocationCaller = { kind: 'operator' } | { kind: 'agent'; agentId: string };
@@ -13,7 +14,7 @@ export type RevocationCaller = { kind: 'operator' } | { kind: 'agent'; agentId: 
 export async function revokeToken(core: Core, token: string, caller: RevocationCaller): Promise<void> {
   let claims: StintClaims;
   try {
-    claims = await verifyToken(core.keys, core.issuer, token, core.clock.now());
+    claims = await verifyStintToken(core, token);
   } catch {
     return;
   }

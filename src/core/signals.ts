@@ -4,7 +4,8 @@ import type { ResourceRecord } from './ports.js';
 import { lockAgent, stopTask } from './stop.js';
 import { revokeLeaked } from './substitution.js';
 import { currentTask } from './token-state.js';
-import { verifyToken, type StintClaims } from './tokens.js';
+import type { StintClaims } from './tokens.js';
+import { verifyStintToken } from './verify-token.js';
 import { record } from './trajectory.js';
 
 export type SignalType = 'credential_substitution' | 'environment_mismatch' | 'tool_error';
@@ -34,7 +35,7 @@ const actorOf = (c: SignalCaller) => (c.kind === 'operator' ? 'operator' : c.kin
 async function ourToken(core: Core, token: string | undefined): Promise<StintClaims | undefined> {
   if (!token) return undefined;
   try {
-    return await verifyToken(core.keys, core.issuer, token, core.clock.now(), { allowExpired: true });
+    return await verifyStintToken(core, token, { allowExpired: true });
   } catch {
     return undefined;
   }

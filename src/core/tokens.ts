@@ -3,8 +3,11 @@ import { randomId } from './encoding.js';
 import { StintError } from './errors.js';
 import { SIGNING_ALG, type KeyRing } from './keys.js';
 
-/** `task`: proves an open task, presented back to the broker. `capability`: for one resource. */
-export type TokenUse = 'task' | 'capability';
+/**
+ * `task`: proves an open task, presented back to the broker. `capability`: for one resource.
+ * `grant`: a single-use destructive capability, minted only by the approval authority.
+ */
+export type TokenUse = 'task' | 'capability' | 'grant';
 
 export interface AuthorizationDetail {
   type: string;
@@ -43,10 +46,16 @@ export async function signToken(keys: KeyRing, issuer: string, body: TokenBody, 
  * Verifies a token's signature, type, issuer and lifetime. Says nothing about revocation or
  * task state: callers check those (see `tokenState`).
  */
-export async function verifyToken(keys: KeyRing, issuer: string, token: string, now: number, opts: { allowExpired?: boolean } = {}): Promise<StintClaims> {
+export async function verifyToken(
+  keyFor: (kid: string) => CryptoKey | undefined | Promise<CryptoKey | undefined>,
+  issuer: string,
+  token: string,
+  now: number,
+  opts: { allowExpired?: boolean } = {},
+): Promise<{ claims: StintClaims; kid: string }> {
   try {
     const { kid } = decodeProtectedHeader(token);
-    const key = kid ? keys.publicKey(kid) : undefined;
+    const key = kid ? await keyFor(kid) : undefined;
     if (!key) throw new StintError('invalid_token', 'token was not issued by this broker', { reason: 'foreign' });
     const { payload } = await jwtVerify(token, key, {
       issuer,
@@ -56,7 +65,7 @@ export async function verifyToken(keys: KeyRing, issuer: string, token: string, 
       currentDate: new Date(opts.allowExpired ? 0 : now),
       requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'cnf', 'task_id', 'env', 'token_use'],
     });
-    return payload as StintClaims;
+    return { claims: payload as StintClaims, kid: kid! };
   } catch (e) {
     if (e instanceof StintError) throw e;
     if (e instanceof errors.JWTExpired) throw new StintError('invalid_token', 'token has expired', { cause: e, reason: 'expired' });

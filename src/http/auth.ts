@@ -7,7 +7,8 @@ import { StintError } from '../core/errors.js';
 import { authenticateResource } from '../core/resources.js';
 import { stoppedError } from '../core/stop.js';
 import { isTokenLive } from '../core/token-state.js';
-import { verifyToken, type StintClaims } from '../core/tokens.js';
+import type { StintClaims } from '../core/tokens.js';
+import { verifyStintToken } from '../core/verify-token.js';
 import type { BrokerEnv } from './env.js';
 
 type C = Context<BrokerEnv>;
@@ -75,7 +76,7 @@ export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { re
   const auth = c.req.header('Authorization') ?? '';
   if (!/^dpop /i.test(auth)) throw new StintError('invalid_token', 'send Authorization: DPoP <access token> with a DPoP proof');
   const token = auth.slice(5).trim();
-  const claims = await verifyToken(core.keys, core.issuer, token, core.clock.now());
+  const claims = await verifyStintToken(core, token);
   const { jkt } = await verifyDpopProof({
     proof: c.req.header('DPoP'),
     method: c.req.method,

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import type { ActionRequest } from '../../core/approvals/types.js';
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
@@ -109,3 +110,45 @@ export const receivers = sqliteTable('receivers', {
   audience: text('audience').notNull(),
   createdAt: integer('created_at').notNull(),
 });
+
+// ——— The approval service's tables (they live in its own database file) ———
+
+export const approvers = sqliteTable('approvers', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  groups: text('groups', { mode: 'json' }).$type<string[]>().notNull(),
+  jwk: text('jwk', { mode: 'json' }).$type<JWK>().notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const approvalRequests = sqliteTable(
+  'approval_requests',
+  {
+    id: text('id').primaryKey(),
+    clientId: text('client_id').notNull(),
+    request: text('request', { mode: 'json' }).$type<ActionRequest>().notNull(),
+    digest: text('digest').notNull(),
+    quorum: integer('quorum').notNull(),
+    groups: text('groups', { mode: 'json' }).$type<string[]>().notNull(),
+    allowOwner: integer('allow_owner', { mode: 'boolean' }).notNull(),
+    status: text('status', { enum: ['pending', 'approved', 'denied', 'expired', 'voided', 'delivered'] }).notNull(),
+    statusReason: text('status_reason'),
+    interval: integer('interval').notNull(),
+    lastPollAt: integer('last_poll_at'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('approval_requests_status').on(t.status, t.createdAt)],
+);
+
+export const approvalDecisions = sqliteTable(
+  'approval_decisions',
+  {
+    requestId: text('request_id').notNull(),
+    approverId: text('approver_id').notNull(),
+    decision: text('decision', { enum: ['approve', 'deny'] }).notNull(),
+    jti: text('jti').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.approverId] })],
+);

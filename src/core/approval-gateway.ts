@@ -1,0 +1,15 @@
+import type { JWK } from 'jose';
+import type { ActionRequest } from './approvals/types.js';
+import type { PollResult } from './approvals/poll.js';
+import type { VoidScope } from './approvals/void.js';
+
+/** The broker's view of the approval service: it can ask, poll and void, never mint. */
+export interface ApprovalGateway {
+  open(clientId: string, req: ActionRequest): Promise<{ auth_req_id: string; expires_in: number; interval: number }>;
+  poll(id: string, clientId: string): Promise<PollResult>;
+  void(scope: VoidScope, reason: string): Promise<void>;
+  /** The approval authority's public key by `kid`, to verify grants. */
+  key(kid: string): Promise<CryptoKey | undefined>;
+  /** Its public JWKs, published beside the broker's own. */
+  jwks(): Promise<JWK[]>;
+}
