@@ -25,7 +25,7 @@ describe('npm start', () => {
       for (const v of Object.values(secrets)) expect(s.output()).not.toContain(v as string);
       // The signing key is stored sealed: its private part is nowhere in the database file.
       const jwks = (await (await fetch(`${s.broker}/.well-known/jwks.json`)).json()) as any;
-      expect(jwks.keys).toHaveLength(1);
+      expect(jwks.keys.map((k: any) => k.kid.startsWith('approval.'))).toEqual([false, true]);
       const db = readFileSync(join(dir, 'stint.db')).toString('latin1') + readFileSync(join(dir, 'stint.db-wal')).toString('latin1');
       expect(db).toContain(jwks.keys[0].x);
       expect(db).not.toMatch(/"d":"/);
@@ -36,7 +36,7 @@ describe('npm start', () => {
     const again = await startStint({ STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(approvalPort) });
     try {
       const jwks = (await (await fetch(`${again.broker}/.well-known/jwks.json`)).json()) as any;
-      expect(jwks.keys).toHaveLength(1);
+      expect(jwks.keys).toHaveLength(2);
     } finally {
       await again.stop();
     }

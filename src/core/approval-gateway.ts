@@ -6,7 +6,8 @@ import type { VoidScope } from './approvals/void.js';
 /** The broker's view of the approval service: it can ask, poll and void, never mint. */
 export interface ApprovalGateway {
   open(clientId: string, req: ActionRequest): Promise<{ auth_req_id: string; expires_in: number; interval: number }>;
-  poll(id: string, clientId: string): Promise<PollResult>;
+  /** `jkt`: the poller's DPoP key; a grant is only handed to the task's own key. */
+  poll(id: string, clientId: string, jkt: string): Promise<PollResult>;
   void(scope: VoidScope, reason: string): Promise<void>;
   /** The approval authority's public key by `kid`, to verify grants. */
   key(kid: string): Promise<CryptoKey | undefined>;

@@ -7,6 +7,7 @@ import { onSubstitution } from './substitution.js';
 import { currentTask } from './token-state.js';
 import { signToken, type StintClaims } from './tokens.js';
 import { verifyStintToken } from './verify-token.js';
+import { requestApproval } from './request-approval.js';
 import { record } from './trajectory.js';
 
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -57,11 +58,10 @@ function environmentOf(core: Core, resource: string): string | undefined {
 }
 
 /**
- * RFC 8693 exchange of a task token for a capability token: the capabilities must be inside
- * the task template's ceiling and share one resource, which becomes the token's audience.
- * Trajectory rules run first; destructive capabilities never come out of this path.
+ * Checks a capability request against the task: trajectory rules first, then the ceiling, then
+ * the resource. Refusals are recorded; stops stop. Returns what may be granted.
  */
-export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt: string, subjectToken: string, req: CapabilityRequest) {
+export async function resolveCapability(core: Core, agent: AgentRecord, jkt: string, subjectToken: string, req: CapabilityRequest) {
   const { task } = await taskFromSubjectToken(core, agent, jkt, subjectToken);
   const { policy } = core;
   const { rules, window } = policy.trajectory;
@@ -112,9 +112,24 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
     await deny(`locations must be ["${resource}"] for ${req.capabilities.join(', ')} in ${task.environment}`, 'invalid_target');
   }
   const destructive = req.capabilities.filter((c) => policy.capabilities[c]!.risk === 'destructive');
+  return { task, resource, destructive };
+}
+
+/**
+ * RFC 8693 exchange of a task token for a capability token: the capabilities must be inside
+ * the task template's ceiling and share one resource, which becomes the token's audience.
+ * Destructive capabilities never come out of this path: the request is handed to the approval
+ * service and the answer is `approval_required` with the `auth_req_id` to poll.
+ */
+export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt: string, subjectToken: string, req: CapabilityRequest) {
+  const { task, resource, destructive } = await resolveCapability(core, agent, jkt, subjectToken, req);
+  const { policy } = core;
   if (destructive.length > 0) {
-    await record(core, { taskId: task.id, kind: 'approval', type: 'capability.approval_required', actor: agent.id, detail: { ...base, resource } });
-    throw Object.assign(new StintError('approval_required', `${destructive.join(', ')} is destructive: only the approval authority can mint it, after human approval`), { recorded: true });
+    const opened = await requestApproval(core, agent, task, req.capabilities, resource);
+    throw Object.assign(
+      new StintError('approval_required', `${destructive.join(', ')} is destructive: only the approval authority can mint it, after human approval; poll auth_req_id`, { fields: opened }),
+      { recorded: true },
+    );
   }
 
   const now = core.clock.now();

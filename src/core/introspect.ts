@@ -18,5 +18,7 @@ export async function introspect(core: Core, token: string, caller: Introspectio
   }
   if (caller.kind === 'resource' && claims.aud !== caller.audience) return { active: false };
   if (!(await isTokenLive(core, claims))) return { active: false };
+  // A grant is single-use: the first introspection consumes it, in one guarded statement.
+  if (claims.token_use === 'grant' && !(await core.store.replay.consume('grant', claims.jti, claims.exp * 1000 + 1000))) return { active: false };
   return { active: true, token_type: 'DPoP', ...claims };
 }

@@ -1,11 +1,10 @@
 import { isStintError, unavailable } from './errors.js';
-import type { Store } from './ports.js';
 
 /**
  * Wraps a store so that any failure to read or write surfaces as `temporarily_unavailable`
  * (503): the request fails closed and nothing is issued, instead of an anonymous 500.
  */
-export function guardStore(store: Store): Store {
+export function guardStore<T extends object>(store: T): T {
   const wrap = <T extends object>(part: T, name: string): T =>
     new Proxy(part, {
       get(target, prop, receiver) {

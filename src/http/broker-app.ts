@@ -6,7 +6,9 @@ import { errorResponse } from './errors.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
+import { bcAuthorizeRoutes } from './routes/bc-authorize.js';
 import { eventRoutes } from './routes/events.js';
+import { internalRoutes } from './routes/internal.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { signalRoutes } from './routes/signals.js';
@@ -37,9 +39,8 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.route('/', signalRoutes);
   app.route('/', revocationRoutes);
   app.route('/', eventRoutes);
-  app.post('/bc-authorize', () => {
-    throw new StintError('not_implemented', 'the approval path is not enabled in this build');
-  });
+  app.route('/', bcAuthorizeRoutes);
+  app.route('/', internalRoutes);
   app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => errorResponse(c, err));
   return app;

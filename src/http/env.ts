@@ -8,6 +8,8 @@ export interface BrokerDeps {
   maxBodyBytes?: number;
   /** Interval of SSE heartbeats on /v1/events, ms. */
   heartbeatMs?: number;
+  /** The approval service's URL (the `iss` of its internal calls), if one is configured. */
+  approvalUrl?: string;
 }
 
 /** One typed Env for every broker route. */

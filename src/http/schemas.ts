@@ -83,3 +83,42 @@ export const receiverSchema = z.strictObject({
   endpoint: z.url({ protocol: /^https?$/ }).max(2000),
   audience: z.string().min(1).max(2000).optional(),
 });
+
+export const approverSchema = z.strictObject({
+  name: shortText(200),
+  groups: z.array(shortText(100)).min(1).max(50),
+  jwk: publicJwk,
+});
+
+export const decisionSchema = z.strictObject({ decision_jws: z.string().min(1).max(16_384) });
+
+const text = (max: number) => z.string().max(max);
+export const actionRequestSchema = z.strictObject({
+  task_id: text(100),
+  template: text(100),
+  agent: text(100),
+  agent_name: text(200),
+  owner: text(200),
+  environment: text(100),
+  capability: text(100),
+  resource: text(2000),
+  purpose: text(1000),
+  jkt: text(100),
+  trajectory: z.array(z.object({ at: z.string(), kind: z.string(), detail: z.record(z.string(), z.unknown()) })).max(10_000),
+  binding_message: text(200).optional(),
+});
+
+export const internalCallSchema = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('open'), client_id: text(100), request: actionRequestSchema }),
+  z.strictObject({ op: z.literal('poll'), client_id: text(100), auth_req_id: text(100), jkt: text(100) }),
+  z.strictObject({
+    op: z.literal('void'),
+    reason: text(500),
+    scope: z.union([
+      z.strictObject({ task_id: text(100) }),
+      z.strictObject({ agent: text(100), before: z.number() }),
+      z.strictObject({ environment: text(100), before: z.number() }),
+      z.strictObject({ all: z.literal(true), before: z.number() }),
+    ]),
+  }),
+]);

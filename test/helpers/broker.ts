@@ -17,7 +17,7 @@ export interface TokenOpts {
 }
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
-export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch } = {}) {
+export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch } = {}) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({
     dbPath: opts.dbPath ?? ':memory:',
@@ -27,6 +27,8 @@ export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string; s
     masterKey: new Uint8Array(32).fill(1),
     clock,
     setFetch: opts.setFetch,
+    approvalUrl: opts.approvalUrl,
+    approvalFetch: opts.approvalFetch,
   });
   const nowSec = () => Math.floor(clock.now() / 1000);
 

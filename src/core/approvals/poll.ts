@@ -15,9 +15,10 @@ export type PollResult =
  * DPoP key, valid 60 s. It is handed out once: the `approved → delivered` transition has one
  * winner.
  */
-export async function pollApproval(core: ApprovalCore, id: string, clientId: string): Promise<PollResult> {
+export async function pollApproval(core: ApprovalCore, id: string, clientId: string, jkt: string): Promise<PollResult> {
   const r = await current(core, id);
   if (!r || r.clientId !== clientId) return { status: 'invalid_grant', description: 'unknown auth_req_id' };
+  if (r.request.jkt !== jkt) return { status: 'invalid_grant', description: 'poll with the DPoP key of the task that asked' };
   const now = core.clock.now();
   switch (r.status) {
     case 'denied':

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { ACCEPTED_ALGS } from '../../core/dpop.js';
 import type { BrokerEnv } from '../env.js';
-import { GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE } from './token.js';
+import { GRANT_CIBA, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE } from './token.js';
 
 /** RFC 8414 metadata and the JWKS. */
 export const metadataRoutes = new Hono<BrokerEnv>()
@@ -15,7 +15,9 @@ export const metadataRoutes = new Hono<BrokerEnv>()
         jwks_uri: `${iss}/.well-known/jwks.json`,
         introspection_endpoint: `${iss}/introspect`,
         revocation_endpoint: `${iss}/revoke`,
-        grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE],
+        backchannel_authentication_endpoint: `${iss}/bc-authorize`,
+        backchannel_token_delivery_modes_supported: ['poll'],
+        grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE, GRANT_CIBA],
         response_types_supported: [],
         token_endpoint_auth_methods_supported: ['private_key_jwt'],
         token_endpoint_auth_signing_alg_values_supported: ACCEPTED_ALGS,
@@ -29,4 +31,10 @@ export const metadataRoutes = new Hono<BrokerEnv>()
       { 'Cache-Control': 'public, max-age=300' },
     );
   })
-  .get('/.well-known/jwks.json', (c) => c.json({ keys: c.get('deps').core.keys.publicJwks() }, 200, { 'Cache-Control': 'public, max-age=60' }));
+  .get('/.well-known/jwks.json', async (c) => {
+    const { core } = c.get('deps');
+    // The approval authority's public keys ride along (kid `approval.…`) so that resource
+    // services verify grants from one JWKS; its private key is never here.
+    const approval = core.approvals ? await core.approvals.jwks() : [];
+    return c.json({ keys: [...core.keys.publicJwks(), ...approval] }, 200, { 'Cache-Control': 'public, max-age=60' });
+  });

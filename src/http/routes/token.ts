@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { verifyDpopProof } from '../../core/dpop.js';
 import { isStintError, StintError } from '../../core/errors.js';
 import { ACCESS_TOKEN_TYPE, exchangeForCapability, type CapabilityRequest } from '../../core/exchange.js';
+import { pollGrant } from '../../core/ciba.js';
 import { openTask } from '../../core/tasks.js';
 import { agentFromForm, htuCandidates } from '../auth.js';
 import type { BrokerEnv } from '../env.js';
@@ -45,7 +46,7 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
   const { core } = c.get('deps');
   const grantType = form.get('grant_type');
   if (!grantType) throw new StintError('invalid_request', 'grant_type is required');
-  if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE) {
+  if (grantType !== GRANT_CLIENT_CREDENTIALS && grantType !== GRANT_TOKEN_EXCHANGE && grantType !== GRANT_CIBA) {
     throw new StintError('unsupported_grant_type', `grant_type ${grantType} is not supported here`);
   }
   if (!c.req.header('DPoP')) throw new StintError('invalid_dpop_proof', 'DPoP proof is missing: every token request needs a DPoP header (RFC 9449)');
@@ -58,6 +59,17 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
     now: core.clock.now(),
     replay: core.store.replay,
   });
+
+  if (grantType === GRANT_CIBA) {
+    const authReqId = form.get('auth_req_id');
+    if (!authReqId || authReqId.length > 100) throw new StintError('invalid_request', 'auth_req_id is required');
+    const grant = await pollGrant(core, agent, jkt, authReqId);
+    return c.json(
+      { access_token: grant.access_token, token_type: 'DPoP', issued_token_type: ACCESS_TOKEN_TYPE, expires_in: grant.expires_in, scope: grant.scope, authorization_details: grant.authorization_details },
+      200,
+      NO_STORE,
+    );
+  }
 
   if (grantType === GRANT_CLIENT_CREDENTIALS) {
     const raw = form.get('authorization_details');
@@ -98,7 +110,7 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
   );
 }
 
-function capabilityRequest(form: Map<string, string>): { capabilities: string[]; locations?: string[] } {
+export function capabilityRequest(form: Map<string, string>): { capabilities: string[]; locations?: string[] } {
   const scope = form.get('scope');
   const details = form.get('authorization_details');
   if (scope !== undefined && details !== undefined) throw new StintError('invalid_request', 'send scope or authorization_details, not both');

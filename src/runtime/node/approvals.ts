@@ -1,12 +1,30 @@
-// The approval service process: its own port and, from the approval issue on, its own key.
-import { createApprovalApp } from '../../http/approval-app.js';
+// The approval service process: its own port, database file and key (the approval
+// authority). It never receives the broker's admin token or master key.
+import { loadPolicyDir } from '../../policy/node.js';
+import { loadConfig } from './config.js';
 import { listen } from './serve.js';
+import { createNodeApprovals } from './wire.js';
 
-const host = process.env.STINT_HOST || '127.0.0.1';
-const port = Number(process.env.STINT_APPROVAL_PORT || 8788);
-const server = await listen(createApprovalApp(), host, port);
+const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
+const policy = loadPolicyDir(config.policiesDir);
+// Bind first, so that the URL on the ready line (the approvers' `aud`) is the bound one.
+let handler: (req: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+const server = await listen({ fetch: (req: Request) => handler(req) }, config.host, config.approvalPort);
+const approvals = await createNodeApprovals({
+  dbPath: config.approvalDbPath,
+  policy,
+  issuer: config.issuer,
+  selfUrl: server.url,
+  brokerUrl: config.brokerUrl,
+  adminToken: config.approvalAdminToken,
+  masterKey: config.approvalMasterKey,
+  dbSync: config.dbSync,
+});
+handler = approvals.app.fetch;
+
 const stop = async () => {
   await server.close();
+  approvals.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -14,12 +14,17 @@ export interface NodeConfig {
   adminToken: string;
   approvalAdminToken: string;
   masterKey: Uint8Array;
+  /** Seals the approval authority's key; only the approval process has it. */
+  approvalMasterKey: Uint8Array;
+  /** How the broker reaches the approval service, and the reverse. */
+  approvalUrl: string;
+  brokerUrl: string;
   production: boolean;
   /** Human-readable notes for start-up (never secret values). */
   notices: string[];
 }
 
-export const SECRET_VARS = ['STINT_ADMIN_TOKEN', 'STINT_APPROVAL_ADMIN_TOKEN', 'STINT_MASTER_KEY'] as const;
+export const SECRET_VARS = ['STINT_ADMIN_TOKEN', 'STINT_APPROVAL_ADMIN_TOKEN', 'STINT_MASTER_KEY', 'STINT_APPROVAL_MASTER_KEY'] as const;
 export type SecretVar = (typeof SECRET_VARS)[number];
 
 export class ConfigError extends Error {}
@@ -66,7 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     let generated = false;
     for (const v of missing) {
       if (!stored[v]) {
-        stored[v] = randomBytes(32).toString(v === 'STINT_MASTER_KEY' ? 'base64' : 'base64url');
+        stored[v] = randomBytes(32).toString(v.endsWith('MASTER_KEY') ? 'base64' : 'base64url');
         generated = true;
       }
       secrets[v] = stored[v]!;
@@ -78,26 +83,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
   // A secret this process does not need stays empty: it is never read here.
   const get = (v: SecretVar) => (needs.includes(v) ? env[v] || secrets[v]! : '');
 
-  const masterKey = needs.includes('STINT_MASTER_KEY') ? Buffer.from(get('STINT_MASTER_KEY'), 'base64') : Buffer.alloc(32);
-  if (masterKey.length !== 32) throw new ConfigError('STINT_MASTER_KEY must be 32 bytes, base64-encoded');
+  const key = (v: 'STINT_MASTER_KEY' | 'STINT_APPROVAL_MASTER_KEY') => {
+    if (!needs.includes(v)) return new Uint8Array(32);
+    const k = Buffer.from(get(v), 'base64');
+    if (k.length !== 32) throw new ConfigError(`${v} must be 32 bytes, base64-encoded`);
+    return new Uint8Array(k);
+  };
+  const masterKey = key('STINT_MASTER_KEY');
+  const approvalMasterKey = key('STINT_APPROVAL_MASTER_KEY');
   for (const v of needs) {
-    if (get(v).length < 16) throw new ConfigError(`${v} is too short (at least 16 characters)`);
+    if (!v.endsWith('MASTER_KEY') && get(v).length < 16) throw new ConfigError(`${v} is too short (at least 16 characters)`);
   }
   if (get('STINT_ADMIN_TOKEN') && get('STINT_ADMIN_TOKEN') === get('STINT_APPROVAL_ADMIN_TOKEN')) {
     throw new ConfigError('STINT_ADMIN_TOKEN and STINT_APPROVAL_ADMIN_TOKEN must differ');
   }
+  if (get('STINT_MASTER_KEY') && get('STINT_MASTER_KEY') === get('STINT_APPROVAL_MASTER_KEY')) {
+    throw new ConfigError('STINT_MASTER_KEY and STINT_APPROVAL_MASTER_KEY must differ: the broker must not be able to open the approval key');
+  }
+  // Internal calls go to loopback when both listen on every interface.
+  const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     host,
     port: p,
     approvalPort,
     issuer,
     dbPath,
-    approvalDbPath: join(dataDir, 'approvals.db'),
+    approvalDbPath: resolve(env.STINT_APPROVAL_DB || join(dataDir, 'approvals.db')),
+    approvalUrl: (env.STINT_APPROVAL_URL || `http://${local}:${approvalPort}`).replace(/\/+$/, ''),
+    brokerUrl: (env.STINT_BROKER_URL || `http://${local}:${p}`).replace(/\/+$/, ''),
     dbSync,
     policiesDir: resolve(env.STINT_POLICIES || './policies'),
     adminToken: get('STINT_ADMIN_TOKEN'),
     approvalAdminToken: get('STINT_APPROVAL_ADMIN_TOKEN'),
-    masterKey: new Uint8Array(masterKey),
+    masterKey,
+    approvalMasterKey,
     production,
     notices,
   };

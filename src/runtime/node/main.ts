@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PolicyError } from '../../policy/load.js';
 import { loadPolicyDir } from '../../policy/node.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, SECRET_VARS } from './config.js';
 
 function fatal(message: string): never {
   console.error(`stint: ${message}`);
@@ -23,10 +23,11 @@ try {
 for (const n of config.notices) console.log(`stint: ${n}`);
 
 // Each child gets only the secrets it needs: the approval service never sees the broker's
-// admin token or master key, and the broker never sees the approval admin token.
+// admin token or master key, and the broker never sees the approval admin token or the key
+// that seals the approval authority's signing key.
 const base = { ...process.env };
-for (const v of ['STINT_ADMIN_TOKEN', 'STINT_APPROVAL_ADMIN_TOKEN', 'STINT_MASTER_KEY']) delete base[v];
-const masterKeyB64 = Buffer.from(config.masterKey).toString('base64');
+for (const v of SECRET_VARS) delete base[v];
+const b64 = (k: Uint8Array) => Buffer.from(k).toString('base64');
 const children: ChildProcess[] = [];
 const start = (file: string, env: NodeJS.ProcessEnv) =>
   new Promise<string>((resolve, reject) => {
@@ -53,8 +54,14 @@ process.on('SIGINT', () => shutdown(0));
 
 try {
   const [broker, approvals] = await Promise.all([
-    start('./broker.ts', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: masterKeyB64, STINT_ISSUER: config.issuer }),
-    start('./approvals.ts', { ...base, STINT_APPROVAL_ADMIN_TOKEN: config.approvalAdminToken }),
+    start('./broker.ts', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: b64(config.masterKey), STINT_ISSUER: config.issuer, STINT_APPROVAL_URL: config.approvalUrl }),
+    start('./approvals.ts', {
+      ...base,
+      STINT_APPROVAL_ADMIN_TOKEN: config.approvalAdminToken,
+      STINT_APPROVAL_MASTER_KEY: b64(config.approvalMasterKey),
+      STINT_ISSUER: config.issuer,
+      STINT_BROKER_URL: config.brokerUrl,
+    }),
   ]);
   console.log(`stint ready broker=${broker} approvals=${approvals}`);
 } catch (e) {

@@ -1,8 +1,7 @@
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 
 /** Listens and resolves with the bound URL (port 0 picks a free port). */
-export function listen(app: Hono<any>, host: string, port: number): Promise<{ url: string; close: () => Promise<void> }> {
+export function listen(app: { fetch: (req: Request) => Response | Promise<Response> }, host: string, port: number): Promise<{ url: string; close: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
       const h = info.family === 'IPv6' ? `[${info.address}]` : info.address;

@@ -1,10 +1,19 @@
 import { createSodiumSealer } from '../../adapters/sealing/libsodium.js';
 import { openSqlite } from '../../adapters/sqlite/node.js';
 import { createSqliteStore } from '../../adapters/sqlite/store.js';
+import { createApprovalGateway } from '../../adapters/approval-gateway.js';
+import { startApprovalVoiding } from '../../core/approval-voiding.js';
 import { createCore } from '../../core/create.js';
 import { startSetPush } from '../../core/set.js';
 import type { Policy } from '../../core/policy.js';
-import type { Clock } from '../../core/ports.js';
+import { systemClock, type Clock } from '../../core/ports.js';
+import { createApprovalStore } from '../../adapters/sqlite/approval-store.js';
+import { RemoteKeySet } from '../../adapters/remote-keys.js';
+import type { ApprovalCore } from '../../core/approvals/types.js';
+import { AuditLog } from '../../core/audit.js';
+import { KeyRing } from '../../core/keys.js';
+import { guardStore } from '../../core/store-guard.js';
+import { createApprovalApp } from '../../http/approval-app.js';
 import { createBrokerApp } from '../../http/broker-app.js';
 
 export interface NodeBrokerOptions {
@@ -19,6 +28,10 @@ export interface NodeBrokerOptions {
   dbSync?: 'normal' | 'full';
   /** How SETs are delivered (tests point it at an in-process receiver). */
   setFetch?: typeof fetch;
+  /** The approval service's URL; without it destructive capabilities cannot be granted. */
+  approvalUrl?: string;
+  /** How to reach it (tests route it in-process). */
+  approvalFetch?: typeof fetch;
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
@@ -26,15 +39,57 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
   const store = createSqliteStore(db);
   const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey), policy: o.policy, clock: o.clock });
+  if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });
   const stopPush = startSetPush(core, { fetch: o.setFetch });
-  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs });
+  const stopVoiding = startApprovalVoiding(core);
+  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, '') });
   return {
     app,
     core,
     sqlite,
     close: () => {
       stopPush();
+      stopVoiding();
       sqlite.close();
     },
   };
+}
+
+export interface NodeApprovalsOptions {
+  dbPath: string;
+  policy: Policy;
+  /** The broker's issuer: the `iss` of grants, and of the broker's internal calls. */
+  issuer: string;
+  /** This service's URL as printed on the ready line (the `aud` approvers use). */
+  selfUrl: string;
+  /** Where to reach the broker (its JWKS, and reports of agent credentials). */
+  brokerUrl: string;
+  adminToken: string;
+  /** Seals the approval authority's private key; never the broker's master key. */
+  masterKey: Uint8Array;
+  clock?: Clock;
+  fetch?: typeof fetch;
+  dbSync?: 'normal' | 'full';
+}
+
+/** The approval service on Node: its own SQLite file, its own sealed key, the Hono app. */
+export async function createNodeApprovals(o: NodeApprovalsOptions) {
+  const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
+  const clock = o.clock ?? systemClock;
+  const store = guardStore(createSqliteStore(db));
+  const keys = await KeyRing.load(store, await createSodiumSealer(o.masterKey), 'approval', clock);
+  const brokerKeys = new RemoteKeySet(`${o.brokerUrl.replace(/\/+$/, '')}/.well-known/jwks.json`, (kid) => !kid.startsWith('approval.'), o.fetch);
+  const core: ApprovalCore = {
+    issuer: o.issuer.replace(/\/+$/, ''),
+    selfUrl: o.selfUrl.replace(/\/+$/, ''),
+    store,
+    approvals: guardStore(createApprovalStore(db)),
+    clock,
+    policy: o.policy,
+    keys,
+    audit: new AuditLog(store, clock),
+    brokerKey: (kid) => brokerKeys.key(kid),
+  };
+  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
+  return { app, core, sqlite, close: () => sqlite.close() };
 }

@@ -1,0 +1,43 @@
+import type { Core } from './context.js';
+import { StintError } from './errors.js';
+import type { AgentRecord, TaskRecord } from './ports.js';
+import { taskView } from './tasks.js';
+import { record } from './trajectory.js';
+
+/**
+ * Hands one destructive action to the approval service (CIBA-shaped: an `auth_req_id` to
+ * poll). Refused outright, without asking anyone, when the task has had too many recent
+ * refusals or tool errors: high impact plus low confidence.
+ */
+export async function requestApproval(core: Core, agent: AgentRecord, task: TaskRecord, capabilities: string[], resource: string, bindingMessage?: string) {
+  if (capabilities.length !== 1) throw new StintError('invalid_authorization_details', 'ask for one destructive capability at a time');
+  const capability = capabilities[0]!;
+  const { window, maxRecentFailures } = core.policy.trajectory;
+  const since = core.clock.now() - window * 1000;
+  const recent = await core.store.tasks.recentEvents(task.id, ['denial', 'signal'], since);
+  const failures = recent.filter((e) => e.kind === 'denial' || e.detail.signal === 'tool_error').length;
+  if (failures >= maxRecentFailures) {
+    const why = `high impact, low confidence: ${failures} refusals or tool errors in the last ${window}s; ${capability} is refused without asking approvers`;
+    await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { capabilities, resource, risk: 'destructive', environment: task.environment, reason: why } });
+    throw Object.assign(new StintError('access_denied', why), { recorded: true });
+  }
+  if (!core.approvals) throw new StintError('approval_required', `${capability} needs human approval, and no approval service is configured`);
+
+  const trajectory = (await taskView(core, task.id)).events;
+  const opened = await core.approvals.open(agent.id, {
+    task_id: task.id,
+    template: task.template,
+    agent: agent.id,
+    agent_name: agent.name,
+    owner: agent.owner,
+    environment: task.environment,
+    capability,
+    resource,
+    purpose: task.purpose,
+    jkt: task.jkt,
+    trajectory,
+    ...(bindingMessage ? { binding_message: bindingMessage } : {}),
+  });
+  await record(core, { taskId: task.id, kind: 'approval', type: 'approval.requested', actor: agent.id, detail: { capability, resource, auth_req_id: opened.auth_req_id } });
+  return opened;
+}
