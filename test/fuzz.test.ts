@@ -18,6 +18,13 @@ beforeAll(async () => {
 const ENDPOINTS: [string, string][] = [
   ['POST', '/token'],
   ['POST', '/introspect'],
+  ['POST', '/bc-authorize'],
+  ['POST', '/v1/signals'],
+  ['POST', '/v1/revocations'],
+  ['POST', '/v1/receivers'],
+  ['POST', '/v1/agents/agt_x/release'],
+  ['GET', '/v1/events'],
+  ['POST', '/internal/approval'],
   ['POST', '/revoke'],
   ['POST', '/v1/agents'],
   ['POST', '/v1/resources'],
@@ -60,6 +67,10 @@ describe('malformed bodies at every endpoint', () => {
           headers,
           body: method === 'GET' ? undefined : payload.text.replace('TASK_TOKEN', taskToken),
         });
+        if (res.headers.get('Content-Type')?.startsWith('text/event-stream')) {
+          await res.body?.cancel();
+          return;
+        }
         const text = await res.text();
         expect(res.status, `${method} ${path} → ${res.status} ${text}`).toBeLessThan(500);
         if (res.status >= 400 && text) {
@@ -84,3 +95,26 @@ describe('malformed bodies at every endpoint', () => {
   });
 });
 
+
+describe('malformed input at the approval service', () => {
+  it('never answers 5xx', async () => {
+    const { testStack, APPROVALS, APPROVAL_ADMIN } = await import('./helpers/stack.js');
+    const s = await testStack();
+    const routes: [string, string][] = [
+      ['POST', '/v1/approvers'],
+      ['GET', '/v1/approvals'],
+      ['GET', '/v1/approvals/areq_x'],
+      ['POST', '/v1/approvals/areq_x/decision'],
+      ['POST', '/internal/broker'],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), body, fc.constantFrom(undefined, `Bearer ${APPROVAL_ADMIN}`, 'Bearer x.y.z', 'DPoP abc', 'Basic Og=='), async ([method, path], payload, authorization) => {
+        const headers: Record<string, string> = { 'Content-Type': payload.type };
+        if (authorization) headers.Authorization = authorization;
+        const res = await s.approvals.app.request(`${APPROVALS}${path}${method === 'GET' ? '?status=' + encodeURIComponent(payload.text.slice(0, 10)) : ''}`, { method, headers, body: method === 'GET' ? undefined : payload.text });
+        expect(res.status, `${method} ${path} → ${res.status} ${await res.clone().text()}`).toBeLessThan(500);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

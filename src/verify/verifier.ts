@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { verifyDpopProof } from '../core/dpop.js';
 import { StintError } from '../core/errors.js';
 import type { StintClaims } from '../core/tokens.js';
@@ -117,7 +117,11 @@ export class StintVerifier {
       const why = e instanceof errors.JWTExpired ? 'token has expired' : 'token is not a valid stint token';
       throw new StintError('invalid_token', why, { cause: e });
     }
-    if (claims.token_use !== 'capability') throw new StintError('invalid_token', 'a capability token is required here');
+    if (claims.token_use !== 'capability' && claims.token_use !== 'grant') throw new StintError('invalid_token', 'a capability token is required here');
+    // A grant must come from the approval authority's key, never the broker's own.
+    if ((claims.token_use === 'grant') !== (decodeProtectedHeader(token).kid ?? '').startsWith('approval.')) {
+      throw new StintError('invalid_token', 'token type and signing authority do not match');
+    }
     if (claims.env !== this.o.environment) {
       await this.report({ type: 'environment_mismatch', token, detail: `presented to ${this.o.audience} (${this.o.environment})` });
       throw new StintError('invalid_token', `token is for ${claims.env}, this service is ${this.o.environment}`);
@@ -138,6 +142,8 @@ export class StintVerifier {
     // After the key check: a stolen token is substitution whichever service it is shown to.
     if (claims.aud !== this.o.audience) throw new StintError('invalid_token', 'token is for another resource');
     if (this.view.isRevoked(claims)) throw new StintError('invalid_token', 'token has been revoked');
+    // Single use is decided in one place, the broker: the first use there consumes the grant.
+    if (claims.token_use === 'grant' && !(await this.consumeGrant(token))) throw new StintError('invalid_token', 'this single-use grant was already used');
     return { claims, jkt };
   }
 
@@ -147,6 +153,20 @@ export class StintVerifier {
     if (this.seen.has(key)) return false;
     this.seen.set(key, expiresAt);
     return true;
+  }
+
+  private async consumeGrant(token: string): Promise<boolean> {
+    try {
+      const res = await this.fetch(`${this.broker}/introspect`, {
+        method: 'POST',
+        headers: { Authorization: this.basic, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
+        signal: AbortSignal.timeout(2_000),
+      });
+      return res.ok && ((await res.json()) as { active?: boolean }).active === true;
+    } catch {
+      return false; // cannot consume: refuse
+    }
   }
 
   /** Tells the broker; waits (briefly) so the stop is in force before the refusal goes out. */

@@ -1,0 +1,110 @@
+// `npx stint …`: the approver's command line (and key generation), so a human can decide from a
+// terminal without hand-crafting a JWS.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { ApproverClient, type ApproverKeyFile } from '../client/approver.js';
+
+const USAGE = `usage:
+  stint keygen --out <file> [--alg EdDSA|ES256]
+  stint approvers add --name <name> --groups <g1,g2> --key <file> [--url <approval service>]
+        (uses STINT_APPROVAL_ADMIN_TOKEN)
+  stint approvals list [--status pending] --key <file> [--url <url>] [--json]
+  stint approvals show <id> --key <file> [--url <url>] [--json]
+  stint approvals approve <id> --key <file> [--url <url>]
+  stint approvals deny <id> --key <file> [--url <url>]`;
+
+const { values: o, positionals: args } = parseArgs({
+  allowPositionals: true,
+  options: {
+    out: { type: 'string' },
+    alg: { type: 'string', default: 'EdDSA' },
+    key: { type: 'string' },
+    url: { type: 'string' },
+    name: { type: 'string' },
+    groups: { type: 'string' },
+    status: { type: 'string', default: 'pending' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+const fail = (msg: string): never => {
+  console.error(`stint: ${msg}`);
+  process.exit(2);
+};
+
+const readKey = (): ApproverKeyFile => {
+  if (!o.key) fail(`--key <file> is required\n${USAGE}`);
+  try {
+    return JSON.parse(readFileSync(o.key!, 'utf8')) as ApproverKeyFile;
+  } catch (e) {
+    return fail(`cannot read ${o.key}: ${(e as Error).message}`);
+  }
+};
+const urlOf = (k: ApproverKeyFile) => o.url ?? k.url ?? process.env.STINT_APPROVAL_URL ?? 'http://127.0.0.1:8788';
+
+function summary(a: any): string {
+  const lines = [
+    `${a.id}  ${a.status}${a.status_reason ? ` (${a.status_reason})` : ''}`,
+    `  action:   ${a.action.capability} on ${a.action.resource} in ${a.action.environment}`,
+    `  agent:    ${a.agent.name} (${a.agent.client_id}), owner ${a.agent.owner}`,
+    `  task:     ${a.task.id} ${a.task.template}: ${a.task.purpose}`,
+    `  needs:    ${a.rule.quorum} approval(s) from ${a.rule.groups.join(', ')}${a.rule.allow_owner ? '' : ', not the owner'}; has ${a.approvals.length}`,
+  ];
+  if (a.binding_message) lines.push(`  message:  ${a.binding_message}`);
+  lines.push(`  expires:  ${a.expires_at}`, '  trajectory:');
+  for (const e of a.task.trajectory) lines.push(`    ${e.at}  ${e.kind.padEnd(8)} ${e.detail.type ?? ''} ${e.detail.reason ?? (e.detail.capabilities ?? []).join(' ')}`);
+  lines.push(`  digest:   ${a.digest}`);
+  return lines.join('\n');
+}
+
+async function main() {
+  const [cmd, sub, id] = args;
+  if (o.help || !cmd) return console.log(USAGE);
+
+  if (cmd === 'keygen') {
+    if (!o.out) fail('--out <file> is required');
+    const alg = o.alg === 'ES256' ? 'ES256' : 'EdDSA';
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    const public_jwk = await exportJWK(publicKey);
+    public_jwk.kid = await calculateJwkThumbprint(public_jwk);
+    const file: ApproverKeyFile = { alg, private_jwk: { ...(await exportJWK(privateKey)), kid: public_jwk.kid }, public_jwk };
+    writeFileSync(o.out!, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    console.error(`wrote ${o.out} (private: keep it to yourself). Public key to register:`);
+    return console.log(JSON.stringify(public_jwk));
+  }
+
+  if (cmd === 'approvers' && sub === 'add') {
+    const k = readKey();
+    const token = process.env.STINT_APPROVAL_ADMIN_TOKEN ?? fail('set STINT_APPROVAL_ADMIN_TOKEN');
+    if (!o.name || !o.groups) fail('--name and --groups are required');
+    const url = urlOf(k);
+    const res = await fetch(`${url.replace(/\/+$/, '')}/v1/approvers`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: o.name, groups: o.groups!.split(',').map((g) => g.trim()).filter(Boolean), jwk: k.public_jwk }),
+    });
+    const body = (await res.json()) as any;
+    if (res.status !== 201) fail(`${res.status} ${body.detail ?? JSON.stringify(body)}`);
+    writeFileSync(o.key!, `${JSON.stringify({ ...k, approver_id: body.approver_id, url }, null, 2)}\n`, { mode: 0o600 });
+    return console.log(`registered ${o.name} as ${body.approver_id}; saved to ${o.key}`);
+  }
+
+  if (cmd === 'approvals') {
+    const k = readKey();
+    if (!k.approver_id) fail(`${o.key} has no approver_id: run "stint approvers add" first`);
+    const client = new ApproverClient(urlOf(k), k.approver_id!, k);
+    const show = (r: { status: number; body: any }, render: (b: any) => string) => {
+      if (r.status >= 400) fail(`${r.status} ${r.body.error ?? ''}: ${r.body.detail ?? ''}`);
+      console.log(o.json ? JSON.stringify(r.body, null, 2) : render(r.body));
+    };
+    if (sub === 'list') return show(await client.list(o.status), (b) => (b.approvals.length ? b.approvals.map(summary).join('\n\n') : `no ${o.status} approvals`));
+    if (!id) fail(`an approval id is required\n${USAGE}`);
+    if (sub === 'show') return show(await client.show(id!), summary);
+    if (sub === 'approve' || sub === 'deny') return show(await client.decide(id!, sub), (b) => `${sub === 'approve' ? 'approved' : 'denied'}: ${summary(b)}`);
+  }
+  fail(`unknown command\n${USAGE}`);
+}
+
+await main();
