@@ -1,12 +1,17 @@
+import { sha256 as sha256Bytes } from '@noble/hashes/sha2.js';
 import { base64url } from 'jose';
 
 const encoder = new TextEncoder();
 
 export const utf8 = (s: string): Uint8Array => encoder.encode(s);
 
-export async function sha256(data: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === 'string' ? utf8(data) : data;
-  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource)));
+/**
+ * SHA-256, base64url. Synchronous (pure JS, @noble/hashes) on purpose: WebCrypto's digest is a
+ * thread-pool round trip, and the audit chain hashes one record after another, so each hop
+ * would queue behind signature checks and serialise every issuance behind them.
+ */
+export function sha256(data: string | Uint8Array): string {
+  return base64url.encode(sha256Bytes(typeof data === 'string' ? utf8(data) : data));
 }
 
 /** A random identifier with the given prefix and 128 bits of entropy, base64url. */
@@ -15,8 +20,8 @@ export function randomId(prefix: string, bytes = 16): string {
 }
 
 /** Compares two secrets without leaking where they differ (both are hashed first). */
-export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([sha256(a), sha256(b)]);
+export function timingSafeEqual(a: string, b: string): boolean {
+  const [x, y] = [sha256(a), sha256(b)];
   let diff = 0;
   for (let i = 0; i < x.length; i++) diff |= x.charCodeAt(i) ^ y.charCodeAt(i);
   return diff === 0 && x.length === y.length;

@@ -1,0 +1,45 @@
+// The load generator, run as its own process so that its work is not the servers': replays
+// pre-signed requests (each used once: assertions and DPoP proofs are single-use) with
+// autocannon for a fixed time, and prints one JSON line of results.
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+export interface LoadSpec {
+  url: string;
+  /** Pre-built requests, used in order; past the end, the last few are reused. */
+  requests: { method: string; path: string; headers: Record<string, string>; body?: string }[];
+  seconds: number;
+  connections: number;
+  /** Requests per second across all connections (omit for as fast as possible). */
+  rate?: number;
+}
+
+const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
+let i = 0;
+const result = await autocannon({
+  url: spec.url,
+  connections: spec.connections,
+  duration: spec.seconds,
+  overallRate: spec.rate,
+  requests: [
+    {
+      setupRequest: (req) => {
+        const r = spec.requests[Math.min(i++, spec.requests.length - 1)]!;
+        return { ...req, method: r.method as 'POST', path: r.path, headers: r.headers, body: r.body };
+      },
+    },
+  ],
+});
+console.log(
+  JSON.stringify({
+    requests: result.requests.total,
+    rps: result.requests.average,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    used: i,
+    available: spec.requests.length,
+  }),
+);
