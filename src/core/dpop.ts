@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type JWK } from 'jose';
+import { importPublicJwk } from './jwk-cache.js';
 import { sha256 } from './encoding.js';
 import { StintError } from './errors.js';
 import type { Store } from './ports.js';
@@ -59,9 +60,17 @@ export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
   if (!jwk || typeof jwk !== 'object') refuse('has no jwk header');
   if ('d' in jwk! || 'k' in jwk! || 'p' in jwk!) refuse('carries a private or symmetric key');
 
+  if (typeof header.alg !== 'string' || !ACCEPTED_ALGS.includes(header.alg)) refuse('alg is not accepted');
+  let key: CryptoKey;
+  let jkt: string;
+  try {
+    ({ key, jkt } = await importPublicJwk(jwk!, header.alg!));
+  } catch (e) {
+    return refuse('jwk header is not a usable public key', e);
+  }
   let payload;
   try {
-    ({ payload } = await jwtVerify(c.proof!, EmbeddedJWK, {
+    ({ payload } = await jwtVerify(c.proof!, key, {
       typ: 'dpop+jwt',
       algorithms: ACCEPTED_ALGS,
       currentDate: new Date(c.now),
@@ -84,7 +93,6 @@ export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
     if (payload.ath !== ath) refuse('ath does not match the access token');
   }
 
-  const jkt = await calculateJwkThumbprint(jwk!);
   // The jti is remembered for as long as the proof could still pass the iat check.
   const fresh = await c.replay.consume(`dpop:${jkt}`, payload.jti as string, (iat + DPOP_IAT_WINDOW + 1) * 1000);
   if (!fresh) refuse('was already used (jti replay)');

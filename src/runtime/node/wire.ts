@@ -1,5 +1,6 @@
 import { createSodiumSealer } from '../../adapters/sealing/libsodium.js';
 import { openSqlite } from '../../adapters/sqlite/node.js';
+import { withNativeHotPaths } from '../../adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../../adapters/sqlite/store.js';
 import { createApprovalGateway } from '../../adapters/approval-gateway.js';
 import { startApprovalVoiding } from '../../core/approval-voiding.js';
@@ -37,7 +38,7 @@ export interface NodeBrokerOptions {
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
 export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
-  const store = createSqliteStore(db);
+  const store = withNativeHotPaths(createSqliteStore(db), sqlite);
   const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey), policy: o.policy, clock: o.clock });
   if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });
   const stopPush = startSetPush(core, { fetch: o.setFetch });
@@ -76,7 +77,7 @@ export interface NodeApprovalsOptions {
 export async function createNodeApprovals(o: NodeApprovalsOptions) {
   const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
   const clock = o.clock ?? systemClock;
-  const store = guardStore(createSqliteStore(db));
+  const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite));
   const keys = await KeyRing.load(store, await createSodiumSealer(o.masterKey), 'approval', clock);
   const brokerKeys = new RemoteKeySet(`${o.brokerUrl.replace(/\/+$/, '')}/.well-known/jwks.json`, (kid) => !kid.startsWith('approval.'), o.fetch);
   const core: ApprovalCore = {
