@@ -1,4 +1,4 @@
-import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JWK } from 'jose';
+import { createLocalJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
 import { ACCEPTED_ALGS } from './dpop.js';
 import { StintError } from './errors.js';
 import type { AgentRecord, Store } from './ports.js';
@@ -21,14 +21,16 @@ const refuse = (why: string, cause?: unknown): never => {
   throw new StintError('invalid_client', why, { cause });
 };
 
-// Imported key sets per agent, so that a key is imported once, not on every request.
-const keySets = new Map<string, { jwks: JWK[]; set: ReturnType<typeof createLocalJWKSet> }>();
+// Imported key sets per agent, so that a key is imported once, not on every request (the
+// JWKS is compared by content: each read of the agent row parses a fresh copy).
+const keySets = new Map<string, { jwks: string; set: ReturnType<typeof createLocalJWKSet> }>();
 function keySetFor(agent: AgentRecord) {
+  const jwks = JSON.stringify(agent.jwks);
   const hit = keySets.get(agent.id);
-  if (hit && hit.jwks === agent.jwks) return hit.set;
+  if (hit && hit.jwks === jwks) return hit.set;
   const set = createLocalJWKSet({ keys: agent.jwks });
   if (keySets.size > 10_000) keySets.clear();
-  keySets.set(agent.id, { jwks: agent.jwks, set });
+  keySets.set(agent.id, { jwks, set });
   return set;
 }
 
