@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openSqlite } from '../src/adapters/sqlite/node.js';
+import { GroupCommit } from '../src/adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../src/adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../src/adapters/sqlite/store.js';
 import type { Store, TaskRecord } from '../src/core/ports.js';
@@ -12,7 +13,7 @@ const implementations: [string, () => Store][] = [
     'drizzle + native hot paths',
     () => {
       const { db, sqlite } = openSqlite(':memory:');
-      return withNativeHotPaths(createSqliteStore(db), sqlite);
+      return withNativeHotPaths(createSqliteStore(db), sqlite, new GroupCommit(sqlite));
     },
   ],
 ];

@@ -42,6 +42,11 @@ export class AuditLog {
     private readonly bus: EventBus = nullBus,
   ) {}
 
+  /** Forgets the cached head (after the store rolled back writes it had seen). */
+  reset(): void {
+    this.head = undefined;
+  }
+
   /** Appends one record; throws `temporarily_unavailable` if it cannot be written. */
   append(input: AuditInput): Promise<AuditRecord> {
     const run = this.queue.then(() => this.write(input));

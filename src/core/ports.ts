@@ -143,6 +143,12 @@ export interface Store {
   };
   /** Drops expired replay and revocation rows. */
   purge(now: number): Promise<void>;
+  /**
+   * Resolves once every write made so far is durable; rejects if it could not be made so.
+   * Stores that commit each statement as it runs resolve at once; a store that groups writes
+   * into one commit per turn resolves after that commit. Nothing is answered before this.
+   */
+  flush(): Promise<void>;
 }
 
 /** Seals secrets at rest (the private signing keys, provider secrets). */

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { authenticateApprover, isBrokerToken, registerApprover } from '../core/approvals/approvers.js';
 import { decide, view } from '../core/approvals/decide.js';
 import { openApproval } from '../core/approvals/open.js';
@@ -9,6 +8,8 @@ import { voidApprovals } from '../core/approvals/void.js';
 import { timingSafeEqual } from '../core/encoding.js';
 import { StintError } from '../core/errors.js';
 import { signInternal, verifyInternal } from '../core/internal.js';
+import { limitBody } from './body-limit.js';
+import { durableResponses } from './durable.js';
 import { DEFAULT_MAX_BODY } from './broker-app.js';
 import { errorResponse } from './errors.js';
 import { readJson } from './form.js';
@@ -32,7 +33,8 @@ export interface ApprovalDeps {
 export function createApprovalApp(deps: ApprovalDeps) {
   const { core } = deps;
   const app = new Hono();
-  app.use('*', bodyLimit({ maxSize: DEFAULT_MAX_BODY, onError: (c) => errorResponse(c, new StintError('payload_too_large', 'request body too large', { status: 413 })) }));
+  app.use('*', durableResponses(() => core.store));
+  app.use('*', limitBody(DEFAULT_MAX_BODY));
   app.use('*', async (c, next) => {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');

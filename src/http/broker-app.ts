@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { StintError } from '../core/errors.js';
+import { limitBody } from './body-limit.js';
+import { durableResponses } from './durable.js';
 import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse } from './errors.js';
 import { introspectRoutes } from './routes/introspect.js';
@@ -24,13 +25,8 @@ export function createBrokerApp(deps: BrokerDeps) {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
   });
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? DEFAULT_MAX_BODY,
-      onError: (c) => errorResponse(c, new StintError('payload_too_large', `request bodies are limited to ${deps.maxBodyBytes ?? DEFAULT_MAX_BODY} bytes`, { status: 413 })),
-    }),
-  );
+  app.use('*', durableResponses(() => deps.core.store));
+  app.use('*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY));
   app.route('/', metadataRoutes);
   app.route('/', tokenRoutes);
   app.route('/', introspectRoutes);

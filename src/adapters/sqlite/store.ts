@@ -166,6 +166,8 @@ export function createSqliteStore(db: SqliteDb): Store {
         return db.select().from(s.audit).where(gt(s.audit.seq, afterSeq)).orderBy(asc(s.audit.seq)).limit(limit);
       },
     },
+    // Every statement commits as it runs.
+    flush: () => Promise.resolve(),
     async purge(now) {
       await db.delete(s.replay).where(lt(s.replay.expiresAt, now));
       await db.delete(s.revokedTokens).where(lt(s.revokedTokens.expiresAt, now));

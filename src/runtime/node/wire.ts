@@ -1,5 +1,6 @@
 import { createSodiumSealer } from '../../adapters/sealing/libsodium.js';
 import { openSqlite } from '../../adapters/sqlite/node.js';
+import { GroupCommit } from '../../adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../../adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../../adapters/sqlite/store.js';
 import { createApprovalGateway } from '../../adapters/approval-gateway.js';
@@ -38,8 +39,10 @@ export interface NodeBrokerOptions {
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
 export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
-  const store = withNativeHotPaths(createSqliteStore(db), sqlite);
+  const group = new GroupCommit(sqlite);
+  const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
   const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey), policy: o.policy, clock: o.clock });
+  group.onRollback(() => core.audit.reset());
   if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });
   const stopPush = startSetPush(core, { fetch: o.setFetch });
   const stopVoiding = startApprovalVoiding(core);
@@ -77,7 +80,8 @@ export interface NodeApprovalsOptions {
 export async function createNodeApprovals(o: NodeApprovalsOptions) {
   const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
   const clock = o.clock ?? systemClock;
-  const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite));
+  const group = new GroupCommit(sqlite);
+  const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite, group));
   const keys = await KeyRing.load(store, await createSodiumSealer(o.masterKey), 'approval', clock);
   const brokerKeys = new RemoteKeySet(`${o.brokerUrl.replace(/\/+$/, '')}/.well-known/jwks.json`, (kid) => !kid.startsWith('approval.'), o.fetch);
   const core: ApprovalCore = {
@@ -91,6 +95,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     audit: new AuditLog(store, clock),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
+  group.onRollback(() => core.audit.reset());
   const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
   return { app, core, sqlite, close: () => sqlite.close() };
 }

@@ -1,0 +1,154 @@
+// `npm run bench`: stint and oidc-provider side by side on this machine, driven by a load
+// generator in its own process with pre-signed requests, then stop latency and environment
+// revocation. Prints one table and writes it to docs/benchmarks.md.
+//   SECONDS=10 (per load run)  CONNECTIONS=32  STOP_RUNS=1000  LIVE=100000  QUICK=1 (smaller, for CI)
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OperatorClient } from '../../src/client/operator.js';
+import { newKey } from '../../src/client/proofs.js';
+import { freePort, startStint } from '../../src/runtime/node/launch.js';
+import type { LoadSpec } from './load.js';
+import { presignResourceRequests, presignTokenRequests } from './presign.js';
+
+const QUICK = process.env.QUICK === '1';
+const SECONDS = Number(process.env.SECONDS ?? (QUICK ? 3 : 10));
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'stint-bench-'));
+const ADMIN = `bench-${crypto.randomUUID()}`;
+const log = (m: string) => console.error(`bench: ${m}`);
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  used: number;
+  available: number;
+}
+
+function load(name: string, spec: LoadSpec): Result {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(spec));
+  log(`${name}: ${spec.rate ? `${spec.rate} req/s` : 'as fast as it goes'} for ${spec.seconds}s, ${spec.connections} connections`);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', here('./load.ts'), file], { maxBuffer: 1 << 26 }).toString().trim().split('\n').pop()!;
+  const r = JSON.parse(out) as Result;
+  if (r.used > r.available) log(`${name}: ran out of pre-signed requests (${r.available}); later ones were replays`);
+  return r;
+}
+
+/** How many single-use requests to sign for a run: enough for the fastest rate we expect. */
+const budget = (perSecond: number) => Math.ceil(perSecond * SECONDS * 1.2);
+
+const children: ChildProcess[] = [];
+const spawnReady = (args: string[]) =>
+  new Promise<ChildProcess>((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(c);
+    c.stdout!.on('data', (d) => String(d).includes('ready') && resolve(c));
+    c.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
+  });
+
+try {
+  // ——— stint ———
+  const port = await freePort();
+  const issuer = `http://localhost:${port}`;
+  const stint = await startStint({ STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(await freePort()), STINT_ADMIN_TOKEN: ADMIN });
+  const op = new OperatorClient(issuer, ADMIN, { brokerUrl: stint.broker });
+  const agent = await op.agent('bench-agent', 'alice', ['fix-credentials']);
+  const task = await agent.openTask('fix-credentials', 'staging', 'benchmark');
+  const dpop = await agent.dpopKey();
+  const sign = (n: number, params: Record<string, string>) =>
+    presignTokenRequests({ n, issuer, tokenUrl: `${issuer}/token`, path: '/token', clientId: agent.clientId, key: agent.key, dpop, params });
+  const exchangeParams = {
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    subject_token: task.body.access_token,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    scope: 'config.read',
+  };
+  const openParams = {
+    grant_type: 'client_credentials',
+    authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: 'benchmark' }]),
+  };
+  const url = stint.broker;
+  const results: Record<string, Result> = {};
+  results.open = load('stint-open', { url, requests: await sign(budget(1500), openParams), seconds: SECONDS, connections: CONNECTIONS });
+  results.exchange = load('stint-exchange', { url, requests: await sign(budget(1500), exchangeParams), seconds: SECONDS, connections: CONNECTIONS });
+  results.exchange500 = load('stint-exchange-500', { url, requests: await sign(budget(600), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
+
+  // Introspection: a pool of live capability tokens, asked about again and again.
+  const caps: string[] = [];
+  for (let i = 0; i < 200; i++) caps.push((await agent.exchange(task.body.access_token, 'config.read')).body.access_token);
+  const introspect = caps.map((t) => ({ method: 'POST', path: '/introspect', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${t}` }));
+  results.introspect = load('stint-introspect', { url, requests: Array.from({ length: 40 }, () => introspect).flat(), seconds: SECONDS, connections: CONNECTIONS });
+
+  // Offline verification in a resource service built with the middleware.
+  const rs = await op.resource('config', 'https://api.staging.example/config');
+  const rsPort = await freePort();
+  await spawnReady([here('./resource-server.ts'), String(rsPort), issuer, stint.broker, rs.client_id, rs.client_secret]);
+  const rsUrl = `http://127.0.0.1:${rsPort}`;
+  const verifyReqs = await presignResourceRequests({ n: budget(4000), url: `${rsUrl}/config`, token: caps[0]!, dpop });
+  results.verify = load('stint-verify', { url: rsUrl, requests: verifyReqs, seconds: SECONDS, connections: CONNECTIONS });
+  await stint.stop();
+
+  // ——— oidc-provider, the same work as closely as it can be configured ———
+  const oPort = await freePort();
+  const oIssuer = `http://127.0.0.1:${oPort}`;
+  const clientKey = await newKey();
+  await spawnReady([here('./oidc-server.ts'), String(oPort), JSON.stringify(clientKey.publicJwk)]);
+  const oSign = async (n: number) =>
+    presignTokenRequests({
+      n,
+      issuer: oIssuer,
+      aud: `${oIssuer}/token`,
+      tokenUrl: `${oIssuer}/token`,
+      path: '/token',
+      clientId: 'bench-agent',
+      key: clientKey,
+      dpop: await newKey(),
+      params: { grant_type: 'client_credentials', scope: 'config.read', resource: 'https://api.staging.example/config' },
+    });
+  results.oidc = load('oidc-provider', { url: oIssuer, requests: await oSign(budget(1200)), seconds: SECONDS, connections: CONNECTIONS });
+  results.oidc500 = load('oidc-provider-500', { url: oIssuer, requests: await oSign(budget(600)), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
+  for (const c of children.splice(0)) c.kill();
+
+  // ——— stop latency and environment revocation (scripts/bench/stop.ts) ———
+  log('stop latency and environment revocation…');
+  const stopTable = execFileSync(process.execPath, ['--import', 'tsx', here('./stop.ts')], {
+    env: { ...process.env, RUNS: process.env.STOP_RUNS ?? (QUICK ? '100' : '1000'), LIVE: process.env.LIVE ?? (QUICK ? '5000' : '100000') },
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).toString();
+
+  const f = (r: Result) => `${Math.round(r.rps).toLocaleString('en')} | ${r.p50} ms | ${r.p99} ms | ${r.non2xx + r.errors}`;
+  const table = `| run (${SECONDS} s each, ${CONNECTIONS} connections) | requests/s | p50 | p99 | non-2xx |
+|---|---|---|---|---|
+| stint: open a task (client_credentials + RAR, private_key_jwt, DPoP) | ${f(results.open!)} |
+| stint: capability token (RFC 8693 exchange, DPoP, at+jwt) | ${f(results.exchange!)} |
+| oidc-provider 9.13: client_credentials (private_key_jwt, DPoP, JWT AT via resource indicator) | ${f(results.oidc!)} |
+| stint: capability token at a fixed 500 req/s | ${f(results.exchange500!)} |
+| oidc-provider at a fixed 500 req/s | ${f(results.oidc500!)} |
+| stint: introspection (RFC 7662, operator) | ${f(results.introspect!)} |
+| stint: offline verification in a resource service (verifier middleware, DPoP) | ${f(results.verify!)} |
+
+Minting ratio stint/oidc-provider: capability tokens ${(results.exchange!.rps / results.oidc!.rps).toFixed(2)}×, task opening ${(results.open!.rps / results.oidc!.rps).toFixed(2)}×.
+${stopTable}`;
+  const cpu = cpus();
+  const machine = `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; servers and load generator on the same machine, loopback`;
+  console.log(`\n${machine}\n\n${table}`);
+  if (!QUICK) {
+    writeFileSync(
+      fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url)),
+      `# Benchmarks\n\nProduced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}.\n\n${table}\n`,
+    );
+    log('wrote docs/benchmarks.md');
+  }
+} finally {
+  for (const c of children) c.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
