@@ -67,6 +67,24 @@ describe('fail closed', () => {
     expect(tasks.map((t) => t.status)).toEqual(['active', 'revoked']);
   });
 
+  it('answers nothing that a failed commit takes back', async () => {
+    const b = await testBroker();
+    const agent = await b.registerAgent();
+    const task = await agent.openTask();
+    // Writes are grouped into one commit per turn; make that commit fail.
+    b.sqlite.pragma('foreign_keys = ON');
+    b.sqlite.exec(`CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (p TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);
+      CREATE TRIGGER poison AFTER INSERT ON audit BEGIN INSERT INTO child VALUES ('missing'); END;`);
+    const cap = await agent.exchange(task.body.access_token, { scope: 'config.read' });
+    expect(cap.status).toBe(503);
+    expect(cap.body.error).toBe('temporarily_unavailable');
+    expect(cap.body.access_token).toBeUndefined();
+    b.sqlite.exec('DROP TRIGGER poison');
+    // The chain is intact: the rolled-back record is not in it, and the next append follows on.
+    expect((await agent.exchange(task.body.access_token, { scope: 'config.read' })).status).toBe(200);
+    expect(await verify(b)).toMatchObject({ ok: true });
+  });
+
   it('issues nothing when the store cannot be read', async () => {
     const b = await testBroker();
     const agent = await b.registerAgent();

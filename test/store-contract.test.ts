@@ -116,3 +116,26 @@ describe('RFC 7638 thumbprints computed synchronously', () => {
     }
   });
 });
+
+describe('group commit', () => {
+  it('answers only after the commit; a failed commit rejects and rolls back', async () => {
+    const { db, sqlite } = openSqlite(':memory:');
+    const group = new GroupCommit(sqlite);
+    const s = withNativeHotPaths(createSqliteStore(db), sqlite, group);
+    expect(await s.replay.consume('n', 'a', 10)).toBe(true);
+    expect(sqlite.inTransaction).toBe(true);
+    await s.flush();
+    expect(sqlite.inTransaction).toBe(false);
+
+    let rolledBack = 0;
+    group.onRollback(() => rolledBack++);
+    expect(await s.replay.consume('n', 'b', 10)).toBe(true);
+    // Make the commit fail: a deferred foreign-key-style failure is simplest as a trigger on COMMIT's work.
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.exec(`CREATE TABLE parent (id TEXT PRIMARY KEY); CREATE TABLE child (p TEXT REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);`);
+    sqlite.exec(`INSERT INTO child VALUES ('missing')`);
+    await expect(s.flush()).rejects.toThrow();
+    expect(rolledBack).toBe(1);
+    expect(await s.replay.consume('n', 'b', 10)).toBe(true); // the rolled-back consume is gone
+  });
+});

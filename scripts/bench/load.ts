@@ -1,8 +1,9 @@
 // The load generator, run as its own process so that its work is not the servers': replays
 // pre-signed requests (each used once: assertions and DPoP proofs are single-use) with
-// autocannon for a fixed time, and prints one JSON line of results.
+// autocannon for a fixed time (or, with a rate, evenly paced), and prints one JSON line.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { paced } from './paced.js';
 
 export interface LoadSpec {
   url: string;
@@ -15,12 +16,15 @@ export interface LoadSpec {
 }
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
+if (spec.rate) {
+  console.log(JSON.stringify(await paced({ ...spec, rate: spec.rate })));
+  process.exit(0);
+}
 let i = 0;
 const result = await autocannon({
   url: spec.url,
   connections: spec.connections,
   duration: spec.seconds,
-  overallRate: spec.rate,
   requests: [
     {
       setupRequest: (req) => {

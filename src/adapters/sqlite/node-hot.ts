@@ -19,6 +19,9 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
     revoked: sqlite.prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?'),
     epoch: sqlite.prepare('SELECT max(epoch) AS epoch FROM revocation_epochs WHERE scope IN (?, ?, ?)'),
     addEvent: sqlite.prepare('INSERT INTO task_events (task_id, at, kind, detail) VALUES (?, ?, ?, ?)'),
+    createTask: sqlite.prepare(
+      'INSERT INTO tasks (id, agent_id, template, environment, purpose, jkt, status, status_reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
     recent: sqlite.prepare('SELECT task_id, at, kind, detail FROM task_events WHERE task_id = ? AND kind IN (?, ?) AND at >= ? ORDER BY id'),
     append: sqlite.prepare(
       'INSERT INTO audit (seq, at, type, actor, task_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq',
@@ -60,6 +63,9 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
     },
     tasks: {
       ...base.tasks,
+      async create(t) {
+        group.write(() => st.createTask.run(t.id, t.agentId, t.template, t.environment, t.purpose, t.jkt, t.status, t.statusReason, t.createdAt, t.expiresAt));
+      },
       async get(id) {
         const r = st.task.get(id) as Row | undefined;
         return r && toTask(r);
