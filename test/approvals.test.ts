@@ -268,3 +268,20 @@ describe('the approval service accepts no agent or operator credential', () => {
     expect(await get(once)).toBe(401);
   });
 });
+
+describe('concurrency', () => {
+  it('parallel replays of one DPoP proof: exactly one winner', async () => {
+    const { dpopProof } = await import('./helpers/agent.js');
+    const proof = await dpopProof(await agent.dpopKey(), 'POST', 'http://localhost:8787/token', { nowSec: s.nowSec() });
+    const results = await Promise.all(Array.from({ length: 20 }, () => agent.exchange(taskToken, { scope: 'db.read' }, { proof })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.body.error === 'invalid_dpop_proof')).toHaveLength(19);
+  });
+
+  it('parallel polls of one approved request: the grant is delivered once', async () => {
+    const id = await ask();
+    for (const n of ['bob', 'carol']) await (await s.approver(n)).decide(id, 'approve');
+    const results = await Promise.all(Array.from({ length: 20 }, () => poll(id)));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+  });
+});

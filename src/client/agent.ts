@@ -25,7 +25,7 @@ const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 export class AgentClient {
   readonly clientId: string;
   readonly key: KeyPair;
-  private dpop?: KeyPair;
+  private dpop?: Promise<KeyPair>;
   private readonly fetch: typeof fetch;
   private readonly issuer: string;
   private readonly broker: string;
@@ -33,14 +33,15 @@ export class AgentClient {
   constructor(o: AgentClientOptions) {
     this.clientId = o.clientId;
     this.key = o.key;
-    this.dpop = o.dpopKey;
+    this.dpop = o.dpopKey && Promise.resolve(o.dpopKey);
     this.fetch = o.fetch ?? fetch;
     this.issuer = o.issuer.replace(/\/+$/, '');
     this.broker = (o.brokerUrl ?? o.issuer).replace(/\/+$/, '');
   }
 
-  async dpopKey(): Promise<KeyPair> {
-    return (this.dpop ??= await newKey());
+  /** The task key, made once (the promise is kept, so concurrent first calls share one key). */
+  dpopKey(): Promise<KeyPair> {
+    return (this.dpop ??= newKey());
   }
 
   private now = () => Math.floor(Date.now() / 1000);

@@ -22,7 +22,8 @@ export class OperatorClient {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('Content-Type')?.includes('json') ? JSON.parse(text) : text };
+    const type = res.headers.get('Content-Type') ?? '';
+    return { status: res.status, body: text && /^application\/(problem\+)?json/.test(type) ? JSON.parse(text) : text };
   }
 
   /** Registers an agent with a new key pair and returns a client for it. */

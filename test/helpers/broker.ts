@@ -56,8 +56,8 @@ export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string; s
 
   /** An agent that can call the token endpoint with private_key_jwt and DPoP. */
   function agentClient(clientId: string, key: KeyPair): AgentClient {
-    let dpopKey: KeyPair | undefined;
-    const getDpop = async () => (dpopKey ??= await newKey());
+    let dpopKey: Promise<KeyPair> | undefined;
+    const getDpop = () => (dpopKey ??= newKey());
     return {
       clientId,
       key,

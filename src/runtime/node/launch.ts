@@ -19,6 +19,8 @@ export interface Started {
   approvals: string;
   output: () => string;
   stop: () => Promise<number | null>;
+  /** SIGKILL to the whole process group: the supervisor and both services die at once. */
+  kill: () => Promise<void>;
 }
 
 /** Runs `npm start`'s entry point and waits for the ready line (or the process's exit). */
@@ -27,6 +29,7 @@ export function startStint(env: Record<string, string>): Promise<Started> {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let out = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -43,6 +46,16 @@ export function startStint(env: Record<string, string>): Promise<Started> {
           stop: () => {
             child.kill('SIGTERM');
             return exited;
+          },
+          kill: async () => {
+            try {
+              process.kill(-child.pid!, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+            await exited;
+            // Give the kernel a moment to reap the children too.
+            await new Promise((r) => setTimeout(r, 100));
           },
         });
       }
