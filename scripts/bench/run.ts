@@ -77,8 +77,8 @@ try {
   };
   const url = stint.broker;
   const results: Record<string, Result> = {};
-  results.open = load('stint-open', { url, requests: await sign(budget(1500), openParams), seconds: SECONDS, connections: CONNECTIONS });
-  results.exchange = load('stint-exchange', { url, requests: await sign(budget(1500), exchangeParams), seconds: SECONDS, connections: CONNECTIONS });
+  results.open = load('stint-open', { url, requests: await sign(budget(3000), openParams), seconds: SECONDS, connections: CONNECTIONS });
+  results.exchange = load('stint-exchange', { url, requests: await sign(budget(3000), exchangeParams), seconds: SECONDS, connections: CONNECTIONS });
   results.exchange500 = load('stint-exchange-500', { url, requests: await sign(budget(600), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
 
   // Introspection: a pool of live capability tokens, asked about again and again.
@@ -113,7 +113,7 @@ try {
       dpop: await newKey(),
       params: { grant_type: 'client_credentials', scope: 'config.read', resource: 'https://api.staging.example/config' },
     });
-  results.oidc = load('oidc-provider', { url: oIssuer, requests: await oSign(budget(1200)), seconds: SECONDS, connections: CONNECTIONS });
+  results.oidc = load('oidc-provider', { url: oIssuer, requests: await oSign(budget(3000)), seconds: SECONDS, connections: CONNECTIONS });
   results.oidc500 = load('oidc-provider-500', { url: oIssuer, requests: await oSign(budget(600)), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
   for (const c of children.splice(0)) c.kill();
 

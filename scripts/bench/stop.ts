@@ -89,7 +89,7 @@ for (let i = 0; minted.length < LIVE; i++) {
   const jkt = (await victim.dpopKey()).jkt;
   const { token: taskToken } = await openTask(core, agentRec!, { template: 'fix-credentials', environment: 'staging', purpose: `load ${i}` }, jkt);
   const batch = await Promise.all(Array.from({ length: Math.min(PER_TASK, LIVE - minted.length) }, () => exchangeForCapability(core, agentRec!, jkt, taskToken, { capabilities: ['config.read'] })));
-  for (const b of batch) minted.push(b.token);
+  for (const b of batch) if (b.kind === "jwt") minted.push(b.token);
 }
 const mintSecs = (performance.now() - mintStart) / 1000;
 const sample = Array.from({ length: 1000 }, () => minted[Math.floor(Math.random() * minted.length)]!);

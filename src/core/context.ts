@@ -1,9 +1,10 @@
 import type { ApprovalGateway } from './approval-gateway.js';
 import type { AuditLog } from './audit.js';
+import type { AwsProvider } from './aws.js';
 import type { KeyRing } from './keys.js';
 import type { Policy } from './policy.js';
 import type { EventHub } from './events.js';
-import type { Clock, Store } from './ports.js';
+import type { Clock, Sealer, Store } from './ports.js';
 
 /** Everything a core operation needs, wired once per runtime. */
 export interface Core {
@@ -12,10 +13,14 @@ export interface Core {
   clock: Clock;
   policy: Policy;
   keys: KeyRing;
+  /** Seals secrets at rest; only the vault and key loading use it. */
+  sealer: Sealer;
   audit: AuditLog;
   events: EventHub;
   /** The isolated approval service; without it destructive capabilities cannot be had at all. */
   approvals?: ApprovalGateway;
+  /** AWS STS/IAM, for capabilities that map to AWS credentials. */
+  aws?: AwsProvider;
 }
 
 /** Where the broker's token endpoint lives; a client assertion's `aud` may name it or the issuer. */

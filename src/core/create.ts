@@ -6,6 +6,7 @@ import type { Policy } from './policy.js';
 import { EventHub } from './events.js';
 import { systemClock, type Clock, type Sealer, type Store } from './ports.js';
 import { guardStore } from './store-guard.js';
+import { resealAll } from './vault.js';
 
 export interface CoreOptions {
   issuer: string;
@@ -21,6 +22,7 @@ export interface CoreOptions {
 export async function createCore(o: CoreOptions): Promise<Core> {
   const clock = o.clock ?? systemClock;
   const store = guardStore(o.store);
+  await resealAll(store, o.sealer, 'task');
   const keys = await KeyRing.load(store, o.sealer, 'task', clock);
   const events = o.events ?? new EventHub();
   return {
@@ -29,6 +31,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     clock,
     policy: o.policy,
     keys,
+    sealer: o.sealer,
     audit: new AuditLog(store, clock, events),
     events,
     approvals: o.approvals,

@@ -1,3 +1,4 @@
+import { AWS_STS_TOKEN_TYPE, issueAwsCredentials } from './aws.js';
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
 import { RISK_ORDER, type Risk } from './policy.js';
@@ -14,6 +15,8 @@ export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 
 export interface CapabilityRequest {
   capabilities: string[];
+  /** RFC 8693 `requested_token_type`, if the client named one. */
+  requestedTokenType?: string;
   /** RFC 8707 `resource`, if the client named one. */
   resource?: string;
   /** RAR `locations`, if the client named them. */
@@ -132,6 +135,16 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
     );
   }
 
+  const aws = req.capabilities.map((c) => policy.capabilities[c]!).filter((c) => c.provider?.type === 'aws');
+  if (aws.length > 0 || req.requestedTokenType === AWS_STS_TOKEN_TYPE) {
+    if (aws.length !== 1 || req.capabilities.length !== 1) throw new StintError('invalid_request', `${AWS_STS_TOKEN_TYPE} is for exactly one AWS capability at a time`);
+    const { session, expiresIn } = await issueAwsCredentials(core, agent, task, aws[0]!);
+    return { kind: 'aws' as const, session, expiresIn };
+  }
+  if (req.requestedTokenType !== undefined && req.requestedTokenType !== ACCESS_TOKEN_TYPE) {
+    throw new StintError('invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE} or ${AWS_STS_TOKEN_TYPE}`);
+  }
+
   const now = core.clock.now();
   const ttl = Math.min(policy.environments[task.environment]!.maxTokenTtl, Math.floor((task.expiresAt - now) / 1000));
   if (ttl < 1) throw new StintError('invalid_grant', `task ${task.id} is about to expire`);
@@ -160,5 +173,5 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
     actor: agent.id,
     detail: { capabilities: req.capabilities, resource, jti: claims.jti, exp: claims.exp },
   });
-  return { token, claims, detail, ttl };
+  return { kind: 'jwt' as const, token, claims, detail, ttl };
 }

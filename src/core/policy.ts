@@ -18,9 +18,18 @@ export interface CapabilityPolicy {
   name: string;
   risk: Risk;
   description?: string;
-  /** environment name → resource URI (the token's audience). */
+  /** environment name → resource URI (the token's audience; for AWS, the role ARN). */
   resources: Record<string, string>;
-  provider?: Record<string, unknown>;
+  provider?: AwsProviderPolicy;
+}
+
+/** A capability that is a real AWS credential: AssumeRole narrowed by a session policy. */
+export interface AwsProviderPolicy {
+  type: 'aws';
+  session_policy: { Version: string; Statement: Record<string, unknown>[] };
+  /** Vault secret with the root credentials; the SDK's default chain if absent. */
+  credentials?: string;
+  region?: string;
 }
 
 export interface TemplatePolicy {

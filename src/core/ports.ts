@@ -66,6 +66,21 @@ export interface SigningKeyRecord {
   createdAt: number;
 }
 
+export interface SecretRecord {
+  name: string;
+  sealedValue: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ProviderSessionRecord {
+  taskId: string;
+  provider: string;
+  /** What the session is for (AWS: the role ARN). */
+  target: string;
+  expiresAt: number;
+}
+
 export interface ReceiverRecord {
   id: string;
   /** Where SETs are POSTed (RFC 8935). */
@@ -134,6 +149,20 @@ export interface Store {
   keys: {
     list(use: string): Promise<SigningKeyRecord[]>;
     add(key: SigningKeyRecord): Promise<void>;
+    /** Replaces a key's sealed form (master key rotation). */
+    reseal(kid: string, sealedPrivate: string): Promise<void>;
+  };
+  secrets: {
+    /** Creates or replaces. */
+    put(name: string, sealedValue: string, now: number): Promise<void>;
+    get(name: string): Promise<SecretRecord | undefined>;
+    list(): Promise<SecretRecord[]>;
+    reseal(name: string, sealedValue: string): Promise<void>;
+  };
+  providerSessions: {
+    add(s: ProviderSessionRecord): Promise<void>;
+    /** Sessions of a task that may still be live at `now`. */
+    liveFor(taskId: string, now: number): Promise<ProviderSessionRecord[]>;
   };
   audit: {
     last(): Promise<AuditRecord | undefined>;
@@ -155,6 +184,16 @@ export interface Store {
 export interface Sealer {
   seal(plaintext: Uint8Array): Promise<string>;
   open(sealed: string): Promise<Uint8Array>;
+  /** The same secret wrapped under the current master key, or undefined if it already is. */
+  rewrap(sealed: string): Promise<string | undefined>;
+}
+
+/** XSalsa20-Poly1305 secretbox (libsodium's format): the primitive the envelope is built on. */
+export interface SecretBox {
+  /** nonce ‖ ciphertext+tag */
+  seal(key: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Throws if the box does not open under `key`. */
+  open(key: Uint8Array, box: Uint8Array): Uint8Array;
 }
 
 /**

@@ -12,6 +12,7 @@ import { eventRoutes } from './routes/events.js';
 import { internalRoutes } from './routes/internal.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { revokeRoutes } from './routes/revoke.js';
+import { secretRoutes } from './routes/secrets.js';
 import { signalRoutes } from './routes/signals.js';
 import { tokenRoutes } from './routes/token.js';
 
@@ -35,6 +36,7 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.route('/', signalRoutes);
   app.route('/', revocationRoutes);
   app.route('/', eventRoutes);
+  app.route('/', secretRoutes);
   app.route('/', bcAuthorizeRoutes);
   app.route('/', internalRoutes);
   app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));

@@ -122,3 +122,8 @@ export const internalCallSchema = z.discriminatedUnion('op', [
     ]),
   }),
 ]);
+
+export const secretSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'lowercase letters, digits, ., - and _'),
+  value: z.string().min(1).max(16_384),
+});

@@ -1,31 +1,27 @@
 import sodium from 'libsodium-wrappers';
-import type { Sealer } from '../../core/ports.js';
+import { createEnvelopeSealer } from '../../core/envelope.js';
+import type { Sealer, SecretBox } from '../../core/ports.js';
 
-/**
- * Sealing with libsodium's secretbox (XSalsa20-Poly1305) under the 32-byte master key.
- * Format: `v1.` + base64url(nonce ‖ box). The version prefix leaves room for envelope keys.
- */
-export async function createSodiumSealer(masterKey: Uint8Array): Promise<Sealer> {
+/** libsodium's crypto_secretbox (XSalsa20-Poly1305): nonce ‖ box. */
+export async function sodiumSecretBox(): Promise<SecretBox> {
   await sodium.ready;
-  if (masterKey.length !== sodium.crypto_secretbox_KEYBYTES) {
-    throw new Error(`STINT_MASTER_KEY must be ${sodium.crypto_secretbox_KEYBYTES} bytes (base64)`);
-  }
-  const key = Uint8Array.from(masterKey);
-  const b64 = sodium.base64_variants.URLSAFE_NO_PADDING;
+  const N = sodium.crypto_secretbox_NONCEBYTES;
   return {
-    async seal(plaintext) {
-      const nonce = sodium.randombytes_buf(sodium.crypto_secretbox_NONCEBYTES);
+    seal(key, plaintext) {
+      const nonce = sodium.randombytes_buf(N);
       const box = sodium.crypto_secretbox_easy(plaintext, nonce, key);
-      const out = new Uint8Array(nonce.length + box.length);
+      const out = new Uint8Array(N + box.length);
       out.set(nonce);
-      out.set(box, nonce.length);
-      return `v1.${sodium.to_base64(out, b64)}`;
+      out.set(box, N);
+      return out;
     },
-    async open(sealed) {
-      if (!sealed.startsWith('v1.')) throw new Error('unknown sealed format');
-      const raw = sodium.from_base64(sealed.slice(3), b64);
-      const nonce = raw.subarray(0, sodium.crypto_secretbox_NONCEBYTES);
-      return sodium.crypto_secretbox_open_easy(raw.subarray(sodium.crypto_secretbox_NONCEBYTES), nonce, key);
+    open(key, data) {
+      return sodium.crypto_secretbox_open_easy(data.subarray(N), data.subarray(0, N), key);
     },
   };
+}
+
+/** Envelope sealing under `masterKey` on libsodium; `previous` master keys still open. */
+export async function createSodiumSealer(masterKey: Uint8Array, previous: Uint8Array[] = []): Promise<Sealer> {
+  return createEnvelopeSealer(await sodiumSecretBox(), Uint8Array.from(masterKey), previous.map((k) => Uint8Array.from(k)));
 }

@@ -152,3 +152,24 @@ export const approvalDecisions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.requestId, t.approverId] })],
 );
+
+/** Provider secrets, sealed (envelope) under the master key. Write-only through the API. */
+export const secrets = sqliteTable('secrets', {
+  name: text('name').primaryKey(),
+  sealedValue: text('sealed_value').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Cloud sessions handed out per task, so that a stop can reach them (AWS: a deny policy). */
+export const providerSessions = sqliteTable(
+  'provider_sessions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    taskId: text('task_id').notNull(),
+    provider: text('provider').notNull(),
+    target: text('target').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('provider_sessions_task').on(t.taskId)],
+);

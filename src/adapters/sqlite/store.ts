@@ -152,6 +152,38 @@ export function createSqliteStore(db: SqliteDb): Store {
       async add(key) {
         await db.insert(s.signingKeys).values(key);
       },
+      async reseal(kid, sealedPrivate) {
+        await db.update(s.signingKeys).set({ sealedPrivate }).where(eq(s.signingKeys.kid, kid));
+      },
+    },
+    secrets: {
+      async put(name, sealedValue, now) {
+        await db
+          .insert(s.secrets)
+          .values({ name, sealedValue, createdAt: now, updatedAt: now })
+          .onConflictDoUpdate({ target: s.secrets.name, set: { sealedValue, updatedAt: now } });
+      },
+      async get(name) {
+        const [row] = await db.select().from(s.secrets).where(eq(s.secrets.name, name)).limit(1);
+        return row;
+      },
+      async list() {
+        return db.select().from(s.secrets).orderBy(asc(s.secrets.name));
+      },
+      async reseal(name, sealedValue) {
+        await db.update(s.secrets).set({ sealedValue }).where(eq(s.secrets.name, name));
+      },
+    },
+    providerSessions: {
+      async add(x) {
+        await db.insert(s.providerSessions).values(x);
+      },
+      async liveFor(taskId, now) {
+        return db
+          .select({ taskId: s.providerSessions.taskId, provider: s.providerSessions.provider, target: s.providerSessions.target, expiresAt: s.providerSessions.expiresAt })
+          .from(s.providerSessions)
+          .where(and(eq(s.providerSessions.taskId, taskId), gt(s.providerSessions.expiresAt, now)));
+      },
     },
     audit: {
       async last() {

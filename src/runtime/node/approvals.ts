@@ -18,6 +18,7 @@ const approvals = await createNodeApprovals({
   brokerUrl: config.brokerUrl,
   adminToken: config.approvalAdminToken,
   masterKey: config.approvalMasterKey,
+  previousMasterKeys: config.previousApprovalMasterKeys,
   dbSync: config.dbSync,
 });
 handler = approvals.app.fetch;

@@ -16,6 +16,9 @@ export interface NodeConfig {
   masterKey: Uint8Array;
   /** Seals the approval authority's key; only the approval process has it. */
   approvalMasterKey: Uint8Array;
+  /** Master keys being rotated out: still opened, re-wrapped under the current key at start. */
+  previousMasterKeys: Uint8Array[];
+  previousApprovalMasterKeys: Uint8Array[];
   /** How the broker reaches the approval service, and the reverse. */
   approvalUrl: string;
   brokerUrl: string;
@@ -90,6 +93,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     return new Uint8Array(k);
   };
   const masterKey = key('STINT_MASTER_KEY');
+  const previous = (v: string) =>
+    (env[v] ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map((x) => {
+        const k = Buffer.from(x, 'base64');
+        if (k.length !== 32) throw new ConfigError(`${v} holds 32-byte base64 keys, comma-separated`);
+        return new Uint8Array(k);
+      });
   const approvalMasterKey = key('STINT_APPROVAL_MASTER_KEY');
   for (const v of needs) {
     if (!v.endsWith('MASTER_KEY') && get(v).length < 16) throw new ConfigError(`${v} is too short (at least 16 characters)`);
@@ -117,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     approvalAdminToken: get('STINT_APPROVAL_ADMIN_TOKEN'),
     masterKey,
     approvalMasterKey,
+    previousMasterKeys: needs.includes('STINT_MASTER_KEY') ? previous('STINT_MASTER_KEY_PREVIOUS') : [],
+    previousApprovalMasterKeys: needs.includes('STINT_APPROVAL_MASTER_KEY') ? previous('STINT_APPROVAL_MASTER_KEY_PREVIOUS') : [],
     production,
     notices,
   };

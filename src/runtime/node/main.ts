@@ -26,7 +26,8 @@ for (const n of config.notices) console.log(`stint: ${n}`);
 // admin token or master key, and the broker never sees the approval admin token or the key
 // that seals the approval authority's signing key.
 const base = { ...process.env };
-for (const v of SECRET_VARS) delete base[v];
+for (const v of [...SECRET_VARS, 'STINT_MASTER_KEY_PREVIOUS', 'STINT_APPROVAL_MASTER_KEY_PREVIOUS']) delete base[v];
+const prev = (v: string) => (process.env[v] ? { [v]: process.env[v] } : {});
 const b64 = (k: Uint8Array) => Buffer.from(k).toString('base64');
 const children: ChildProcess[] = [];
 const start = (file: string, env: NodeJS.ProcessEnv) =>
@@ -54,11 +55,12 @@ process.on('SIGINT', () => shutdown(0));
 
 try {
   const [broker, approvals] = await Promise.all([
-    start('./broker.ts', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: b64(config.masterKey), STINT_ISSUER: config.issuer, STINT_APPROVAL_URL: config.approvalUrl }),
+    start('./broker.ts', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: b64(config.masterKey), ...prev('STINT_MASTER_KEY_PREVIOUS'), STINT_ISSUER: config.issuer, STINT_APPROVAL_URL: config.approvalUrl }),
     start('./approvals.ts', {
       ...base,
       STINT_APPROVAL_ADMIN_TOKEN: config.approvalAdminToken,
       STINT_APPROVAL_MASTER_KEY: b64(config.approvalMasterKey),
+      ...prev('STINT_APPROVAL_MASTER_KEY_PREVIOUS'),
       STINT_ISSUER: config.issuer,
       STINT_BROKER_URL: config.brokerUrl,
     }),

@@ -4,7 +4,9 @@ import { GroupCommit } from '../../adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../../adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../../adapters/sqlite/store.js';
 import { createApprovalGateway } from '../../adapters/approval-gateway.js';
+import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
 import { startApprovalVoiding } from '../../core/approval-voiding.js';
+import { startAwsRevocation, type AwsProvider } from '../../core/aws.js';
 import { createCore } from '../../core/create.js';
 import { startSetPush } from '../../core/set.js';
 import type { Policy } from '../../core/policy.js';
@@ -15,6 +17,7 @@ import type { ApprovalCore } from '../../core/approvals/types.js';
 import { AuditLog } from '../../core/audit.js';
 import { KeyRing } from '../../core/keys.js';
 import { guardStore } from '../../core/store-guard.js';
+import { resealAll } from '../../core/vault.js';
 import { createApprovalApp } from '../../http/approval-app.js';
 import { createBrokerApp } from '../../http/broker-app.js';
 
@@ -24,6 +27,8 @@ export interface NodeBrokerOptions {
   issuer: string;
   adminToken: string;
   masterKey: Uint8Array;
+  /** Master keys being rotated out. */
+  previousMasterKeys?: Uint8Array[];
   clock?: Clock;
   /** SSE heartbeat interval on /v1/events, ms. */
   heartbeatMs?: number;
@@ -34,6 +39,8 @@ export interface NodeBrokerOptions {
   approvalUrl?: string;
   /** How to reach it (tests route it in-process). */
   approvalFetch?: typeof fetch;
+  /** The AWS port (default: the SDK, pointed at STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT if set). */
+  aws?: AwsProvider;
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
@@ -41,11 +48,13 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
   const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
-  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey), policy: o.policy, clock: o.clock });
+  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock });
   group.onRollback(() => core.audit.reset());
+  core.aws = o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION });
   if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });
   const stopPush = startSetPush(core, { fetch: o.setFetch });
   const stopVoiding = startApprovalVoiding(core);
+  const stopAws = startAwsRevocation(core);
   const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, '') });
   return {
     app,
@@ -54,6 +63,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
     close: () => {
       stopPush();
       stopVoiding();
+      stopAws();
       sqlite.close();
     },
   };
@@ -71,6 +81,7 @@ export interface NodeApprovalsOptions {
   adminToken: string;
   /** Seals the approval authority's private key; never the broker's master key. */
   masterKey: Uint8Array;
+  previousMasterKeys?: Uint8Array[];
   clock?: Clock;
   fetch?: typeof fetch;
   dbSync?: 'normal' | 'full';
@@ -82,7 +93,9 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
   const clock = o.clock ?? systemClock;
   const group = new GroupCommit(sqlite);
   const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite, group));
-  const keys = await KeyRing.load(store, await createSodiumSealer(o.masterKey), 'approval', clock);
+  const sealer = await createSodiumSealer(o.masterKey, o.previousMasterKeys);
+  await resealAll(store, sealer, 'approval');
+  const keys = await KeyRing.load(store, sealer, 'approval', clock);
   const brokerKeys = new RemoteKeySet(`${o.brokerUrl.replace(/\/+$/, '')}/.well-known/jwks.json`, (kid) => !kid.startsWith('approval.'), o.fetch);
   const core: ApprovalCore = {
     issuer: o.issuer.replace(/\/+$/, ''),
