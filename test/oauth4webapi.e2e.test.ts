@@ -63,7 +63,7 @@ describe('oauth4webapi against stint', () => {
     );
     const task = await oauth.processClientCredentialsResponse(as, client, taskRes);
     expect(task.token_type).toBe('dpop');
-    expect(task.authorization_details?.[0]).toMatchObject({ type: 'stint_task', environment: 'staging', ceiling: ['config.read', 'config.write'] });
+    expect(task.authorization_details?.[0]).toMatchObject({ type: 'stint_task', environment: 'staging', ceiling: ['config.read', 'config.write', 'aws.s3.read'] });
 
     // 2. Exchange it for a capability.
     const capRes = await oauth.genericTokenEndpointRequest(

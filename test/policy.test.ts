@@ -33,9 +33,14 @@ describe('the default policy set', () => {
       'db.read': 'read',
       'volume.delete': 'destructive',
       'backup.delete': 'destructive',
+      'aws.s3.read': 'read',
+    });
+    expect(p.capabilities['aws.s3.read']).toMatchObject({
+      resources: { staging: 'arn:aws:iam::000000000000:role/stint-demo-reader' },
+      provider: { type: 'aws', session_policy: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::stint-demo-staging/*' }] } },
     });
     expect(p.capabilities['volume.delete']!.resources.staging).toBe('https://api.staging.example/volumes');
-    expect(p.templates['fix-credentials']).toMatchObject({ environments: ['staging'], ceiling: ['config.read', 'config.write'] });
+    expect(p.templates['fix-credentials']).toMatchObject({ environments: ['staging'], ceiling: ['config.read', 'config.write', 'aws.s3.read'] });
     expect(p.templates['ops-maintenance']).toMatchObject({ environments: ['production'], ceiling: ['db.read', 'volume.delete', 'backup.delete'] });
     expect(p.approvals).toEqual([
       { environment: 'production', quorum: 2, groups: ['sre'], allowOwner: false, ttl: 600 },
@@ -90,6 +95,13 @@ describe('invalid policies are refused with file, line and field', () => {
     const e = faultOf('capabilities:\n  only.prod:\n    risk: read\n    resources:\n      production: https://p.example/\ntemplates:\n  t:\n    environments: [staging]\n    ceiling: [only.prod]\n');
     expect(e.field).toBe('templates.t.ceiling[0]');
     expect(e.reason).toMatch(/no resource in environment "staging"/);
+  });
+});
+
+describe('AWS capabilities', () => {
+  it('must name an IAM role as their resource', () => {
+    const e = faultOf('capabilities:\n  aws.x:\n    risk: read\n    resources:\n      staging: https://not-a-role.example/\n    provider:\n      type: aws\n      session_policy:\n        Version: "2012-10-17"\n        Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "*"}]\n');
+    expect(e.field).toBe('capabilities.aws.x.resources');
   });
 });
 

@@ -21,7 +21,7 @@ describe('task → capability flow', () => {
         template: 'fix-credentials',
         environment: 'staging',
         purpose: 'rotate the staging DB password',
-        ceiling: ['config.read', 'config.write'],
+        ceiling: ['config.read', 'config.write', 'aws.s3.read'],
       },
     ]);
     const claims = decodeJwt(res.body.access_token);

@@ -110,7 +110,7 @@ export async function issueAwsCredentials(core: Core, agent: AgentRecord, task: 
     actor: agent.id,
     detail: { capabilities: [cap.name], role: roleArn, session_name: input.roleSessionName, expiration: session.expiration.toISOString() },
   });
-  return { session, expiresIn: Math.max(1, Math.floor((expiresAt - core.clock.now()) / 1000)) };
+  return { session, expiresIn: Math.min(AWS_SESSION_SECONDS, Math.max(1, Math.floor((expiresAt - core.clock.now()) / 1000))) };
 }
 
 /** The role's name from its ARN (`…:role/path/name` → `name`). */

@@ -1,3 +1,5 @@
+import type { AwsProvider } from '../../src/core/aws.js';
+import type { Policy } from '../../src/core/policy.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { assertion, dpopProof, newKey, type KeyPair } from './agent.js';
 import { FrozenClock } from './clock.js';
@@ -17,11 +19,14 @@ export interface TokenOpts {
 }
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
-export async function testBroker(opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch } = {}) {
+export async function testBroker(
+  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsProvider } = {},
+) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({
     dbPath: opts.dbPath ?? ':memory:',
-    policy: defaultPolicy(),
+    policy: opts.policy ?? defaultPolicy(),
+    aws: opts.aws,
     issuer: ISSUER,
     adminToken: ADMIN,
     masterKey: new Uint8Array(32).fill(1),

@@ -1,0 +1,145 @@
+import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createAwsSdkProvider } from '../src/adapters/aws/sdk.js';
+import { compilePolicy } from '../src/policy/load.js';
+import { testBroker, type TestBroker, type AgentClient } from './helpers/broker.js';
+import { fakeAws } from './helpers/fake-aws.js';
+import { POLICIES_DIR } from './helpers/policy.js';
+
+// The real AWS SDK over HTTP against a local endpoint speaking the STS and IAM query protocols.
+
+const ROOT = { accessKeyId: 'AKIATESTROOT0000001', secretAccessKey: 'root-secret-do-not-leak-0123456789abcdef' };
+const MASTER_B64 = Buffer.alloc(32, 1).toString('base64'); // the test broker's master key
+let aws: Awaited<ReturnType<typeof fakeAws>>;
+let b: TestBroker;
+let agent: AgentClient;
+let taskToken: string;
+let taskId: string;
+const logs: string[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'stint-aws-'));
+
+// The default policy, with the AWS capability's root credentials taken from the vault.
+const policy = () =>
+  compilePolicy(
+    readdirSync(POLICIES_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => ({ file: f, text: readFileSync(join(POLICIES_DIR, f), 'utf8').replace('      type: aws\n', '      type: aws\n      credentials: aws-root\n      region: eu-west-1\n') })),
+  );
+
+beforeAll(async () => {
+  for (const m of ['log', 'error', 'warn', 'info'] as const) vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void logs.push(a.map(String).join(' ')));
+  aws = await fakeAws(ROOT);
+  b = await testBroker({ dbPath: join(dir, 'stint.db'), policy: policy(), aws: createAwsSdkProvider({ stsEndpoint: aws.url, iamEndpoint: aws.url }) });
+  const stored = await b.admin('/v1/secrets', { name: 'aws-root', value: JSON.stringify({ access_key_id: ROOT.accessKeyId, secret_access_key: ROOT.secretAccessKey }) });
+  expect(stored.status).toBe(201);
+  agent = await b.registerAgent({ name: 'coder' });
+  const t = await agent.openTask();
+  taskToken = t.body.access_token;
+  taskId = t.body.task_id;
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await aws.close();
+});
+
+const awsExchange = (extra: Record<string, string> = {}) => agent.exchange(taskToken, { scope: 'aws.s3.read', requested_token_type: 'urn:stint:token-type:aws-sts', ...extra });
+
+describe('AWS STS credentials for a capability', () => {
+  it('calls AssumeRole with every parameter the task implies, signed with SigV4 by the vault credentials', async () => {
+    const res = await awsExchange();
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      issued_token_type: 'urn:stint:token-type:aws-sts',
+      token_type: 'N_A',
+      access_token: res.body.aws.session_token,
+      aws: { access_key_id: 'ASIATESTSESSION', secret_access_key: expect.stringMatching(/^session-secret-/), session_token: expect.stringMatching(/^session-token-/), expiration: expect.any(String) },
+    });
+    expect(res.body.expires_in).toBeGreaterThan(890);
+    expect(res.body.expires_in).toBeLessThanOrEqual(900);
+
+    const call = aws.calls.at(-1)!;
+    expect(call).toMatchObject({ service: 'sts', signatureValid: true, accessKeyId: ROOT.accessKeyId });
+    expect(call.params).toMatchObject({
+      Action: 'AssumeRole',
+      Version: '2011-06-15',
+      RoleArn: 'arn:aws:iam::000000000000:role/stint-demo-reader',
+      RoleSessionName: `stint-${taskId}`,
+      DurationSeconds: '900',
+      SourceIdentity: agent.clientId,
+      'Tags.member.1.Key': 'stint-task',
+      'Tags.member.1.Value': taskId,
+      'Tags.member.2.Key': 'stint-environment',
+      'Tags.member.2.Value': 'staging',
+      'Tags.member.3.Key': 'stint-agent',
+      'Tags.member.3.Value': agent.clientId,
+      'TransitiveTagKeys.member.1': 'stint-task',
+      'TransitiveTagKeys.member.2': 'stint-environment',
+      'TransitiveTagKeys.member.3': 'stint-agent',
+    });
+    expect(JSON.parse(call.params.Policy!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::stint-demo-staging/*' }],
+    });
+    const view = (await (await b.admin(`/v1/tasks/${taskId}`)).json()) as any;
+    expect(view.events.at(-1)).toMatchObject({ kind: 'grant', detail: { type: 'aws.session.issued', role: 'arn:aws:iam::000000000000:role/stint-demo-reader' } });
+  });
+
+  it('maps an STS refusal to a clear token-endpoint error, and issues nothing', async () => {
+    aws.state.failWith = { code: 'AccessDenied', status: 403 };
+    const res = await awsExchange();
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_target', error_description: expect.stringMatching(/AWS STS refused AssumeRole .*AccessDenied/) });
+    expect(res.body.aws).toBeUndefined();
+    expect(res.body.access_token).toBeUndefined();
+    aws.state.failWith = { code: 'ServiceUnavailable', status: 503, times: 5 }; // outlasts the SDK's retry
+    const down = await awsExchange();
+    expect(down.status).toBe(503);
+    expect(down.body.error).toBe('temporarily_unavailable');
+    aws.state.failWith = undefined;
+  });
+
+  it('refuses to mix AWS with other capabilities, and AWS token types for plain capabilities', async () => {
+    expect((await agent.exchange(taskToken, { scope: 'aws.s3.read config.read' })).body.error).toMatch(/invalid_request|invalid_target/);
+    expect((await agent.exchange(taskToken, { scope: 'config.read', requested_token_type: 'urn:stint:token-type:aws-sts' })).body.error).toBe('invalid_request');
+  });
+
+  it('a stopped or revoked task gets an IAM deny policy on the role, conditioned on its session tag', async () => {
+    const before = aws.calls.length;
+    await b.admin(`/v1/tasks/${taskId}/revoke`, {});
+    await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBe(1);
+    const put = aws.calls.slice(before).find((c) => c.service === 'iam')!;
+    expect(put.signatureValid).toBe(true);
+    expect(put.params).toMatchObject({ Action: 'PutRolePolicy', Version: '2010-05-08', RoleName: 'stint-demo-reader', PolicyName: `stint-revoked-${taskId}` });
+    expect(JSON.parse(put.params.PolicyDocument!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'StintRevokedTask', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/stint-task': taskId } } }],
+    });
+  });
+});
+
+describe('the vault', () => {
+  it('is write-only over the API', async () => {
+    const list = (await (await b.admin('/v1/secrets')).json()) as any;
+    expect(list.secrets.map((s: any) => s.name)).toEqual(['aws-root']);
+    expect(JSON.stringify(list)).not.toContain(ROOT.secretAccessKey);
+    expect((await b.admin('/v1/secrets/aws-root')).status).toBe(404);
+  });
+
+  it('keeps no stored secret or master key in the database file or the logs', async () => {
+    await b.sqlite.pragma('wal_checkpoint(FULL)');
+    const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('');
+    for (const needle of [ROOT.secretAccessKey, ROOT.accessKeyId, MASTER_B64, 'session-secret-']) {
+      expect(files.includes(needle), needle).toBe(false);
+      expect(logs.join('\n').includes(needle), needle).toBe(false);
+    }
+    expect(files).toContain('aws-root');
+  });
+
+  it('refuses malformed secrets without echoing them', async () => {
+    const res = await b.admin('/v1/secrets', { name: 'Bad Name', value: 'hunter2-super-secret' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).not.toContain('hunter2');
+  });
+});
