@@ -143,3 +143,36 @@ describe('the vault', () => {
     expect(await res.text()).not.toContain('hunter2');
   });
 });
+
+describe('credential_process', () => {
+  it('prints task-bound AWS credentials in the AWS CLI’s format', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { writeFileSync } = await import('node:fs');
+    const { liveBroker } = await import('./helpers/live.js');
+    const { AgentClient } = await import('../src/client/agent.js');
+    const { ROOT: REPO } = await import('./helpers/process.js');
+    const run = promisify(execFile);
+    const live = await liveBroker({ aws: createAwsSdkProvider({ stsEndpoint: aws.url, iamEndpoint: aws.url }), policy: policy() });
+    try {
+      await live.operator.call('POST', '/v1/secrets', { name: 'aws-root', value: JSON.stringify({ access_key_id: ROOT.accessKeyId, secret_access_key: ROOT.secretAccessKey }) });
+      const cli = (...args: string[]) => run(process.execPath, [join(REPO, 'bin/stint.mjs'), ...args], { cwd: dir });
+      await cli('keygen', '--out', join(dir, 'agent.json'));
+      await cli('keygen', '--out', join(dir, 'dpop.json'));
+      const agentKey = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8'));
+      const reg = await live.operator.call('POST', '/v1/agents', { name: 'cli-agent', owner: 'alice', jwks: { keys: [agentKey.public_jwk] }, templates: ['fix-credentials'] });
+      const { importJWK, calculateJwkThumbprint } = await import('jose');
+      const load = async (f: string) => {
+        const k = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+        return { alg: k.alg, privateKey: (await importJWK(k.private_jwk, k.alg)) as CryptoKey, publicJwk: k.public_jwk, jkt: await calculateJwkThumbprint(k.public_jwk) };
+      };
+      const client = new AgentClient({ issuer: live.issuer, clientId: reg.body.client_id, key: await load('agent.json'), dpopKey: await load('dpop.json') });
+      const task = await client.openTask('fix-credentials', 'staging', 'read the demo bucket');
+      writeFileSync(join(dir, 'task-token'), task.body.access_token);
+      const { stdout } = await cli('aws', 'credential-process', '--capability', 'aws.s3.read', '--client-id', reg.body.client_id, '--key', join(dir, 'agent.json'), '--dpop-key', join(dir, 'dpop.json'), '--task-token-file', join(dir, 'task-token'), '--url', live.issuer);
+      expect(JSON.parse(stdout)).toEqual({ Version: 1, AccessKeyId: 'ASIATESTSESSION', SecretAccessKey: expect.stringMatching(/^session-secret-/), SessionToken: expect.stringMatching(/^session-token-/), Expiration: expect.any(String) });
+    } finally {
+      await live.close();
+    }
+  });
+});

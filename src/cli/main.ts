@@ -12,7 +12,10 @@ const USAGE = `usage:
   stint approvals list [--status pending] --key <file> [--url <url>] [--json]
   stint approvals show <id> --key <file> [--url <url>] [--json]
   stint approvals approve <id> --key <file> [--url <url>]
-  stint approvals deny <id> --key <file> [--url <url>]`;
+  stint approvals deny <id> --key <file> [--url <url>]
+  stint aws credential-process --capability <name> --client-id <id> --key <agent key file>
+        --dpop-key <task key file> --task-token-file <file> [--url <broker>] [--issuer <issuer>]
+        (prints AWS credential_process JSON: point ~/.aws/config's credential_process at it)`;
 
 const { values: o, positionals: args } = parseArgs({
   allowPositionals: true,
@@ -24,6 +27,11 @@ const { values: o, positionals: args } = parseArgs({
     name: { type: 'string' },
     groups: { type: 'string' },
     status: { type: 'string', default: 'pending' },
+    capability: { type: 'string' },
+    'client-id': { type: 'string' },
+    'dpop-key': { type: 'string' },
+    'task-token-file': { type: 'string' },
+    issuer: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -91,6 +99,8 @@ async function main() {
     return console.log(`registered ${o.name} as ${body.approver_id}; saved to ${o.key}`);
   }
 
+  if (cmd === 'aws' && sub === 'credential-process') return awsCredentialProcess();
+
   if (cmd === 'approvals') {
     const k = readKey();
     if (!k.approver_id) fail(`${o.key} has no approver_id: run "stint approvers add" first`);
@@ -105,6 +115,38 @@ async function main() {
     if (sub === 'approve' || sub === 'deny') return show(await client.decide(id!, sub), (b) => `${sub === 'approve' ? 'approved' : 'denied'}: ${summary(b)}`);
   }
   fail(`unknown command\n${USAGE}`);
+}
+
+/**
+ * AWS's credential_process contract: print {Version:1, AccessKeyId, SecretAccessKey,
+ * SessionToken, Expiration} on stdout, or fail with a message on stderr. The credentials are
+ * a task's, for one capability, fetched by token exchange with the task's own keys.
+ */
+async function awsCredentialProcess() {
+  const need = (v: string | undefined, flag: string, envName: string) => v ?? process.env[envName] ?? fail(`--${flag} (or ${envName}) is required`);
+  const capability = need(o.capability, 'capability', 'STINT_CAPABILITY');
+  const clientId = need(o['client-id'], 'client-id', 'STINT_CLIENT_ID');
+  const keyFile = need(o.key, 'key', 'STINT_AGENT_KEY');
+  const dpopFile = need(o['dpop-key'], 'dpop-key', 'STINT_DPOP_KEY');
+  const tokenFile = need(o['task-token-file'], 'task-token-file', 'STINT_TASK_TOKEN_FILE');
+  const url = o.url ?? process.env.STINT_URL ?? 'http://127.0.0.1:8787';
+  const { importJWK } = await import('jose');
+  const { AgentClient } = await import('../client/agent.js');
+  const load = async (file: string) => {
+    const k = JSON.parse(readFileSync(file, 'utf8')) as ApproverKeyFile;
+    return { alg: k.alg, privateKey: (await importJWK(k.private_jwk, k.alg)) as CryptoKey, publicJwk: k.public_jwk, jkt: await calculateJwkThumbprint(k.public_jwk) };
+  };
+  const agent = new AgentClient({ issuer: o.issuer ?? process.env.STINT_ISSUER ?? url, brokerUrl: url, clientId, key: await load(keyFile), dpopKey: await load(dpopFile) });
+  const res = await agent.token({
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    subject_token: readFileSync(tokenFile, 'utf8').trim(),
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    requested_token_type: 'urn:stint:token-type:aws-sts',
+    scope: capability,
+  });
+  if (res.status !== 200) fail(`${res.status} ${res.body.error}: ${res.body.error_description}`);
+  const a = res.body.aws;
+  console.log(JSON.stringify({ Version: 1, AccessKeyId: a.access_key_id, SecretAccessKey: a.secret_access_key, SessionToken: a.session_token, Expiration: a.expiration }));
 }
 
 await main();
