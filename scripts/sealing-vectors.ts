@@ -1,7 +1,7 @@
 // Regenerates test/vectors/sealing.json: boxes made by libsodium and by @noble/ciphers.
 import { writeFileSync } from 'node:fs';
-import { createSodiumSealer, sodiumSecretBox } from '../src/adapters/sealing/libsodium.ts';
-import { nobleSecretBox, createNobleSealer } from '../src/adapters/sealing/noble.ts';
+import { createSodiumSealer, sodiumSecretBox } from '../src/adapters/sealing/libsodium.js';
+import { nobleSecretBox, createNobleSealer } from '../src/adapters/sealing/noble.js';
 const key = new Uint8Array(32).map((_, i) => i + 1);
 const prev = new Uint8Array(32).map((_, i) => 200 - i);
 const sodium = await sodiumSecretBox();
