@@ -1,9 +1,29 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      { test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/workers/**'], testTimeout: 30_000, hookTimeout: 60_000 } },
+      {
+        // Inside workerd, with the broker Worker's own wrangler.toml (D1 from migrations/).
+        plugins: [
+          cloudflareTest(async () => ({
+            main: './src/runtime/cloudflare/broker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+                STINT_ADMIN_TOKEN: 'workers-admin-token-0123456789',
+                STINT_MASTER_KEY: btoa(String.fromCharCode(...new Uint8Array(32).fill(5))),
+              },
+            },
+          })),
+        ],
+        test: { name: 'workers', include: ['test/workers/**/*.test.ts'], setupFiles: ['./test/workers/apply-migrations.ts'], testTimeout: 30_000 },
+      },
+    ],
   },
 });

@@ -112,3 +112,10 @@ describe('grants', () => {
     expect([...templatesFor(p, { id: 'agt_2', name: 'other', templates: [] })]).toEqual([]);
   });
 });
+
+describe('the Worker’s bundled policy', () => {
+  it('is exactly policies/*.yaml (npm run policy:bundle)', async () => {
+    const { POLICY_SOURCES } = await import('../src/runtime/cloudflare/policies.generated.js');
+    expect(POLICY_SOURCES).toEqual(defaults().map((s) => ({ file: s.file, text: s.text })));
+  });
+});

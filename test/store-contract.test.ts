@@ -3,107 +3,12 @@ import { openSqlite } from '../src/adapters/sqlite/node.js';
 import { GroupCommit } from '../src/adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../src/adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../src/adapters/sqlite/store.js';
-import type { Store, TaskRecord } from '../src/core/ports.js';
+import { storeContract } from './contract/store.js';
 
-// One contract for every implementation of the store port: the drizzle store (also D1's) and
-// the Node store with raw hot paths. Same answers, same single-winner promises.
-const implementations: [string, () => Store][] = [
-  ['drizzle (better-sqlite3)', () => createSqliteStore(openSqlite(':memory:').db)],
-  [
-    'drizzle + native hot paths',
-    () => {
-      const { db, sqlite } = openSqlite(':memory:');
-      return withNativeHotPaths(createSqliteStore(db), sqlite, new GroupCommit(sqlite));
-    },
-  ],
-];
-
-const task = (id: string, over: Partial<TaskRecord> = {}): TaskRecord => ({
-  id,
-  agentId: 'agt_1',
-  template: 'fix-credentials',
-  environment: 'staging',
-  purpose: 'p',
-  jkt: 'k1',
-  status: 'active',
-  statusReason: null,
-  createdAt: 1000,
-  expiresAt: 9000,
-  ...over,
-});
-
-describe.each(implementations)('store contract: %s', (_, make) => {
-  it('agents: create, get, set status once', async () => {
-    const s = make();
-    await s.agents.create({ id: 'agt_1', name: 'a', owner: 'o', jwks: [{ kty: 'OKP', crv: 'Ed25519', x: 'x' }], templates: ['t'], status: 'active', createdAt: 1 });
-    expect(await s.agents.get('agt_1')).toEqual({ id: 'agt_1', name: 'a', owner: 'o', jwks: [{ kty: 'OKP', crv: 'Ed25519', x: 'x' }], templates: ['t'], status: 'active', createdAt: 1 });
-    expect(await s.agents.get('nope')).toBeUndefined();
-    expect(await s.agents.setStatus('agt_1', 'locked')).toBe(true);
-    expect(await s.agents.setStatus('agt_1', 'locked')).toBe(false);
-  });
-
-  it('tasks: end has exactly one winner; active by key; events in order', async () => {
-    const s = make();
-    await s.tasks.create(task('t1'));
-    await s.tasks.create(task('t2', { jkt: 'k2' }));
-    expect(await s.tasks.get('t1')).toEqual(task('t1'));
-    const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => s.tasks.end('t1', i % 2 ? 'stopped' : 'revoked', `r${i}`)));
-    expect(wins.filter(Boolean)).toHaveLength(1);
-    expect((await s.tasks.activeByKey('k1')).map((t) => t.id)).toEqual([]);
-    expect((await s.tasks.activeByKey('k2', 'agt_1')).map((t) => t.id)).toEqual(['t2']);
-    expect(await s.tasks.activeByKey('k2', 'agt_other')).toEqual([]);
-    await s.tasks.addEvent({ taskId: 't2', at: 10, kind: 'grant', detail: { a: 1 } });
-    await s.tasks.addEvent({ taskId: 't2', at: 20, kind: 'denial', detail: { b: 2 } });
-    await s.tasks.addEvent({ taskId: 't2', at: 30, kind: 'signal', detail: { c: 3 } });
-    expect((await s.tasks.events('t2')).map((e) => e.kind)).toEqual(['grant', 'denial', 'signal']);
-    expect(await s.tasks.recentEvents('t2', ['denial', 'signal'], 20)).toEqual([
-      { taskId: 't2', at: 20, kind: 'denial', detail: { b: 2 } },
-      { taskId: 't2', at: 30, kind: 'signal', detail: { c: 3 } },
-    ]);
-    expect(await s.tasks.recentEvents('t2', ['denial'], 21)).toEqual([]);
-  });
-
-  it('replay: exactly one consumer per (namespace, jti) under concurrency', async () => {
-    const s = make();
-    const results = await Promise.all(Array.from({ length: 50 }, () => s.replay.consume('dpop:k', 'jti-1', 10)));
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await s.replay.consume('dpop:other', 'jti-1', 10)).toBe(true);
-  });
-
-  it('revocations: tokens and scope epochs (never lowered)', async () => {
-    const s = make();
-    expect(await s.revocations.isTokenRevoked('j')).toBe(false);
-    await s.revocations.revokeToken('j', 10);
-    await s.revocations.revokeToken('j', 10);
-    expect(await s.revocations.isTokenRevoked('j')).toBe(true);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:staging'])).toBe(0);
-    await s.revocations.raiseEpoch('env:staging', 500);
-    await s.revocations.raiseEpoch('env:staging', 300);
-    await s.revocations.raiseEpoch('agent:a', 400);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:staging'])).toBe(500);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:production'])).toBe(400);
-  });
-
-  it('audit: append refuses a taken seq; list pages in order', async () => {
-    const s = make();
-    const r = (seq: number) => ({ seq, at: seq, type: 't', actor: 'a', taskId: null, data: { n: seq }, prevHash: 'p', hash: `h${seq}` });
-    expect(await s.audit.append(r(1))).toBe(true);
-    expect(await s.audit.append(r(1))).toBe(false);
-    expect(await s.audit.append(r(2))).toBe(true);
-    expect((await s.audit.last())?.seq).toBe(2);
-    expect(await s.audit.list(1, 10)).toEqual([r(2)]);
-  });
-
-  it('purge drops only expired rows', async () => {
-    const s = make();
-    await s.replay.consume('n', 'old', 5);
-    await s.replay.consume('n', 'new', 50);
-    await s.revocations.revokeToken('old', 5);
-    await s.purge(10);
-    expect(await s.replay.consume('n', 'old', 50)).toBe(true);
-    expect(await s.replay.consume('n', 'new', 50)).toBe(false);
-    expect(await s.revocations.isTokenRevoked('old')).toBe(false);
-  });
+storeContract('drizzle (better-sqlite3)', () => createSqliteStore(openSqlite(':memory:').db));
+storeContract('drizzle + native hot paths', () => {
+  const { db, sqlite } = openSqlite(':memory:');
+  return withNativeHotPaths(createSqliteStore(db), sqlite, new GroupCommit(sqlite));
 });
 
 describe('RFC 7638 thumbprints computed synchronously', () => {
