@@ -23,11 +23,18 @@ export interface Started {
   kill: () => Promise<void>;
 }
 
+/**
+ * The entry point end-to-end tests start: `npm start`'s, or with STINT_E2E_RUNTIME=worker the
+ * two Workers under `npm run dev:worker`, so the same tests run against both.
+ */
+export const E2E_RUNTIME = process.env.STINT_E2E_RUNTIME === 'worker' ? 'worker' : 'node';
+const ENTRY = E2E_RUNTIME === 'worker' ? 'scripts/dev-worker.ts' : 'src/runtime/node/main.ts';
+
 /** Runs `npm start`'s entry point and waits for the ready line (or the process's exit). */
 export function startStint(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/runtime/node/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH!, ...env },
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -44,7 +51,11 @@ export function startStint(env: Record<string, string>): Promise<Started> {
           approvals: m[2]!,
           output: () => out,
           stop: () => {
-            child.kill('SIGTERM');
+            try {
+              process.kill(-child.pid!, 'SIGTERM'); // the whole group: wrangler and workerd too
+            } catch {
+              child.kill('SIGTERM');
+            }
             return exited;
           },
           kill: async () => {
