@@ -19,6 +19,15 @@ export default defineConfig({
                 STINT_ADMIN_TOKEN: 'workers-admin-token-0123456789',
                 STINT_MASTER_KEY: btoa(String.fromCharCode(...new Uint8Array(32).fill(5))),
               },
+              // wrangler.toml binds APPROVALS to the approval Worker; here it is a stub that has
+              // no keys yet (the approval path runs end to end under `npm run test:worker-e2e`).
+              workers: [
+                {
+                  name: 'stint-approvals',
+                  modules: true,
+                  script: `export default { fetch() { return Response.json({ keys: [] }); } };`,
+                },
+              ],
             },
           })),
         ],
