@@ -246,3 +246,19 @@ describe('operator API', () => {
     expect((await b.request('/nope')).status).toBe(404);
   });
 });
+
+describe('bodies without a declared length', () => {
+  it('are counted as they stream and refused past the limit (413)', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(8192));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent++ >= 10) return c.close();
+        c.enqueue(chunk);
+      },
+    });
+    const res = await b.request('/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Transfer-Encoding': 'chunked' }, body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error).toBe('payload_too_large');
+  });
+});

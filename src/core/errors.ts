@@ -44,6 +44,8 @@ export interface StintErrorOptions {
   cause?: unknown;
   /** Overrides the registry's status (e.g. 401 `invalid_token` vs 400 at the token endpoint). */
   status?: number;
+  /** The refusal is already in the audit log (with its task), so outer layers do not record it again. */
+  recorded?: boolean;
   /** Machine-readable detail for callers inside stint (e.g. `expired`); never sent. */
   reason?: string;
 }
@@ -54,7 +56,7 @@ export class StintError extends Error {
   readonly fields: Record<string, unknown>;
   readonly reason: string | undefined;
   /** Set once the refusal is in the audit log, so outer layers do not record it again. */
-  recorded = false;
+  readonly recorded: boolean;
 
   constructor(code: ErrorCode, description: string, options: StintErrorOptions = {}) {
     super(description, options.cause === undefined ? undefined : { cause: options.cause });
@@ -63,6 +65,7 @@ export class StintError extends Error {
     this.status = options.status ?? ERROR_STATUS[code];
     this.fields = options.fields ?? {};
     this.reason = options.reason;
+    this.recorded = options.recorded ?? false;
   }
 }
 

@@ -76,7 +76,7 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
 
   const deny = async (why: string, code: 'invalid_authorization_details' | 'invalid_target' = 'invalid_authorization_details'): Promise<never> => {
     await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { ...base, reason: why } });
-    throw Object.assign(new StintError(code, why), { recorded: true });
+    throw new StintError(code, why, { recorded: true });
   };
   const stop = async (rule: 'destructive_outside_ceiling' | 'escalation_after_denial', why: string): Promise<never> => {
     await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { ...base, reason: why } });
@@ -129,10 +129,10 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
   const { policy } = core;
   if (destructive.length > 0) {
     const opened = await requestApproval(core, agent, task, req.capabilities, resource);
-    throw Object.assign(
-      new StintError('approval_required', `${destructive.join(', ')} is destructive: only the approval authority can mint it, after human approval; poll auth_req_id`, { fields: opened }),
-      { recorded: true },
-    );
+    throw new StintError('approval_required', `${destructive.join(', ')} is destructive: only the approval authority can mint it, after human approval; poll auth_req_id`, {
+      fields: opened,
+      recorded: true,
+    });
   }
 
   const aws = req.capabilities.map((c) => policy.capabilities[c]!).filter((c) => c.provider?.type === 'aws');

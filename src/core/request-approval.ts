@@ -19,7 +19,7 @@ export async function requestApproval(core: Core, agent: AgentRecord, task: Task
   if (failures >= maxRecentFailures) {
     const why = `high impact, low confidence: ${failures} refusals or tool errors in the last ${window}s; ${capability} is refused without asking approvers`;
     await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { capabilities, resource, risk: 'destructive', environment: task.environment, reason: why } });
-    throw Object.assign(new StintError('access_denied', why), { recorded: true });
+    throw new StintError('access_denied', why, { recorded: true });
   }
   if (!core.approvals) throw new StintError('approval_required', `${capability} needs human approval, and no approval service is configured`);
 

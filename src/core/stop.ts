@@ -7,7 +7,7 @@ import { record } from './trajectory.js';
 export type StopRule = 'substitution' | 'environment_mismatch' | 'destructive_outside_ceiling' | 'escalation_after_denial';
 
 export const stoppedError = (task: Pick<TaskRecord, 'id' | 'statusReason'>) =>
-  Object.assign(new StintError('task_stopped', `task ${task.id} was stopped by rule ${task.statusReason ?? '(unknown)'}`), { recorded: true });
+  new StintError('task_stopped', `task ${task.id} was stopped by rule ${task.statusReason ?? '(unknown)'}`, { recorded: true });
 
 /**
  * A stop event: the task is halted (status `stopped`, rule and reason recorded), every token

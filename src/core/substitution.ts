@@ -34,11 +34,11 @@ export async function onSubstitution(core: Core, agent: AgentRecord, jkt: string
   }
   if (core.policy.trajectory.rules.substitution === 'refuse') {
     for (const t of tasks) await record(core, { taskId: t.id, kind: 'denial', type: 'credential.refused', actor: agent.id, detail: { reason: why, risk: 'read', ...detail } });
-    throw Object.assign(new StintError('invalid_grant', `subject_token is not yours: ${why}`), { recorded: tasks.length > 0 });
+    throw new StintError('invalid_grant', `subject_token is not yours: ${why}`, { recorded: tasks.length > 0 });
   }
   for (const t of tasks) await stopTask(core, t, 'substitution', why, { actor: agent.id, lockAgent: false, detail });
   await lockAgent(core, agent.id, `credential substitution: ${why}`, agent.id);
   if (tasks.length === 0) await core.audit.append({ type: 'credential.substitution', actor: agent.id, data: { reason: why, ...detail } });
   const which = tasks.length ? `task ${tasks.map((t) => t.id).join(', ')} was stopped` : 'the agent was locked';
-  throw Object.assign(new StintError('task_stopped', `${which} by rule substitution: ${why}`), { recorded: true });
+  throw new StintError('task_stopped', `${which} by rule substitution: ${why}`, { recorded: true });
 }

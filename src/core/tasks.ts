@@ -15,7 +15,7 @@ export interface TaskRequest {
 
 const refuseTask = async (core: Core, agent: AgentRecord, req: TaskRequest, why: string): Promise<never> => {
   await core.audit.append({ type: 'task.denied', actor: agent.id, data: { ...req, reason: why } });
-  throw Object.assign(new StintError('invalid_authorization_details', why), { recorded: true });
+  throw new StintError('invalid_authorization_details', why, { recorded: true });
 };
 
 /**

@@ -33,6 +33,9 @@ export const tokenRoutes = new Hono<BrokerEnv>().post('/token', async (c) => {
  */
 async function auditRefusal(c: Context<BrokerEnv>, form: Map<string, string>, e: unknown) {
   if (!isStintError(e) || e.status >= 500 || e.recorded) return;
+  // Malformed requests are not evidence of anything, and recording them would let anyone grow
+  // the log at will; refusals of credentials are.
+  if (e.code === 'invalid_request' || e.code === 'unsupported_grant_type') return;
   await c
     .get('deps')
     .core.audit.append({
