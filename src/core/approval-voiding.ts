@@ -6,7 +6,7 @@ import type { VoidScope } from './approvals/void.js';
  * undelivered grants of a task that ended are voided there, so approvers never approve a
  * dead task. (The broker refuses to hand over a grant for a dead task in any case.)
  */
-export function startApprovalVoiding(core: Core, log: (m: string) => void = console.error): () => void {
+export function startApprovalVoiding(core: Core, log: (m: string) => void = console.error, track: (p: Promise<unknown>) => void = () => {}): () => void {
   if (!core.approvals) return () => {};
   const gateway = core.approvals;
   return core.events.subscribe((e) => {
@@ -17,6 +17,6 @@ export function startApprovalVoiding(core: Core, log: (m: string) => void = cons
       const [kind, name] = e.scope.split(/:(.*)/s);
       scope = kind === 'agent' ? { agent: name!, before: e.epoch } : kind === 'env' ? { environment: name!, before: e.epoch } : { all: true, before: e.epoch };
     }
-    if (scope) gateway.void(scope, `${e.type}${typeof e.reason === 'string' ? `: ${e.reason}` : ''}`).catch((err) => log(`approval voiding failed: ${(err as Error).message}`));
+    if (scope) track(gateway.void(scope, `${e.type}${typeof e.reason === 'string' ? `: ${e.reason}` : ''}`).catch((err) => log(`approval voiding failed: ${(err as Error).message}`)));
   });
 }

@@ -20,8 +20,11 @@ export class EventHub implements EventBus {
   private readonly listeners = new Set<Listener>();
 
   publish(record: AuditRecord): void {
-    if (!PUSHED_TYPES.has(record.type)) return;
-    const event = toVerifierEvent(record);
+    if (PUSHED_TYPES.has(record.type)) this.deliver(toVerifierEvent(record));
+  }
+
+  /** Hands an already-converted event to the listeners (a hub fed by other processes). */
+  deliver(event: VerifierEvent): void {
     for (const l of this.listeners) {
       try {
         l(event);

@@ -10,6 +10,8 @@ export interface BrokerDeps {
   heartbeatMs?: number;
   /** The approval service's URL (the `iss` of its internal calls), if one is configured. */
   approvalUrl?: string;
+  /** Serves /v1/events from a hub shared by every instance (Workers: a Durable Object). */
+  eventStream?: (lastEventId: number | undefined) => Promise<Response>;
 }
 
 /** One typed Env for every broker route. */

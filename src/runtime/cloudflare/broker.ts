@@ -4,10 +4,12 @@ import { createApprovalGateway } from '../../adapters/approval-gateway.js';
 import { createNobleSealer } from '../../adapters/sealing/noble.js';
 import * as schema from '../../adapters/sqlite/schema.js';
 import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js';
+import { startApprovalVoiding } from '../../core/approval-voiding.js';
 import { createCore } from '../../core/create.js';
 import { createBrokerApp } from '../../http/broker-app.js';
 import { compilePolicy } from '../../policy/load.js';
 import { decodeKey, required } from './env.js';
+import { HUB_NAME } from './event-hub.js';
 import { POLICY_SOURCES } from './policies.generated.js';
 
 export interface BrokerWorkerEnv {
@@ -19,7 +21,12 @@ export interface BrokerWorkerEnv {
   STINT_APPROVAL_URL?: string;
   /** Service binding to the approval Worker (preferred over public HTTP). */
   APPROVALS?: { fetch: typeof fetch };
+  /** The event hub Durable Object namespace. */
+  EVENTS?: { idFromName(name: string): unknown; get(id: unknown): { fetch: typeof fetch } };
 }
+
+// Events raised while answering a request, on their way to the hub (kept alive by waitUntil).
+const pendingPublishes: Promise<unknown>[] = [];
 
 const policy = compilePolicy(POLICY_SOURCES);
 
@@ -33,7 +40,16 @@ function appFor(env: BrokerWorkerEnv) {
     const approvalUrl = env.STINT_APPROVAL_URL?.replace(/\/+$/, '');
     const viaBinding = env.APPROVALS ? ((input: RequestInfo | URL, init?: RequestInit) => env.APPROVALS!.fetch(input, init)) : undefined;
     if (approvalUrl) core.approvals = createApprovalGateway({ url: approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: viaBinding as typeof fetch | undefined });
-    return createBrokerApp({ core, adminToken: env.STINT_ADMIN_TOKEN, approvalUrl });
+    startApprovalVoiding(core, console.error, (p) => pendingPublishes.push(p));
+    let eventStream: ((last: number | undefined) => Promise<Response>) | undefined;
+    const ns = env.EVENTS;
+    if (ns) {
+      // A Durable Object stub belongs to the request that made it: one per use.
+      const hub = () => ns.get(ns.idFromName(HUB_NAME));
+      core.events.subscribe((e) => pendingPublishes.push(hub().fetch('https://hub/publish', { method: 'POST', body: JSON.stringify([e]) }).catch(() => undefined)));
+      eventStream = (last) => hub().fetch(`https://hub/subscribe${last === undefined ? '' : `?last_event_id=${last}`}`);
+    }
+    return createBrokerApp({ core, adminToken: env.STINT_ADMIN_TOKEN, approvalUrl, eventStream });
   })().catch((e) => {
     app = undefined;
     throw e;
@@ -41,8 +57,16 @@ function appFor(env: BrokerWorkerEnv) {
 }
 
 
+export { EventHubObject } from './event-hub.js';
+
 export default {
-  async fetch(request: Request, env: BrokerWorkerEnv): Promise<Response> {
-    return (await appFor(env)).fetch(request);
+  async fetch(request: Request, env: BrokerWorkerEnv, ctx?: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
+    const response = await (await appFor(env)).fetch(request);
+    if (pendingPublishes.length) {
+      const all = Promise.allSettled(pendingPublishes.splice(0));
+      if (ctx) ctx.waitUntil(all);
+      else await all;
+    }
+    return response;
   },
 };

@@ -1,0 +1,71 @@
+import { SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { assertion, dpopProof, newKey } from '../../src/client/proofs.js';
+
+// /v1/events on Workers is served by the event hub Durable Object: a revocation raised by any
+// request reaches a stream opened through any other, and Last-Event-ID resumes from D1.
+const ISSUER = 'http://localhost:8787';
+const ADMIN = 'workers-admin-token-0123456789';
+const now = () => Math.floor(Date.now() / 1000);
+const admin = (path: string, body?: unknown) =>
+  SELF.fetch(`${ISSUER}${path}`, { method: body ? 'POST' : 'GET', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+
+async function revokedTask(): Promise<string> {
+  const key = await newKey();
+  const dpop = await newKey();
+  const { client_id } = (await (await admin('/v1/agents', { name: 'ev', owner: 'o', jwks: { keys: [key.publicJwk] }, templates: ['fix-credentials'] })).json()) as any;
+  const res = await SELF.fetch(`${ISSUER}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await dpopProof(dpop, 'POST', `${ISSUER}/token`, { nowSec: now() }) },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await assertion(key, client_id, ISSUER, { nowSec: now() }),
+      authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: 'events' }]),
+    }),
+  });
+  const { task_id } = (await res.json()) as any;
+  await admin(`/v1/tasks/${task_id}/revoke`, {});
+  return task_id;
+}
+
+async function readUntil(res: Response, pred: (events: { event?: string; data: any }[]) => boolean) {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  const events: { event?: string; data: any }[] = [];
+  while (!pred(events)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const ev = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (data) events.push({ event: ev, data: JSON.parse(data) });
+    }
+  }
+  await reader.cancel();
+  return events;
+}
+
+describe('events on Workers', () => {
+  it('a live stream receives a revocation made by another request', async () => {
+    const stream = await admin('/v1/events');
+    expect(stream.headers.get('Content-Type')).toMatch(/text\/event-stream/);
+    const got = readUntil(stream, (es) => es.some((e) => e.event === 'task.revoked'));
+    await new Promise((r) => setTimeout(r, 50));
+    const id = await revokedTask();
+    const events = await got;
+    expect(events[0]!.event).toBe('stream.open');
+    expect(events.find((e) => e.event === 'task.revoked')!.data.task_id).toBe(id);
+  });
+
+  it('resumes from the audit log with Last-Event-ID', async () => {
+    const id = await revokedTask();
+    const res = await SELF.fetch(`${ISSUER}/v1/events`, { headers: { Authorization: `Bearer ${ADMIN}`, 'Last-Event-ID': '0' } });
+    const events = await readUntil(res, (es) => es.some((e) => e.event === 'task.revoked' && e.data.task_id === id));
+    expect(events.filter((e) => e.event === 'task.revoked').length).toBeGreaterThanOrEqual(1);
+  });
+});
