@@ -1,25 +1,18 @@
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
-import { listen } from '../src/runtime/node/serve.js';
-import { createNodeBroker } from '../src/runtime/node/wire.js';
-import { defaultPolicy } from './helpers/policy.js';
+import { freePort, startStint } from './helpers/process.js';
 
 // The contract's flow driven by a standard OAuth client, over real HTTP, unchanged:
 // private_key_jwt, DPoP, client_credentials with RAR, RFC 8693 token exchange, and the
 // capability token accepted by oauth4webapi's resource-side validateJwtAccessToken.
+// Against `npm start`, or the two Workers with STINT_E2E_RUNTIME=worker.
 
 const ADMIN = 'e2e-admin-token-0123456789';
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 let issuer: string;
 let close: () => Promise<void>;
@@ -28,12 +21,9 @@ let as: oauth.AuthorizationServer;
 beforeAll(async () => {
   const port = await freePort();
   issuer = `http://127.0.0.1:${port}`;
-  const broker = await createNodeBroker({ dbPath: ':memory:', policy: defaultPolicy(), issuer, adminToken: ADMIN, masterKey: new Uint8Array(32).fill(9) });
-  const server = await listen(broker.app, '127.0.0.1', port);
-  close = async () => {
-    await server.close();
-    broker.close();
-  };
+  const dir = mkdtempSync(join(tmpdir(), 'stint-oauth4webapi-'));
+  const stint = await startStint({ STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(await freePort()), STINT_ISSUER: issuer, STINT_ADMIN_TOKEN: ADMIN });
+  close = async () => void (await stint.stop());
   as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', ...insecure }));
 });
 afterAll(() => close());

@@ -49,6 +49,8 @@ export interface PushOptions {
   attempts?: number;
   retryMs?: number;
   log?: (msg: string) => void;
+  /** Told of each delivery in flight (Workers keep the request alive for them). */
+  track?: (p: Promise<unknown>) => void;
 }
 
 /**
@@ -75,9 +77,10 @@ export function startSetPush(core: Core, o: PushOptions = {}): () => void {
     log(`SET push to ${r.id} failed after ${attempts} attempts (event ${e.id})`);
   };
   return core.events.subscribe((e) => {
-    void core.store.receivers.list().then(
+    const p = core.store.receivers.list().then(
       (rs) => Promise.all(rs.map((r) => deliver(r, e))),
       () => log('SET push: receivers could not be read'),
     );
+    o.track?.(p);
   });
 }

@@ -6,6 +6,7 @@ import * as schema from '../../adapters/sqlite/schema.js';
 import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js';
 import { startApprovalVoiding } from '../../core/approval-voiding.js';
 import { createCore } from '../../core/create.js';
+import { startSetPush } from '../../core/set.js';
 import { createBrokerApp } from '../../http/broker-app.js';
 import { compilePolicy } from '../../policy/load.js';
 import { decodeKey, required } from './env.js';
@@ -40,7 +41,9 @@ function appFor(env: BrokerWorkerEnv) {
     const approvalUrl = env.STINT_APPROVAL_URL?.replace(/\/+$/, '');
     const viaBinding = env.APPROVALS ? ((input: RequestInfo | URL, init?: RequestInit) => env.APPROVALS!.fetch(input, init)) : undefined;
     if (approvalUrl) core.approvals = createApprovalGateway({ url: approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: viaBinding as typeof fetch | undefined });
-    startApprovalVoiding(core, console.error, (p) => pendingPublishes.push(p));
+    const track = (p: Promise<unknown>) => void pendingPublishes.push(p);
+    startApprovalVoiding(core, console.error, track);
+    startSetPush(core, { track, attempts: 2, retryMs: 200 });
     let eventStream: ((last: number | undefined) => Promise<Response>) | undefined;
     const ns = env.EVENTS;
     if (ns) {
