@@ -16,6 +16,8 @@ import { presignResourceRequests, presignTokenRequests } from './presign.js';
 const QUICK = process.env.QUICK === '1';
 const SECONDS = Number(process.env.SECONDS ?? (QUICK ? 3 : 10));
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+// Both servers are warmed up (JIT, caches) with the same load before anything is measured.
+const WARMUP = Number(process.env.WARMUP ?? (QUICK ? 1 : 5));
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'stint-bench-'));
 const ADMIN = `bench-${crypto.randomUUID()}`;
@@ -43,7 +45,12 @@ function load(name: string, spec: LoadSpec): Result {
 }
 
 /** How many single-use requests to sign for a run: enough for the fastest rate we expect. */
-const budget = (perSecond: number) => Math.ceil(perSecond * SECONDS * 1.2);
+const budget = (perSecond: number, seconds = SECONDS) => Math.ceil(perSecond * seconds * 1.2);
+
+/** An unmeasured run of the same kind first. */
+const warmUp = (name: string, url: string, requests: LoadSpec['requests']) => {
+  if (WARMUP > 0) load(`${name}-warm-up`, { url, requests, seconds: WARMUP, connections: CONNECTIONS });
+};
 
 const children: ChildProcess[] = [];
 const spawnReady = (args: string[]) =>
@@ -77,6 +84,7 @@ try {
   };
   const url = stint.broker;
   const results: Record<string, Result> = {};
+  warmUp('stint', url, await sign(budget(3000, WARMUP), exchangeParams));
   results.open = load('stint-open', { url, requests: await sign(budget(3000), openParams), seconds: SECONDS, connections: CONNECTIONS });
   results.exchange = load('stint-exchange', { url, requests: await sign(budget(3000), exchangeParams), seconds: SECONDS, connections: CONNECTIONS });
   results.exchange500 = load('stint-exchange-500', { url, requests: await sign(budget(600), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
@@ -113,6 +121,7 @@ try {
       dpop: await newKey(),
       params: { grant_type: 'client_credentials', scope: 'config.read', resource: 'https://api.staging.example/config' },
     });
+  warmUp('oidc-provider', oIssuer, await oSign(budget(3000, WARMUP)));
   results.oidc = load('oidc-provider', { url: oIssuer, requests: await oSign(budget(3000)), seconds: SECONDS, connections: CONNECTIONS });
   results.oidc500 = load('oidc-provider-500', { url: oIssuer, requests: await oSign(budget(600)), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
   for (const c of children.splice(0)) c.kill();
@@ -126,7 +135,7 @@ try {
   }).toString();
 
   const f = (r: Result) => `${Math.round(r.rps).toLocaleString('en')} | ${r.p50} ms | ${r.p99} ms | ${r.non2xx + r.errors}`;
-  const table = `| run (${SECONDS} s each, ${CONNECTIONS} connections) | requests/s | p50 | p99 | non-2xx |
+  const table = `| run (${SECONDS} s each after a ${WARMUP} s warm-up, ${CONNECTIONS} connections) | requests/s | p50 | p99 | non-2xx |
 |---|---|---|---|---|
 | stint: open a task (client_credentials + RAR, private_key_jwt, DPoP) | ${f(results.open!)} |
 | stint: capability token (RFC 8693 exchange, DPoP, at+jwt) | ${f(results.exchange!)} |
