@@ -1,6 +1,6 @@
 import { base64url } from 'jose';
 import { describe, expect, it } from 'vitest';
-import vectors from '../vectors/sealing.json';
+import vectors from '../vectors/sealing.json' with { type: 'json' };
 import { createNobleSealer, nobleSecretBox } from '../../src/adapters/sealing/noble.js';
 
 // Inside workerd, where libsodium's Wasm cannot be compiled: noble opens libsodium's boxes.
