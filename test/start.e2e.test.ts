@@ -59,3 +59,25 @@ describe('npm start', () => {
     expect(err.output).toMatch(/STINT_ADMIN_TOKEN must be set when NODE_ENV=production/);
   });
 });
+
+describe('npm start in production', () => {
+  it('starts with the contract’s secrets alone, the approval key sealed under a key only the approval process can derive', async () => {
+    const dir = tmp();
+    const s = await startStint({
+      NODE_ENV: 'production',
+      STINT_DB: join(dir, 'stint.db'),
+      STINT_PORT: String(await freePort()),
+      STINT_APPROVAL_PORT: String(await freePort()),
+      STINT_ADMIN_TOKEN: 'prod-admin-token-0123456789',
+      STINT_APPROVAL_ADMIN_TOKEN: 'prod-approval-admin-0123456789',
+      STINT_MASTER_KEY: Buffer.alloc(32, 4).toString('base64'),
+    });
+    try {
+      const jwks = (await (await fetch(`${s.broker}/.well-known/jwks.json`)).json()) as any;
+      expect(jwks.keys.map((k: any) => k.kid.startsWith('approval.'))).toEqual([false, true]);
+      expect(s.output()).not.toContain('secrets.json');
+    } finally {
+      await s.stop();
+    }
+  });
+});

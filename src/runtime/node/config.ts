@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 
 export interface NodeConfig {
@@ -63,7 +63,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
   const notices: string[] = [];
 
   const secrets: Record<string, string> = {};
-  const missing = needs.filter((v) => !env[v]);
+  // The contract names one master key. So that a deployment with only the contract's secrets
+  // works while the broker still cannot open the approval authority's key, an unset approval
+  // master key is derived from the approval admin token, which only the approval process has.
+  // (Set STINT_APPROVAL_MASTER_KEY to rotate that token independently.)
+  const derived = !env.STINT_APPROVAL_MASTER_KEY && env.STINT_APPROVAL_ADMIN_TOKEN
+    ? Buffer.from(hkdfSync('sha256', env.STINT_APPROVAL_ADMIN_TOKEN, 'stint', 'stint approval master key v1', 32)).toString('base64')
+    : undefined;
+  const missing = needs.filter((v) => !env[v] && !(v === 'STINT_APPROVAL_MASTER_KEY' && derived));
   if (missing.length > 0 && production) {
     throw new ConfigError(`${missing[0]} must be set when NODE_ENV=production`);
   }
@@ -84,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     notices.push(`development secrets (${missing.join(', ')}) are in ${file}; set them in the environment for production`);
   }
   // A secret this process does not need stays empty: it is never read here.
-  const get = (v: SecretVar) => (needs.includes(v) ? env[v] || secrets[v]! : '');
+  const get = (v: SecretVar) => (needs.includes(v) ? env[v] || (v === 'STINT_APPROVAL_MASTER_KEY' ? derived : undefined) || secrets[v]! : '');
 
   const key = (v: 'STINT_MASTER_KEY' | 'STINT_APPROVAL_MASTER_KEY') => {
     if (!needs.includes(v)) return new Uint8Array(32);
