@@ -172,8 +172,10 @@ describe('rule 4: destructive outside the ceiling', () => {
 
     const b2 = await a.openTask();
     const del = await a.exchange(b2.body.access_token, { scope: 'volume.delete' });
-    expect(del.body).toMatchObject({ error: 'task_stopped', error_description: expect.stringMatching(/destructive_outside_ceiling/) });
+    expect(del.body).toMatchObject({ error: 'invalid_authorization_details', error_description: expect.stringMatching(/stopped by rule destructive_outside_ceiling/) });
     expect((await task(b2.body.task_id)).status).toBe('stopped');
+    const next = await a.exchange(b2.body.access_token, { scope: 'config.read' });
+    expect(next.body).toMatchObject({ error: 'task_stopped', error_description: expect.stringMatching(/destructive_outside_ceiling/) });
     expect(agentStatus(a.clientId)).toBe('active');
   });
 });

@@ -81,6 +81,11 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
   const stop = async (rule: 'destructive_outside_ceiling' | 'escalation_after_denial', why: string): Promise<never> => {
     await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { ...base, reason: why } });
     await stopTask(core, task, rule, why, { actor: agent.id, lockAgent: false, detail: base });
+    // The contract: outside the ceiling is `invalid_authorization_details`, "and a destructive
+    // one stops the task"; from the next request on, the task answers `task_stopped`.
+    if (rule === 'destructive_outside_ceiling') {
+      throw new StintError('invalid_authorization_details', `${why}; task ${task.id} was stopped by rule ${rule}`, { recorded: true });
+    }
     throw stoppedError({ id: task.id, statusReason: `${rule}: ${why}` });
   };
 
