@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApproverClient, type ApproverKeyFile } from '../src/client/approver.js';
-import type { AgentClient } from '../src/client/agent.js';
 import { OperatorClient } from '../src/client/operator.js';
 import { newKey } from '../src/client/proofs.js';
 import { freePort, startStint, type Started } from '../src/runtime/node/launch.js';

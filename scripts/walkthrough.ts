@@ -3,7 +3,7 @@
 // ceiling, complete the task. Run with `npm run walkthrough`.
 import { randomUUID, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 const broker = process.env.STINT_URL ?? 'http://127.0.0.1:8787';
 const admin = process.env.STINT_ADMIN_TOKEN ?? JSON.parse(readFileSync(process.env.STINT_SECRETS ?? './data/secrets.json', 'utf8')).STINT_ADMIN_TOKEN;

@@ -24,7 +24,6 @@ let stint: Started;
 let op: OperatorClient;
 let agent: AgentClient;
 let taskToken: string;
-let taskId: string;
 
 const cli = async (...args: string[]) => {
   try {
@@ -67,7 +66,6 @@ beforeAll(async () => {
   agent = await op.agent('ops-bot', 'alice', ['ops-maintenance']);
   const t = await agent.openTask('ops-maintenance', 'production', 'reclaim the old analytics volume');
   taskToken = t.body.access_token;
-  taskId = t.body.task_id;
 });
 afterAll(async () => {
   await stint?.stop();
