@@ -279,3 +279,25 @@ describe('tool_error signals', () => {
     expect(view.status).toBe('active');
   });
 });
+
+describe('rules set to refuse instead of stop', () => {
+  it('escalation after a denial is refused, and the task lives on', async () => {
+    const { compilePolicy } = await import('../src/policy/load.js');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { POLICIES_DIR } = await import('./helpers/policy.js');
+    const policy = compilePolicy(
+      readdirSync(POLICIES_DIR)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => ({ file: f, text: readFileSync(join(POLICIES_DIR, f), 'utf8').replace('escalation_after_denial: stop', 'escalation_after_denial: refuse') })),
+    );
+    const r = await testBroker({ policy });
+    const a = await r.registerAgent();
+    const t = await a.openTask();
+    await a.exchange(t.body.access_token, { scope: 'db.read' });
+    const res = await a.exchange(t.body.access_token, { scope: 'config.write' });
+    expect(res.body).toMatchObject({ error: 'invalid_authorization_details', error_description: expect.stringMatching(/after a refusal/) });
+    const view = (await (await r.admin(`/v1/tasks/${t.body.task_id}`)).json()) as any;
+    expect(view.status).toBe('active');
+  });
+});

@@ -100,7 +100,7 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
         : requestedEnv !== task.environment
           ? `after a refusal, asked for a resource in ${requestedEnv}`
           : undefined;
-    if (why && rules.escalation_after_denial === 'stop') await stop('escalation_after_denial', why);
+    if (why) await (rules.escalation_after_denial === 'stop' ? stop('escalation_after_denial', why) : deny(why));
   }
 
   const outside = req.capabilities.filter((c) => !template.ceiling.includes(c));
