@@ -18,7 +18,10 @@ try {
   throw e;
 }
 for (const n of config.notices) console.log(`stint: ${n}`);
-const persist = resolve(join(config.dbPath, '..', 'worker-state'));
+// One state folder per Worker: two wrangler dev processes must not share one (its Durable
+// Object storage is locked by the process that opened it).
+const persistRoot = resolve(join(config.dbPath, '..', 'worker-state'));
+const persistFor = (cfg: string) => join(persistRoot, cfg === 'wrangler.toml' ? 'broker' : 'approvals');
 const b64 = (k: Uint8Array) => Buffer.from(k).toString('base64');
 const host = config.host;
 const brokerUrl = `http://${host}:${config.port}`;
@@ -27,7 +30,7 @@ const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_D1_WARNING: 'tr
 const wrangler = (args: string[]) => ['-y', '-p', 'node@22', '--', 'node', join(root, 'node_modules/wrangler/bin/wrangler.js'), ...args];
 
 for (const [cfg, db] of [['wrangler.toml', 'stint'], ['wrangler.approvals.toml', 'stint-approvals']] as const) {
-  const r = spawnSync('npx', wrangler(['d1', 'migrations', 'apply', db, '--local', '--config', cfg, '--persist-to', persist]), { cwd: root, env, encoding: 'utf8' });
+  const r = spawnSync('npx', wrangler(['d1', 'migrations', 'apply', db, '--local', '--config', cfg, '--persist-to', persistFor(cfg)]), { cwd: root, env, encoding: 'utf8' });
   if (r.status !== 0) {
     console.error(`stint: applying migrations to ${db} failed:\n${r.stderr || r.stdout}`);
     process.exit(1);
@@ -38,7 +41,7 @@ const vars = (o: Record<string, string>) => Object.entries(o).flatMap(([k, v]) =
 const children: ChildProcess[] = [];
 const start = (cfg: string, port: number, v: Record<string, string>) =>
   new Promise<void>((ready, fail) => {
-    const c = spawn('npx', wrangler(['dev', '--config', cfg, '--ip', host, '--port', String(port), '--persist-to', persist, '--inspector-port', '0', ...vars(v)]), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('npx', wrangler(['dev', '--config', cfg, '--ip', host, '--port', String(port), '--persist-to', persistFor(cfg), '--inspector-port', '0', ...vars(v)]), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(c);
     let out = '';
     const on = (d: Buffer) => {

@@ -26,7 +26,7 @@ beforeAll(async () => {
   close = async () => void (await stint.stop());
   as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: 'oauth2', ...insecure }));
 });
-afterAll(() => close());
+afterAll(() => close?.());
 
 async function operator(path: string, body: unknown) {
   const res = await fetch(`${issuer}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
