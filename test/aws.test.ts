@@ -114,7 +114,23 @@ describe('AWS STS credentials for a capability', () => {
     expect(put.params).toMatchObject({ Action: 'PutRolePolicy', Version: '2010-05-08', RoleName: 'stint-demo-reader', PolicyName: `stint-revoked-${taskId}` });
     expect(JSON.parse(put.params.PolicyDocument!)).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Sid: 'StintRevokedTask', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/stint-task': taskId } } }],
+      Statement: [{ Sid: 'StintRevoked', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/stint-task': taskId } } }],
+    });
+  });
+
+  it('revoking an environment denies that environment’s sessions issued before it, on every role with live sessions', async () => {
+    b.clock.advance(2);
+    const t = await agent.openTask();
+    expect((await agent.exchange(t.body.access_token, { scope: 'aws.s3.read' })).status).toBe(200);
+    const before = aws.calls.length;
+    expect((await b.admin('/v1/revocations', { environment: 'staging' })).status).toBe(200);
+    await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBe(1);
+    const put = aws.calls.slice(before).find((c) => c.service === 'iam')!;
+    expect(put.params).toMatchObject({ RoleName: 'stint-demo-reader', PolicyName: expect.stringMatching(/^stint-revoked-env-staging-\d+$/) });
+    const cond = JSON.parse(put.params.PolicyDocument!).Statement[0].Condition;
+    expect(cond).toEqual({
+      StringEquals: { 'aws:PrincipalTag/stint-environment': 'staging' },
+      DateLessThanEquals: { 'aws:TokenIssueTime': new Date(Math.floor(b.clock.now() / 1000) * 1000).toISOString() },
     });
   });
 });

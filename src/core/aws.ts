@@ -123,30 +123,49 @@ export const roleNameOf = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 export async function denyTaskSessions(core: Core, taskId: string): Promise<number> {
   if (!core.aws) return 0;
   const live = await core.store.providerSessions.liveFor(taskId, core.clock.now());
-  const roles = [...new Set(live.filter((s) => s.provider === 'aws').map((s) => s.target))];
+  return denyOnRoles(core, live, `stint-revoked-${taskId}`, { StringEquals: { [`aws:PrincipalTag/${TAGS.task}`]: taskId } }, taskId);
+}
+
+/**
+ * A scope revocation (an agent, an environment, everything) reaches AWS the same way: a deny on
+ * every role with live sessions, for sessions tagged with that scope and issued at or before
+ * the revocation.
+ */
+export async function denyScopeSessions(core: Core, scope: string, epoch: number): Promise<number> {
+  if (!core.aws) return 0;
+  const [kind, name] = scope.split(/:(.*)/s);
+  const issuedBefore = { DateLessThanEquals: { 'aws:TokenIssueTime': new Date(Math.floor(epoch / 1000) * 1000).toISOString() } };
+  const condition =
+    kind === 'agent' ? { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.agent}`]: name } } : kind === 'env' ? { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.environment}`]: name } } : issuedBefore;
+  const live = await core.store.providerSessions.live(core.clock.now());
+  return denyOnRoles(core, live, `stint-revoked-${scope.replace(/[^\w+=,.@-]/g, '-')}-${Math.floor(epoch / 1000)}`, condition, null);
+}
+
+async function denyOnRoles(core: Core, sessions: { provider: string; target: string }[], policyName: string, condition: Record<string, unknown>, taskId: string | null) {
+  const roles = [...new Set(sessions.filter((s) => s.provider === 'aws').map((s) => s.target))];
   for (const roleArn of roles) {
     const cap = Object.values(core.policy.capabilities).find((c) => c.provider?.type === 'aws' && Object.values(c.resources).includes(roleArn));
-    const policyDocument = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Sid: 'StintRevokedTask', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { [`aws:PrincipalTag/${TAGS.task}`]: taskId } } }],
-    });
-    await core.aws.putRolePolicy({
+    const policyDocument = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'StintRevoked', Effect: 'Deny', Action: '*', Resource: '*', Condition: condition }] });
+    await core.aws!.putRolePolicy({
       roleName: roleNameOf(roleArn),
-      policyName: `stint-revoked-${taskId}`.slice(0, 128),
+      policyName: policyName.slice(0, 128),
       policyDocument,
       credentials: cap?.provider ? await rootCredentials(core, cap.provider) : undefined,
       region: cap?.provider?.region,
     });
-    await core.audit.append({ type: 'aws.sessions.denied', actor: 'broker', taskId, data: { role: roleArn } });
+    await core.audit.append({ type: 'aws.sessions.denied', actor: 'broker', taskId, data: { role: roleArn, policy: policyName } });
   }
   return roles.length;
 }
 
-/** Attaches deny policies whenever a task with AWS sessions ends (stop, revocation, completion). */
+/** Attaches deny policies whenever a task with AWS sessions ends, or a scope is revoked. */
 export function startAwsRevocation(core: Core, log: (m: string) => void = console.error): () => void {
   if (!core.aws) return () => {};
   return core.events.subscribe((e) => {
     const ends = e.type === 'task.stopped' || e.type === 'task.revoked' || e.type === 'task.completed' || (e.type === 'token.revoked' && e.token_use === 'task');
     if (ends && e.task_id) denyTaskSessions(core, e.task_id).catch((err) => log(`AWS deny policy for ${e.task_id} failed: ${(err as Error).message}`));
+    if (e.type === 'scope.revoked' && typeof e.scope === 'string' && typeof e.epoch === 'number') {
+      denyScopeSessions(core, e.scope, e.epoch).catch((err) => log(`AWS deny policy for ${String(e.scope)} failed: ${(err as Error).message}`));
+    }
   });
 }

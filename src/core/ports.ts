@@ -163,6 +163,8 @@ export interface Store {
     add(s: ProviderSessionRecord): Promise<void>;
     /** Sessions of a task that may still be live at `now`. */
     liveFor(taskId: string, now: number): Promise<ProviderSessionRecord[]>;
+    /** Every session that may still be live at `now`. */
+    live(now: number): Promise<ProviderSessionRecord[]>;
   };
   audit: {
     last(): Promise<AuditRecord | undefined>;

@@ -184,6 +184,12 @@ export function createSqliteStore(db: SqliteDb): Store {
           .from(s.providerSessions)
           .where(and(eq(s.providerSessions.taskId, taskId), gt(s.providerSessions.expiresAt, now)));
       },
+      async live(now) {
+        return db
+          .select({ taskId: s.providerSessions.taskId, provider: s.providerSessions.provider, target: s.providerSessions.target, expiresAt: s.providerSessions.expiresAt })
+          .from(s.providerSessions)
+          .where(gt(s.providerSessions.expiresAt, now));
+      },
     },
     audit: {
       async last() {
