@@ -159,13 +159,13 @@ async function denyOnRoles(core: Core, sessions: { provider: string; target: str
 }
 
 /** Attaches deny policies whenever a task with AWS sessions ends, or a scope is revoked. */
-export function startAwsRevocation(core: Core, log: (m: string) => void = console.error): () => void {
+export function startAwsRevocation(core: Core, log: (m: string) => void = console.error, track: (p: Promise<unknown>) => void = () => {}): () => void {
   if (!core.aws) return () => {};
   return core.events.subscribe((e) => {
     const ends = e.type === 'task.stopped' || e.type === 'task.revoked' || e.type === 'task.completed' || (e.type === 'token.revoked' && e.token_use === 'task');
-    if (ends && e.task_id) denyTaskSessions(core, e.task_id).catch((err) => log(`AWS deny policy for ${e.task_id} failed: ${(err as Error).message}`));
+    if (ends && e.task_id) track(denyTaskSessions(core, e.task_id).catch((err) => log(`AWS deny policy for ${e.task_id} failed: ${(err as Error).message}`)));
     if (e.type === 'scope.revoked' && typeof e.scope === 'string' && typeof e.epoch === 'number') {
-      denyScopeSessions(core, e.scope, e.epoch).catch((err) => log(`AWS deny policy for ${String(e.scope)} failed: ${(err as Error).message}`));
+      track(denyScopeSessions(core, e.scope, e.epoch).catch((err) => log(`AWS deny policy for ${String(e.scope)} failed: ${(err as Error).message}`)));
     }
   });
 }

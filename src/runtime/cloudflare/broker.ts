@@ -5,6 +5,8 @@ import { createNobleSealer } from '../../adapters/sealing/noble.js';
 import * as schema from '../../adapters/sqlite/schema.js';
 import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js';
 import { startApprovalVoiding } from '../../core/approval-voiding.js';
+import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
+import { startAwsRevocation } from '../../core/aws.js';
 import { createCore } from '../../core/create.js';
 import { startSetPush } from '../../core/set.js';
 import { createBrokerApp } from '../../http/broker-app.js';
@@ -22,6 +24,9 @@ export interface BrokerWorkerEnv {
   STINT_APPROVAL_URL?: string;
   /** Service binding to the approval Worker (preferred over public HTTP). */
   APPROVALS?: { fetch: typeof fetch };
+  STINT_AWS_ENDPOINT?: string;
+  STINT_AWS_IAM_ENDPOINT?: string;
+  STINT_AWS_REGION?: string;
   /** The event hub Durable Object namespace. */
   EVENTS?: { idFromName(name: string): unknown; get(id: unknown): { fetch: typeof fetch } };
 }
@@ -44,6 +49,9 @@ function appFor(env: BrokerWorkerEnv) {
     const track = (p: Promise<unknown>) => void pendingPublishes.push(p);
     startApprovalVoiding(core, console.error, track);
     startSetPush(core, { track, attempts: 2, retryMs: 200 });
+    // AWS on Workers: root credentials must come from the vault (there is no SDK chain here).
+    core.aws = createAwsSdkProvider({ stsEndpoint: env.STINT_AWS_ENDPOINT, iamEndpoint: env.STINT_AWS_IAM_ENDPOINT, region: env.STINT_AWS_REGION });
+    startAwsRevocation(core, console.error, track);
     let eventStream: ((last: number | undefined) => Promise<Response>) | undefined;
     const ns = env.EVENTS;
     if (ns) {
