@@ -40,8 +40,9 @@ async function auditRefusal(c: Context<BrokerEnv>, form: Map<string, string>, e:
     .get('deps')
     .core.audit.append({
       type: 'token.refused',
-      actor: form.get('client_id') ?? 'unauthenticated',
-      data: { grant_type: form.get('grant_type') ?? null, error: e.code, reason: e.message },
+      // Not necessarily authenticated: the client id is what the request claimed.
+      actor: 'token-endpoint',
+      data: { claimed_client_id: form.get('client_id') ?? null, grant_type: form.get('grant_type') ?? null, error: e.code, reason: e.message },
     })
     .catch(() => undefined);
 }
