@@ -301,3 +301,50 @@ describe('rules set to refuse instead of stop', () => {
     expect(view.status).toBe('active');
   });
 });
+
+describe('substitution and environment mismatch set to refuse', () => {
+  async function refusing(rule: string) {
+    const { compilePolicy } = await import('../src/policy/load.js');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { POLICIES_DIR } = await import('./helpers/policy.js');
+    return testBroker({
+      policy: compilePolicy(
+        readdirSync(POLICIES_DIR)
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => ({ file: f, text: readFileSync(join(POLICIES_DIR, f), 'utf8').replace(`${rule}: stop`, `${rule}: refuse`) })),
+      ),
+    });
+  }
+
+  it('substitution is refused and recorded; nothing is stopped or locked', async () => {
+    const r = await refusing('substitution');
+    const owner = await r.registerAgent({ name: 'owner' });
+    const thief = await r.registerAgent({ name: 'thief' });
+    const leaked = await owner.openTask();
+    const own = await thief.openTask();
+    const res = await thief.exchange(leaked.body.access_token, { scope: 'config.read' });
+    expect(res.body.error).toBe('invalid_grant');
+    const view = (await (await r.admin(`/v1/tasks/${own.body.task_id}`)).json()) as any;
+    expect(view.status).toBe('active');
+    expect(view.events.at(-1).detail.type).toBe('credential.refused');
+    expect((await thief.openTask()).status).toBe(200);
+  });
+
+  it('environment mismatch is recorded as a signal; the task lives on', async () => {
+    const r = await refusing('environment_mismatch');
+    const a = await r.registerAgent();
+    const t = await a.openTask();
+    const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
+    const rs = (await (await r.admin('/v1/resources', { name: 'p', audience: 'https://api.production.example/config' })).json()) as any;
+    const res = await r.request('/v1/signals', {
+      method: 'POST',
+      headers: { Authorization: `Basic ${btoa(`${rs.client_id}:${rs.client_secret}`)}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'environment_mismatch', token: cap.body.access_token }),
+    });
+    expect(((await res.json()) as any).stopped_tasks).toEqual([]);
+    const view = (await (await r.admin(`/v1/tasks/${t.body.task_id}`)).json()) as any;
+    expect(view.status).toBe('active');
+    expect(view.events.at(-1).detail.type).toBe('signal.environment_mismatch');
+  });
+});

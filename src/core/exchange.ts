@@ -1,7 +1,7 @@
 import { AWS_STS_TOKEN_TYPE, issueAwsCredentials } from './aws.js';
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
-import { RISK_ORDER, type Risk } from './policy.js';
+import { environmentOfResource, RISK_ORDER, type Risk } from './policy.js';
 import type { AgentRecord, TaskRecord } from './ports.js';
 import { stopTask, stoppedError } from './stop.js';
 import { onSubstitution } from './substitution.js';
@@ -52,14 +52,6 @@ export function assertTaskActive(task: TaskRecord): void {
 
 const maxRisk = (risks: (Risk | undefined)[]): number => Math.max(0, ...risks.map((r) => (r ? RISK_ORDER[r] : 0)));
 
-/** The environment whose resource a URI is, per policy (undefined if none). */
-function environmentOf(core: Core, resource: string): string | undefined {
-  for (const c of Object.values(core.policy.capabilities)) {
-    for (const [env, uri] of Object.entries(c.resources)) if (uri === resource) return env;
-  }
-  return undefined;
-}
-
 /**
  * Checks a capability request against the task: trajectory rules first, then the ceiling, then
  * the resource. Refusals are recorded; stops stop. Returns what may be granted.
@@ -71,7 +63,7 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
   const template = policy.templates[task.template]!;
   const risk = maxRisk(req.capabilities.map((c) => policy.capabilities[c]?.risk));
   const riskName = (Object.keys(RISK_ORDER) as Risk[]).find((r) => RISK_ORDER[r] === risk)!;
-  const requestedEnv = req.resource ? (environmentOf(core, req.resource) ?? task.environment) : task.environment;
+  const requestedEnv = req.resource ? (environmentOfResource(policy, req.resource) ?? task.environment) : task.environment;
   const base = { capabilities: req.capabilities, resource: req.resource, risk: riskName, environment: requestedEnv };
 
   const deny = async (why: string, code: 'invalid_authorization_details' | 'invalid_target' = 'invalid_authorization_details'): Promise<never> => {

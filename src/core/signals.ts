@@ -1,5 +1,6 @@
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
+import { environmentOfResource } from './policy.js';
 import type { ResourceRecord } from './ports.js';
 import { lockAgent, stopTask } from './stop.js';
 import { revokeLeaked } from './substitution.js';
@@ -39,14 +40,6 @@ async function ourToken(core: Core, token: string | undefined): Promise<StintCla
   } catch {
     return undefined;
   }
-}
-
-/** The environment a resource service serves, from the policy's capability resources. */
-function environmentOfAudience(core: Core, audience: string): string | undefined {
-  for (const c of Object.values(core.policy.capabilities)) {
-    for (const [env, uri] of Object.entries(c.resources)) if (uri === audience) return env;
-  }
-  return undefined;
 }
 
 /**
@@ -97,7 +90,7 @@ export async function reportSignal(core: Core, caller: SignalCaller, s: Signal):
   // environment_mismatch: a token of one environment presented to a service of another.
   if (!claims) throw new StintError('invalid_request', 'environment_mismatch needs a token this broker issued');
   if (caller.kind === 'resource') {
-    const served = environmentOfAudience(core, caller.resource.audience);
+    const served = environmentOfResource(core.policy, caller.resource.audience);
     if (served !== undefined && served === claims.env) throw new StintError('invalid_request', `the token is for ${claims.env}, which this service serves`);
   }
   const task = await currentTask(core, claims.task_id);
