@@ -44,3 +44,27 @@ describe('group commit', () => {
     expect(await s.replay.consume('n', 'b', 10)).toBe(true); // the rolled-back consume is gone
   });
 });
+
+describe('WAL checkpoints', () => {
+  it('run off the main thread: the database file takes in committed pages with no checkpoint called here', async () => {
+    const { mkdtempSync, statSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'stint-ckpt-'));
+    const file = join(dir, 'c.db');
+    const { sqlite, close } = openSqlite(file);
+    try {
+      expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(10000);
+      sqlite.exec('CREATE TABLE filler (b BLOB)');
+      const before = statSync(file).size;
+      // ≈1 MiB: about 260 pages, far under the backstop's threshold.
+      sqlite.prepare('INSERT INTO filler VALUES (?)').run(Buffer.alloc(1 << 20, 7));
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size < before + (1 << 20) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(statSync(file).size).toBeGreaterThanOrEqual(before + (1 << 20));
+    } finally {
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

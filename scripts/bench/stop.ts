@@ -118,5 +118,5 @@ console.log(`
 `);
 verifier.stop();
 await server.close();
-broker.close();
+await broker.close();
 rmSync(dir, { recursive: true, force: true });

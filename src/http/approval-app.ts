@@ -12,6 +12,7 @@ import { limitBody } from './body-limit.js';
 import { durableResponses } from './durable.js';
 import { DEFAULT_MAX_BODY } from './broker-app.js';
 import { errorResponse } from './errors.js';
+import { standardHeaders } from './headers.js';
 import { readJson } from './form.js';
 import { approverSchema, decisionSchema, internalCallSchema, parseWith } from './schemas.js';
 
@@ -33,13 +34,9 @@ export interface ApprovalDeps {
 export function createApprovalApp(deps: ApprovalDeps) {
   const { core } = deps;
   const app = new Hono();
+  app.use('*', standardHeaders({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }));
   app.use('*', durableResponses(() => core.store));
   app.use('*', limitBody(DEFAULT_MAX_BODY));
-  app.use('*', async (c, next) => {
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Cache-Control', 'no-store');
-  });
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/.well-known/jwks.json', (c) => c.json({ keys: core.keys.publicJwks() }));

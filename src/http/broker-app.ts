@@ -4,6 +4,7 @@ import { limitBody } from './body-limit.js';
 import { durableResponses } from './durable.js';
 import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse } from './errors.js';
+import { standardHeaders } from './headers.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
@@ -24,8 +25,8 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
-    c.header('X-Content-Type-Options', 'nosniff');
   });
+  app.use('*', standardHeaders({ 'X-Content-Type-Options': 'nosniff' }));
   app.use('*', durableResponses(() => deps.core.store));
   app.use('*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY));
   app.route('/', metadataRoutes);

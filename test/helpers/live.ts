@@ -15,5 +15,5 @@ export async function liveBroker(o: { heartbeatMs?: number; aws?: AwsProvider; p
   const broker = await createNodeBroker({ dbPath: ':memory:', policy: o.policy ?? defaultPolicy(), issuer, adminToken: LIVE_ADMIN, masterKey: new Uint8Array(32).fill(3), heartbeatMs: o.heartbeatMs ?? 200, aws: o.aws });
   const server = await listen(broker.app, '127.0.0.1', port);
   const operator = new OperatorClient(issuer, LIVE_ADMIN);
-  return { issuer, broker, operator, close: async () => (await server.close(), broker.close()) };
+  return { issuer, broker, operator, close: async () => (await server.close(), await broker.close()) };
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { startCheckpointer } from './checkpointer.js';
 import * as schema from './schema.js';
 import type { SqliteDb } from './store.js';
 
@@ -16,8 +17,9 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations', impor
  * jti, an audit record) survives the process being killed at any point; only an OS crash or
  * power cut can lose the last commits before a checkpoint. `STINT_DB_SYNC=full` closes that
  * window too, at the cost of an fsync per commit (measured: ≈3 ms on this machine's disk).
+ * Checkpoints, with their fsyncs, run on a worker thread rather than inside a commit.
  */
-export function openSqlite(file: string, sync: 'normal' | 'full' = 'normal'): { db: SqliteDb; sqlite: Database.Database } {
+export function openSqlite(file: string, sync: 'normal' | 'full' = 'normal'): { db: SqliteDb; sqlite: Database.Database; close: () => Promise<void> } {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
   if (file !== ':memory:') chmodSync(file, 0o600);
@@ -26,5 +28,17 @@ export function openSqlite(file: string, sync: 'normal' | 'full' = 'normal'): { 
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-  return { db: db as unknown as SqliteDb, sqlite };
+  if (file === ':memory:') return { db: db as unknown as SqliteDb, sqlite, close: async () => void sqlite.close() };
+  // Checkpoints run on a worker thread (checkpointer.ts); SQLite's own, at 10x its default
+  // threshold, only as a backstop should that thread fall behind.
+  sqlite.pragma('wal_autocheckpoint = 10000');
+  const stopCheckpointer = startCheckpointer(file);
+  return {
+    db: db as unknown as SqliteDb,
+    sqlite,
+    close: async () => {
+      await stopCheckpointer();
+      sqlite.close();
+    },
+  };
 }

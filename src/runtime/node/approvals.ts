@@ -8,8 +8,8 @@ import { createNodeApprovals } from './wire.js';
 const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
 // Bind first, so that the URL on the ready line (the approvers' `aud`) is the bound one.
-let handler: (req: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-const server = await listen({ fetch: (req: Request) => handler(req) }, config.host, config.approvalPort);
+let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+const server = await listen({ fetch: (req, env) => handler(req, env) }, config.host, config.approvalPort);
 const approvals = await createNodeApprovals({
   dbPath: config.approvalDbPath,
   policy,
@@ -25,7 +25,7 @@ handler = approvals.app.fetch;
 
 const stop = async () => {
   await server.close();
-  approvals.close();
+  await approvals.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

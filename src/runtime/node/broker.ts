@@ -14,7 +14,7 @@ setInterval(() => broker.core.store.purge(Date.now()).catch(() => undefined), 60
 
 const stop = async () => {
   await server.close();
-  broker.close();
+  await broker.close();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -45,7 +45,7 @@ export interface NodeBrokerOptions {
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
 export async function createNodeBroker(o: NodeBrokerOptions) {
-  const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
+  const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
   const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
   const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock });
@@ -64,7 +64,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
       stopPush();
       stopVoiding();
       stopAws();
-      sqlite.close();
+      return close();
     },
   };
 }
@@ -89,7 +89,7 @@ export interface NodeApprovalsOptions {
 
 /** The approval service on Node: its own SQLite file, its own sealed key, the Hono app. */
 export async function createNodeApprovals(o: NodeApprovalsOptions) {
-  const { db, sqlite } = openSqlite(o.dbPath, o.dbSync);
+  const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const clock = o.clock ?? systemClock;
   const group = new GroupCommit(sqlite);
   const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite, group));
@@ -110,5 +110,5 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
   };
   group.onRollback(() => core.audit.reset());
   const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
-  return { app, core, sqlite, close: () => sqlite.close() };
+  return { app, core, sqlite, close };
 }
