@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { randomId } from './encoding.js';
 import { StintError } from './errors.js';
 import { SIGNING_ALG, type KeyRing } from './keys.js';
@@ -36,10 +36,7 @@ export type TokenBody = Omit<StintClaims, 'iss' | 'iat' | 'exp' | 'jti'>;
 export async function signToken(keys: KeyRing, issuer: string, body: TokenBody, now: number, ttl: number) {
   const iat = Math.floor(now / 1000);
   const claims = { ...body, iss: issuer, iat, exp: iat + ttl, jti: randomId('') } as StintClaims;
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid: keys.kid })
-    .sign(keys.privateKey);
-  return { token, claims };
+  return { token: await keys.sign('at+jwt', claims), claims };
 }
 
 /**
