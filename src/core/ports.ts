@@ -172,8 +172,8 @@ export interface Store {
     append(record: AuditRecord): Promise<boolean>;
     list(afterSeq: number, limit: number): Promise<AuditRecord[]>;
   };
-  /** Drops expired replay and revocation rows. */
-  purge(now: number): Promise<void>;
+  /** Drops up to `limit` expired replay rows and as many expired revocation rows; says how many went. */
+  purge(now: number, limit: number): Promise<number>;
   /**
    * Resolves once every write made so far is durable; rejects if it could not be made so.
    * Stores that commit each statement as it runs resolve at once; a store that groups writes

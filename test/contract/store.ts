@@ -86,10 +86,22 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     await s.replay.consume('n', 'old', 5);
     await s.replay.consume('n', 'new', 50);
     await s.revocations.revokeToken('old', 5);
-    await s.purge(10);
+    await s.purge(10, 100);
     expect(await s.replay.consume('n', 'old', 50)).toBe(true);
     expect(await s.replay.consume('n', 'new', 50)).toBe(false);
     expect(await s.revocations.isTokenRevoked('old')).toBe(false);
+  });
+
+  it('purges in bounded batches', async () => {
+    const s = await make();
+    for (let i = 0; i < 5; i++) await s.replay.consume('n', `old${i}`, 5);
+    await s.replay.consume('n', 'live', 50);
+    expect(await s.purge(10, 2)).toBe(2);
+    expect(await s.purge(10, 2)).toBe(2);
+    expect(await s.purge(10, 2)).toBe(1);
+    expect(await s.purge(10, 2)).toBe(0);
+    expect(await s.replay.consume('n', 'old0', 50)).toBe(true);
+    expect(await s.replay.consume('n', 'live', 50)).toBe(false);
   });
 });
 }

@@ -9,8 +9,6 @@ const policy = loadPolicyDir(config.policiesDir);
 const broker = await createNodeBroker({ dbPath: config.dbPath, policy, issuer: config.issuer, adminToken: config.adminToken, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys, dbSync: config.dbSync, approvalUrl: config.approvalUrl });
 const server = await listen(broker.app, config.host, config.port);
 
-// Expired replay and revocation rows are dropped in the background; they are inert anyway.
-setInterval(() => broker.core.store.purge(Date.now()).catch(() => undefined), 60_000).unref();
 
 const stop = async () => {
   await server.close();

@@ -1,5 +1,6 @@
 import { createSodiumSealer } from '../../adapters/sealing/libsodium.js';
 import { openSqlite } from '../../adapters/sqlite/node.js';
+import { startPurge } from '../../core/purge.js';
 import { GroupCommit } from '../../adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../../adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../../adapters/sqlite/store.js';
@@ -55,6 +56,8 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const stopPush = startSetPush(core, { fetch: o.setFetch });
   const stopVoiding = startApprovalVoiding(core);
   const stopAws = startAwsRevocation(core);
+  // Expired replay and revocation rows are dropped in the background; they are inert anyway.
+  const stopPurge = startPurge(store, core.clock);
   const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, '') });
   return {
     app,
@@ -64,6 +67,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
       stopPush();
       stopVoiding();
       stopAws();
+      stopPurge();
       return close();
     },
   };
