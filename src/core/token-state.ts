@@ -17,21 +17,28 @@ export const coveredBy = (issuedAtSec: number, epochMs: number) => epochMs > 0 &
  * opened, is moved out of `active` on first sight, so every reader agrees from then on.
  */
 export async function currentTask(core: Core, taskId: string): Promise<TaskRecord | undefined> {
-  const task = await core.store.tasks.get(taskId);
-  if (!task || task.status !== 'active') return task;
+  const { task, epoch } = await core.store.tasks.state(taskId);
+  return task && settle(core, task, epoch);
+}
+
+async function settle(core: Core, task: TaskRecord, epoch: number): Promise<TaskRecord> {
+  if (task.status !== 'active') return task;
   let ended: [TaskRecord['status'], string] | undefined;
   if (core.clock.now() >= task.expiresAt) ended = ['expired', 'the task reached its hard expiry'];
-  else {
-    const epoch = await core.store.revocations.epochOf(scopesOf(task.agentId, task.environment));
-    if (coveredBy(Math.floor(task.createdAt / 1000), epoch)) ended = ['revoked', 'revoked with its agent or environment'];
-  }
+  else if (coveredBy(Math.floor(task.createdAt / 1000), epoch)) ended = ['revoked', 'revoked with its agent or environment'];
   if (!ended) return task;
   await core.store.tasks.end(task.id, ended[0] as 'expired', ended[1]);
-  return (await core.store.tasks.get(taskId)) ?? task;
+  return (await core.store.tasks.get(task.id)) ?? task;
+}
+
+/** A verified token's task, settled as currentTask does, and whether the token itself is revoked: one read. */
+export async function tokenTask(core: Core, claims: StintClaims): Promise<{ task?: TaskRecord; revoked: boolean }> {
+  const { task, epoch, revoked } = await core.store.tasks.state(claims.task_id, claims.jti);
+  return { task: task && (await settle(core, task, epoch)), revoked };
 }
 
 /** Whether a token whose signature and lifetime already verified is still in force. */
 export async function isTokenLive(core: Core, claims: StintClaims): Promise<boolean> {
-  const [revoked, task] = await Promise.all([core.store.revocations.isTokenRevoked(claims.jti), currentTask(core, claims.task_id)]);
+  const { task, revoked } = await tokenTask(core, claims);
   return !revoked && task?.status === 'active';
 }

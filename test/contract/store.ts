@@ -71,6 +71,27 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(await s.revocations.epochOf(['all', 'agent:a', 'env:production'])).toBe(400);
   });
 
+  it('tasks.state: the task, its scopes\' latest epoch and a token\'s revocation in one read', async () => {
+    const s = await make();
+    expect(await s.tasks.state('none', 'j')).toEqual({ epoch: 0, revoked: false });
+    await s.tasks.create(task('t1'));
+    expect(await s.tasks.state('t1')).toEqual({ task: task('t1'), epoch: 0, revoked: false });
+    // Only the task's own scopes count: another agent's and another environment's do not.
+    await s.revocations.raiseEpoch('agent:agt_2', 900);
+    await s.revocations.raiseEpoch('env:production', 900);
+    expect((await s.tasks.state('t1')).epoch).toBe(0);
+    await s.revocations.raiseEpoch('env:staging', 300);
+    expect((await s.tasks.state('t1')).epoch).toBe(300);
+    await s.revocations.raiseEpoch('agent:agt_1', 400);
+    expect((await s.tasks.state('t1')).epoch).toBe(400);
+    await s.revocations.raiseEpoch('all', 500);
+    expect((await s.tasks.state('t1')).epoch).toBe(500);
+    expect((await s.tasks.state('t1', 'j')).revoked).toBe(false);
+    await s.revocations.revokeToken('j', 10_000);
+    expect((await s.tasks.state('t1', 'j')).revoked).toBe(true);
+    expect((await s.tasks.state('t1', 'other')).revoked).toBe(false);
+  });
+
   it('audit: append refuses a taken seq; list pages in order', async () => {
     const s = await make();
     const r = (seq: number) => ({ seq, at: seq, type: 't', actor: 'a', taskId: null, data: { n: seq }, prevHash: 'p', hash: `h${seq}` });

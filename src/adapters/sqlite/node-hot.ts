@@ -17,6 +17,13 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
     ),
     consume: sqlite.prepare('INSERT INTO replay (namespace, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING jti'),
     revoked: sqlite.prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?'),
+    // The scope names are token-state.ts's scopesOf, spelled in SQL.
+    state: sqlite.prepare(
+      `SELECT t.id, t.agent_id, t.template, t.environment, t.purpose, t.jkt, t.status, t.status_reason, t.created_at, t.expires_at,
+        (SELECT max(epoch) FROM revocation_epochs WHERE scope IN ('all', 'agent:' || t.agent_id, 'env:' || t.environment)) AS epoch,
+        EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked
+       FROM tasks t WHERE t.id = ?`,
+    ),
     epoch: sqlite.prepare('SELECT max(epoch) AS epoch FROM revocation_epochs WHERE scope IN (?, ?, ?)'),
     addEvent: sqlite.prepare('INSERT INTO task_events (task_id, at, kind, detail) VALUES (?, ?, ?, ?)'),
     createTask: sqlite.prepare(
@@ -69,6 +76,10 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
       async get(id) {
         const r = st.task.get(id) as Row | undefined;
         return r && toTask(r);
+      },
+      async state(id, jti) {
+        const r = st.state.get(jti ?? '', id) as Row | undefined;
+        return r ? { task: toTask(r), epoch: (r.epoch as number | null) ?? 0, revoked: r.revoked === 1 } : { epoch: 0, revoked: false };
       },
       async addEvent(e) {
         group.write(() => st.addEvent.run(e.taskId, e.at, e.kind, JSON.stringify(e.detail)));

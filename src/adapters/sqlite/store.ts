@@ -20,6 +20,17 @@ export function createSqliteStore(db: SqliteDb): Store {
     agent: db.select().from(s.agents).where(eq(s.agents.id, p('id'))).limit(1).prepare(),
     resource: db.select().from(s.resources).where(eq(s.resources.id, p('id'))).limit(1).prepare(),
     task: db.select().from(s.tasks).where(eq(s.tasks.id, p('id'))).limit(1).prepare(),
+    // The scope names are token-state.ts's scopesOf, spelled in SQL.
+    state: db
+      .select({
+        task: s.tasks,
+        epoch: sql<number | null>`(SELECT max(${s.revocationEpochs.epoch}) FROM ${s.revocationEpochs} WHERE ${s.revocationEpochs.scope} IN ('all', 'agent:' || ${s.tasks.agentId}, 'env:' || ${s.tasks.environment}))`,
+        revoked: sql<number>`EXISTS (SELECT 1 FROM ${s.revokedTokens} WHERE ${s.revokedTokens.jti} = ${p('jti')})`,
+      })
+      .from(s.tasks)
+      .where(eq(s.tasks.id, p('id')))
+      .limit(1)
+      .prepare(),
     consume: db
       .insert(s.replay)
       .values({ namespace: p('namespace'), jti: p('jti'), expiresAt: p('expiresAt') })
@@ -81,6 +92,10 @@ export function createSqliteStore(db: SqliteDb): Store {
       async get(id) {
         const [row] = await q.task.all({ id });
         return row;
+      },
+      async state(id, jti) {
+        const [row] = await q.state.all({ id, jti: jti ?? '' });
+        return row ? { task: row.task, epoch: row.epoch ?? 0, revoked: Boolean(row.revoked) } : { epoch: 0, revoked: false };
       },
       async end(id, status, reason) {
         const rows = await db
