@@ -1,7 +1,7 @@
 import type { ApprovalGateway } from './approval-gateway.js';
 import { AuditLog } from './audit.js';
 import type { Core } from './context.js';
-import { KeyRing } from './keys.js';
+import { KeyRing, type SignerFactory } from './keys.js';
 import type { Policy } from './policy.js';
 import { EventHub } from './events.js';
 import { systemClock, type Clock, type Sealer, type Store } from './ports.js';
@@ -16,6 +16,8 @@ export interface CoreOptions {
   clock?: Clock;
   events?: EventHub;
   approvals?: ApprovalGateway;
+  /** How tokens are signed (default WebCrypto). */
+  signer?: SignerFactory;
 }
 
 /** Wires the core from its ports; loads (or on first start, generates) the signing key. */
@@ -23,7 +25,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
   const clock = o.clock ?? systemClock;
   const store = guardStore(o.store);
   await resealAll(store, o.sealer, 'task');
-  const keys = await KeyRing.load(store, o.sealer, 'task', clock);
+  const keys = await KeyRing.load(store, o.sealer, 'task', clock, o.signer);
   const events = o.events ?? new EventHub();
   return {
     issuer: o.issuer.replace(/\/+$/, ''),

@@ -4,6 +4,14 @@ import type { Clock, Sealer, SigningKeyRecord, Store } from './ports.js';
 
 export const SIGNING_ALG = 'EdDSA';
 
+/**
+ * Makes the signing function for a private Ed25519 key. The default is WebCrypto (every
+ * runtime); Node passes a synchronous one (src/adapters/node-signer.ts).
+ */
+export type SignerFactory = (privateKey: CryptoKey) => (data: Uint8Array<ArrayBuffer>) => Uint8Array | Promise<Uint8Array>;
+
+export const webCryptoSigner: SignerFactory = (key) => async (data) => new Uint8Array(await crypto.subtle.sign('Ed25519', key, data));
+
 interface LoadedKey {
   kid: string;
   publicJwk: JWK;
@@ -21,9 +29,10 @@ export class KeyRing {
     readonly use: string,
     private readonly signingKey: { kid: string; key: CryptoKey },
     private readonly verifying: Map<string, LoadedKey>,
+    private readonly signBytes: (data: Uint8Array<ArrayBuffer>) => Uint8Array | Promise<Uint8Array>,
   ) {}
 
-  static async load(store: Store, sealer: Sealer, use: string, clock: Clock): Promise<KeyRing> {
+  static async load(store: Store, sealer: Sealer, use: string, clock: Clock, signer: SignerFactory = webCryptoSigner): Promise<KeyRing> {
     let records = await store.keys.list(use);
     if (records.length === 0) {
       await store.keys.add(await generateRecord(sealer, use, clock));
@@ -36,7 +45,7 @@ export class KeyRing {
     const newest = records[0]!;
     const privateJwk = JSON.parse(new TextDecoder().decode(await sealer.open(newest.sealedPrivate))) as JWK;
     const key = (await importJWK(privateJwk, newest.alg)) as CryptoKey;
-    return new KeyRing(use, { kid: newest.kid, key }, verifying);
+    return new KeyRing(use, { kid: newest.kid, key }, verifying, signer(key));
   }
 
   get kid(): string {
@@ -59,8 +68,7 @@ export class KeyRing {
     let header = this.headers.get(typ);
     if (!header) this.headers.set(typ, (header = base64url.encode(JSON.stringify({ alg: SIGNING_ALG, typ, kid: this.kid }))));
     const input = `${header}.${base64url.encode(JSON.stringify(payload))}`;
-    const signature = await crypto.subtle.sign('Ed25519', this.signingKey.key, utf8(input) as Uint8Array<ArrayBuffer>);
-    return `${input}.${base64url.encode(new Uint8Array(signature))}`;
+    return `${input}.${base64url.encode(await this.signBytes(utf8(input) as Uint8Array<ArrayBuffer>))}`;
   }
 
   publicKey(kid: string): CryptoKey | undefined {

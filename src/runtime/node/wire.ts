@@ -1,4 +1,5 @@
 import { createSodiumSealer } from '../../adapters/sealing/libsodium.js';
+import { nodeSigner } from '../../adapters/node-signer.js';
 import { openSqlite } from '../../adapters/sqlite/node.js';
 import { startPurge } from '../../core/purge.js';
 import { GroupCommit } from '../../adapters/sqlite/group-commit.js';
@@ -49,7 +50,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
   const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
-  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock });
+  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock, signer: nodeSigner });
   group.onRollback(() => core.audit.reset());
   core.aws = o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION });
   if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });
@@ -99,7 +100,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
   const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite, group));
   const sealer = await createSodiumSealer(o.masterKey, o.previousMasterKeys);
   await resealAll(store, sealer, 'approval');
-  const keys = await KeyRing.load(store, sealer, 'approval', clock);
+  const keys = await KeyRing.load(store, sealer, 'approval', clock, nodeSigner);
   const brokerKeys = new RemoteKeySet(`${o.brokerUrl.replace(/\/+$/, '')}/.well-known/jwks.json`, (kid) => !kid.startsWith('approval.'), o.fetch);
   const core: ApprovalCore = {
     issuer: o.issuer.replace(/\/+$/, ''),
