@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { paced } from './paced.js';
+import { watchThreads } from './threads.js';
 
 export interface LoadSpec {
   url: string;
@@ -13,6 +14,8 @@ export interface LoadSpec {
   connections: number;
   /** Requests per second across all connections (omit for as fast as possible). */
   rate?: number;
+  /** A server process whose threads' CPU use to report for the run (Linux). */
+  watch?: number;
 }
 
 const spec = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as LoadSpec;
@@ -21,6 +24,9 @@ if (spec.rate) {
   process.exit(0);
 }
 let i = 0;
+const stopWatching = spec.watch ? watchThreads(spec.watch) : undefined;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
 const result = await autocannon({
   url: spec.url,
   connections: spec.connections,
@@ -34,6 +40,9 @@ const result = await autocannon({
     },
   ],
 });
+const elapsed = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const server = stopWatching?.();
 console.log(
   JSON.stringify({
     requests: result.requests.total,
@@ -45,5 +54,7 @@ console.log(
     p99: result.latency.p99,
     used: i,
     available: spec.requests.length,
+    server,
+    generatorCpu: Math.round(((cpu.user + cpu.system) / 1000 / elapsed) * 100),
   }),
 );

@@ -12,6 +12,7 @@ import { newKey } from '../../src/client/proofs.js';
 import { freePort, startStint } from '../../src/runtime/node/launch.js';
 import type { LoadSpec } from './load.js';
 import { presignResourceRequests, presignTokenRequests } from './presign.js';
+import { childPid } from './threads.js';
 
 const QUICK = process.env.QUICK === '1';
 const SECONDS = Number(process.env.SECONDS ?? (QUICK ? 3 : 10));
@@ -32,6 +33,9 @@ interface Result {
   errors: number;
   used: number;
   available: number;
+  /** % of one core: the server's main thread and its other threads; the load generator. */
+  server?: { main: number; others: number };
+  generatorCpu?: number;
 }
 
 function load(name: string, spec: LoadSpec): Result {
@@ -53,6 +57,22 @@ const warmUp = (name: string, url: string, requests: LoadSpec['requests']) => {
 };
 
 const children: ChildProcess[] = [];
+
+/** Where the CPU went during the saturating runs: what bounds them on this machine. */
+function cpuTable(r: Record<string, Result>): string {
+  const rows = [
+    ['stint: capability token', r.exchange],
+    ['stint: introspection', r.introspect],
+    ['oidc-provider: client_credentials', r.oidc],
+  ] as const;
+  if (!rows.every(([, x]) => x?.server)) return '';
+  const line = ([name, x]: (typeof rows)[number]) => `| ${name} | ${x!.server!.main}% | ${x!.server!.others}% | ${x!.generatorCpu}% |`;
+  return `
+| CPU during the run, % of one core (${cpus().length} cores in all) | server main thread | server's other threads (crypto pool, checkpointer) | load generator |
+|---|---|---|---|
+${rows.map(line).join('\n')}
+`;
+}
 const spawnReady = (args: string[]) =>
   new Promise<ChildProcess>((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -67,6 +87,7 @@ try {
   const issuer = `http://localhost:${port}`;
   const stint = await startStint({ STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(await freePort()), STINT_ADMIN_TOKEN: ADMIN });
   const op = new OperatorClient(issuer, ADMIN, { brokerUrl: stint.broker });
+  const watch = childPid(stint.child.pid!, 'broker.ts');
   const agent = await op.agent('bench-agent', 'alice', ['fix-credentials']);
   const task = await agent.openTask('fix-credentials', 'staging', 'benchmark');
   const dpop = await agent.dpopKey();
@@ -86,14 +107,14 @@ try {
   const results: Record<string, Result> = {};
   warmUp('stint', url, await sign(budget(3000, WARMUP), exchangeParams));
   results.open = load('stint-open', { url, requests: await sign(budget(3000), openParams), seconds: SECONDS, connections: CONNECTIONS });
-  results.exchange = load('stint-exchange', { url, requests: await sign(budget(3000), exchangeParams), seconds: SECONDS, connections: CONNECTIONS });
+  results.exchange = load('stint-exchange', { url, requests: await sign(budget(3000), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, watch });
   results.exchange500 = load('stint-exchange-500', { url, requests: await sign(budget(600), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
 
   // Introspection: a pool of live capability tokens, asked about again and again.
   const caps: string[] = [];
   for (let i = 0; i < 200; i++) caps.push((await agent.exchange(task.body.access_token, 'config.read')).body.access_token);
   const introspect = caps.map((t) => ({ method: 'POST', path: '/introspect', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${t}` }));
-  results.introspect = load('stint-introspect', { url, requests: Array.from({ length: 40 }, () => introspect).flat(), seconds: SECONDS, connections: CONNECTIONS });
+  results.introspect = load('stint-introspect', { url, requests: Array.from({ length: 40 }, () => introspect).flat(), seconds: SECONDS, connections: CONNECTIONS, watch });
 
   // Offline verification in a resource service built with the middleware.
   const rs = await op.resource('config', 'https://api.staging.example/config');
@@ -108,7 +129,7 @@ try {
   const oPort = await freePort();
   const oIssuer = `http://127.0.0.1:${oPort}`;
   const clientKey = await newKey();
-  await spawnReady([here('./oidc-server.ts'), String(oPort), JSON.stringify(clientKey.publicJwk)]);
+  const oidc = await spawnReady([here('./oidc-server.ts'), String(oPort), JSON.stringify(clientKey.publicJwk)]);
   const oSign = async (n: number) =>
     presignTokenRequests({
       n,
@@ -122,7 +143,7 @@ try {
       params: { grant_type: 'client_credentials', scope: 'config.read', resource: 'https://api.staging.example/config' },
     });
   warmUp('oidc-provider', oIssuer, await oSign(budget(3000, WARMUP)));
-  results.oidc = load('oidc-provider', { url: oIssuer, requests: await oSign(budget(3000)), seconds: SECONDS, connections: CONNECTIONS });
+  results.oidc = load('oidc-provider', { url: oIssuer, requests: await oSign(budget(3000)), seconds: SECONDS, connections: CONNECTIONS, watch: oidc.pid });
   results.oidc500 = load('oidc-provider-500', { url: oIssuer, requests: await oSign(budget(600)), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
   for (const c of children.splice(0)) c.kill();
 
@@ -146,6 +167,7 @@ try {
 | stint: offline verification in a resource service (verifier middleware, DPoP) | ${f(results.verify!)} |
 
 Minting ratio stint/oidc-provider: capability tokens ${(results.exchange!.rps / results.oidc!.rps).toFixed(2)}×, task opening ${(results.open!.rps / results.oidc!.rps).toFixed(2)}×.
+${cpuTable(results)}
 ${stopTable}`;
   const cpu = cpus();
   const machine = `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; servers and load generator on the same machine, loopback`;
