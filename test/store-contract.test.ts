@@ -54,10 +54,10 @@ describe('WAL checkpoints', () => {
     const file = join(dir, 'c.db');
     const { sqlite, close } = openSqlite(file);
     try {
-      expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(10000);
+      expect(sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(2000);
       sqlite.exec('CREATE TABLE filler (b BLOB)');
       const before = statSync(file).size;
-      // ≈1 MiB: about 260 pages, far under the backstop's threshold.
+      // ≈1 MiB: about 260 pages, under the backstop's threshold.
       sqlite.prepare('INSERT INTO filler VALUES (?)').run(Buffer.alloc(1 << 20, 7));
       const deadline = Date.now() + 5000;
       while (statSync(file).size < before + (1 << 20) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
