@@ -4,7 +4,7 @@
 //   SECONDS=10 (per load run)  CONNECTIONS=32  STOP_RUNS=1000  LIVE=100000  QUICK=1 (smaller, for CI)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem, tmpdir } from 'node:os';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OperatorClient } from '../../src/client/operator.js';
@@ -57,6 +57,19 @@ const warmUp = (name: string, url: string, requests: LoadSpec['requests']) => {
 };
 
 const children: ChildProcess[] = [];
+
+/** The last full `npm run crash`, as it recorded itself in docs/crash-safety.log. */
+function crashSummary(): string {
+  let log: string;
+  try {
+    log = readFileSync(fileURLToPath(new URL('../../docs/crash-safety.log', import.meta.url)), 'utf8');
+  } catch {
+    return '## Crash safety\n\n`npm run crash` has not been run on this checkout.\n';
+  }
+  const when = /^npm run crash on (\S+)/.exec(log)?.[1] ?? 'an earlier date';
+  const summary = log.split('\n').find((l) => l.startsWith('runs: ')) ?? '(no summary line)';
+  return `## Crash safety\n\n\`npm run crash\` on ${when} ([crash-safety.log](crash-safety.log)): ${summary}. A 3-kill form runs in \`npm test\`.\n`;
+}
 
 /** Where the CPU went during the saturating runs: what bounds them on this machine. */
 function cpuTable(r: Record<string, Result>): string {
@@ -175,7 +188,7 @@ ${stopTable}`;
   if (!QUICK) {
     writeFileSync(
       fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url)),
-      `# Benchmarks\n\nProduced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}.\n\n${table}\n`,
+      `# Benchmarks\n\nProduced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}.\n\n${table}\n${crashSummary()}`,
     );
     log('wrote docs/benchmarks.md');
   }
