@@ -27,7 +27,7 @@ export function startCheckpointer(file: string, intervalMs = 250): () => Promise
   const worker = new Worker(PROGRAM, { eval: true, workerData: { file, module, intervalMs } });
   worker.unref();
   // A failing checkpointer costs only WAL growth; the main connection's own automatic
-  // checkpoint (at a high threshold) remains as the backstop.
+  // checkpoint (openSqlite sets its threshold) remains as the backstop.
   worker.on('error', () => undefined);
   return () =>
     new Promise<void>((resolve) => {
