@@ -74,6 +74,13 @@ describe('client authentication (private_key_jwt)', () => {
     err(await agent.openTask(undefined, undefined, { assertionKey: foreign }), 401, 'invalid_client');
   });
 
+  it('answers a bad assertion with invalid_client even when the DPoP proof is bad too (checked together)', async () => {
+    const agent = await b.registerAgent();
+    const foreign = await newKey();
+    for (let i = 0; i < 5; i++) err(await agent.openTask(undefined, undefined, { assertionKey: foreign, proof: 'not.a.proof' }), 401, 'invalid_client');
+    err(await agent.openTask(undefined, undefined, { proof: 'not.a.proof' }), 400, 'invalid_dpop_proof');
+  });
+
   it('refuses a replayed assertion', async () => {
     const agent = await b.registerAgent();
     const jti = randomUUID();

@@ -56,14 +56,16 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
   }
   if (!c.req.header('DPoP')) throw new StintError('invalid_dpop_proof', 'DPoP proof is missing: every token request needs a DPoP header (RFC 9449)');
 
-  const agent = await agentFromForm(c, form);
-  const { jkt } = await verifyDpopProof({
-    proof: c.req.header('DPoP'),
-    method: 'POST',
-    urls: htuCandidates(c),
-    now: core.clock.now(),
-    replay: core.store.replay,
-  });
+  // Two independent signature checks: run together, the request waits for one thread-pool
+  // round trip instead of two. Whatever the timing, a client failure is the answer first.
+  const [auth, proof] = await Promise.allSettled([
+    agentFromForm(c, form),
+    verifyDpopProof({ proof: c.req.header('DPoP'), method: 'POST', urls: htuCandidates(c), now: core.clock.now(), replay: core.store.replay }),
+  ]);
+  if (auth.status === 'rejected') throw auth.reason;
+  if (proof.status === 'rejected') throw proof.reason;
+  const agent = auth.value;
+  const { jkt } = proof.value;
 
   if (grantType === GRANT_CIBA) {
     const authReqId = form.get('auth_req_id');
