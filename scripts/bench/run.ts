@@ -1,7 +1,7 @@
 // `npm run bench`: stint and oidc-provider side by side on this machine, driven by a load
 // generator in its own process with pre-signed requests, then stop latency and environment
 // revocation. Prints one table and writes it to docs/benchmarks.md.
-//   SECONDS=10 (per load run)  CONNECTIONS=32  STOP_RUNS=1000  LIVE=100000  QUICK=1 (smaller, for CI)
+//   SECONDS=10 (per load run)  CONNECTIONS=32  ROUNDS=3  STOP_RUNS=1000  LIVE=100000  QUICK=1 (smaller, for CI)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ const SECONDS = Number(process.env.SECONDS ?? (QUICK ? 3 : 10));
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 // Both servers are warmed up (JIT, caches) with the same load before anything is measured.
 const WARMUP = Number(process.env.WARMUP ?? (QUICK ? 1 : 5));
+const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 1 : 3));
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'stint-bench-'));
 const ADMIN = `bench-${crypto.randomUUID()}`;
@@ -47,6 +48,9 @@ function load(name: string, spec: LoadSpec): Result {
   if (r.used > r.available) log(`${name}: ran out of pre-signed requests (${r.available}); later ones were replays`);
   return r;
 }
+
+/** The run with the median rate. */
+const median = (runs: Result[]) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor((runs.length - 1) / 2)]!;
 
 /** How many single-use requests to sign for a run: enough for the fastest rate we expect. */
 const budget = (perSecond: number, seconds = SECONDS) => Math.ceil(perSecond * seconds * 1.2);
@@ -116,28 +120,6 @@ try {
     grant_type: 'client_credentials',
     authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: 'benchmark' }]),
   };
-  const url = stint.broker;
-  const results: Record<string, Result> = {};
-  warmUp('stint', url, await sign(budget(3000, WARMUP), exchangeParams));
-  results.open = load('stint-open', { url, requests: await sign(budget(3000), openParams), seconds: SECONDS, connections: CONNECTIONS });
-  results.exchange = load('stint-exchange', { url, requests: await sign(budget(3000), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, watch });
-  results.exchange500 = load('stint-exchange-500', { url, requests: await sign(budget(600), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
-
-  // Introspection: a pool of live capability tokens, asked about again and again.
-  const caps: string[] = [];
-  for (let i = 0; i < 200; i++) caps.push((await agent.exchange(task.body.access_token, 'config.read')).body.access_token);
-  const introspect = caps.map((t) => ({ method: 'POST', path: '/introspect', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${t}` }));
-  results.introspect = load('stint-introspect', { url, requests: Array.from({ length: 40 }, () => introspect).flat(), seconds: SECONDS, connections: CONNECTIONS, watch });
-
-  // Offline verification in a resource service built with the middleware.
-  const rs = await op.resource('config', 'https://api.staging.example/config');
-  const rsPort = await freePort();
-  await spawnReady([here('./resource-server.ts'), String(rsPort), issuer, stint.broker, rs.client_id, rs.client_secret]);
-  const rsUrl = `http://127.0.0.1:${rsPort}`;
-  const verifyReqs = await presignResourceRequests({ n: budget(4000), url: `${rsUrl}/config`, token: caps[0]!, dpop });
-  results.verify = load('stint-verify', { url: rsUrl, requests: verifyReqs, seconds: SECONDS, connections: CONNECTIONS });
-  await stint.stop();
-
   // ——— oidc-provider, the same work as closely as it can be configured ———
   const oPort = await freePort();
   const oIssuer = `http://127.0.0.1:${oPort}`;
@@ -155,9 +137,39 @@ try {
       dpop: await newKey(),
       params: { grant_type: 'client_credentials', scope: 'config.read', resource: 'https://api.staging.example/config' },
     });
+  const url = stint.broker;
+  const results: Record<string, Result> = {};
+  warmUp('stint', url, await sign(budget(3000, WARMUP), exchangeParams));
   warmUp('oidc-provider', oIssuer, await oSign(budget(3000, WARMUP)));
-  results.oidc = load('oidc-provider', { url: oIssuer, requests: await oSign(budget(3000)), seconds: SECONDS, connections: CONNECTIONS, watch: oidc.pid });
+  // Minting: stint and oidc-provider take turns, so that a drift in this machine's speed
+  // (up to ±20% between minutes here) falls on both; each figure is the median of the rounds.
+  const rounds: { stint: Result; oidc: Result }[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const stintRun = load(`stint-exchange-${r}`, { url, requests: await sign(budget(3000), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, watch });
+    const oidcRun = load(`oidc-provider-${r}`, { url: oIssuer, requests: await oSign(budget(3000)), seconds: SECONDS, connections: CONNECTIONS, watch: oidc.pid });
+    rounds.push({ stint: stintRun, oidc: oidcRun });
+  }
+  results.exchange = median(rounds.map((r) => r.stint));
+  results.oidc = median(rounds.map((r) => r.oidc));
+  results.open = load('stint-open', { url, requests: await sign(budget(3000), openParams), seconds: SECONDS, connections: CONNECTIONS });
+  results.exchange500 = load('stint-exchange-500', { url, requests: await sign(budget(600), exchangeParams), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
   results.oidc500 = load('oidc-provider-500', { url: oIssuer, requests: await oSign(budget(600)), seconds: SECONDS, connections: CONNECTIONS, rate: 500 });
+
+  // Introspection: a pool of live capability tokens, asked about again and again.
+  const caps: string[] = [];
+  for (let i = 0; i < 200; i++) caps.push((await agent.exchange(task.body.access_token, 'config.read')).body.access_token);
+  const introspect = caps.map((t) => ({ method: 'POST', path: '/introspect', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${t}` }));
+  results.introspect = load('stint-introspect', { url, requests: Array.from({ length: 40 }, () => introspect).flat(), seconds: SECONDS, connections: CONNECTIONS, watch });
+
+  // Offline verification in a resource service built with the middleware.
+  const rs = await op.resource('config', 'https://api.staging.example/config');
+  const rsPort = await freePort();
+  await spawnReady([here('./resource-server.ts'), String(rsPort), issuer, stint.broker, rs.client_id, rs.client_secret]);
+  const rsUrl = `http://127.0.0.1:${rsPort}`;
+  const verifyReqs = await presignResourceRequests({ n: budget(4000), url: `${rsUrl}/config`, token: caps[0]!, dpop });
+  results.verify = load('stint-verify', { url: rsUrl, requests: verifyReqs, seconds: SECONDS, connections: CONNECTIONS });
+
+  await stint.stop();
   for (const c of children.splice(0)) c.kill();
 
   // ——— stop latency and environment revocation (scripts/bench/stop.ts) ———
@@ -179,7 +191,7 @@ try {
 | stint: introspection (RFC 7662, operator) | ${f(results.introspect!)} |
 | stint: offline verification in a resource service (verifier middleware, DPoP) | ${f(results.verify!)} |
 
-Minting ratio stint/oidc-provider: capability tokens ${(results.exchange!.rps / results.oidc!.rps).toFixed(2)}×, task opening ${(results.open!.rps / results.oidc!.rps).toFixed(2)}×.
+Minting ratio stint/oidc-provider: capability tokens ${(results.exchange!.rps / results.oidc!.rps).toFixed(2)}×, task opening ${(results.open!.rps / results.oidc!.rps).toFixed(2)}×. Capability tokens and oidc-provider are the median of ${ROUNDS} alternating runs (requests/s, stint / oidc-provider: ${rounds.map((r) => `${Math.round(r.stint.rps).toLocaleString('en')} / ${Math.round(r.oidc.rps).toLocaleString('en')}`).join('; ')}).
 ${cpuTable(results)}
 ${stopTable}`;
   const cpu = cpus();
