@@ -32,8 +32,10 @@ export function openSqlite(file: string, sync: 'normal' | 'full' = 'normal'): { 
   // Checkpoints run on a worker thread (checkpointer.ts). Under sustained writes the WAL
   // never becomes fully copied at the moment a transaction starts, so it is never reset and
   // grows; SQLite's own checkpoint, at twice its default threshold (≈8 MB), then runs between
-  // two commits and resets it, by then with little left to copy (measured: the WAL peaked at
-  // 40 MB with a 10,000-page threshold, 8 MB with this one, under the same load).
+  // two commits, copies what the worker has not yet and resets it: an fsync or two on the main
+  // thread (2–12 ms here). A higher threshold makes that rarer (at 500 req/s: 5–13 such
+  // commits in 10 s at 10,000 pages, 29–30 at 2,000), but a worker starved of CPU can leave the
+  // whole threshold to copy (one bench run at 10,000 had a 145 ms p99); this bounds it.
   sqlite.pragma('wal_autocheckpoint = 2000');
   const stopCheckpointer = startCheckpointer(file);
   return {
