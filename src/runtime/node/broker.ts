@@ -9,7 +9,6 @@ const policy = loadPolicyDir(config.policiesDir);
 const broker = await createNodeBroker({ dbPath: config.dbPath, policy, issuer: config.issuer, adminToken: config.adminToken, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys, dbSync: config.dbSync, approvalUrl: config.approvalUrl });
 const server = await listen(broker.app, config.host, config.port);
 
-
 const stop = async () => {
   await server.close();
   await broker.close();

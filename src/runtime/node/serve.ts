@@ -6,8 +6,8 @@ type Fetch = (req: Request, env: HttpBindings & RawBodySource) => Response | Pro
 
 /**
  * Reads a request body straight from Node's stream, stopping at `max` bytes. Reading it
- * through the Fetch `Request` instead builds a web stream per request, which cost ≈150 µs of
- * main-thread time per call here (docs/benchmarks.md).
+ * through the Fetch `Request` instead builds a web stream per request: `npm run bench:ceiling`
+ * measured 3,724/s that way and 13,609/s this way for the same constant-answering app.
  */
 function readIncoming(incoming: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
