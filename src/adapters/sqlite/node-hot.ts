@@ -16,7 +16,6 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
       'SELECT id, agent_id, template, environment, purpose, jkt, status, status_reason, created_at, expires_at FROM tasks WHERE id = ?',
     ),
     consume: sqlite.prepare('INSERT INTO replay (namespace, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING jti'),
-    revoked: sqlite.prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?'),
     // The scope names are token-state.ts's scopesOf, spelled in SQL.
     state: sqlite.prepare(
       `SELECT t.id, t.agent_id, t.template, t.environment, t.purpose, t.jkt, t.status, t.status_reason, t.created_at, t.expires_at,
@@ -24,7 +23,6 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
         EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked
        FROM tasks t WHERE t.id = ?`,
     ),
-    epoch: sqlite.prepare('SELECT max(epoch) AS epoch FROM revocation_epochs WHERE scope IN (?, ?, ?)'),
     addEvent: sqlite.prepare('INSERT INTO task_events (task_id, at, kind, detail) VALUES (?, ?, ?, ?)'),
     createTask: sqlite.prepare(
       'INSERT INTO tasks (id, agent_id, template, environment, purpose, jkt, status, status_reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -92,17 +90,6 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
     replay: {
       async consume(namespace, jti, expiresAt) {
         return group.write(() => st.consume.all(namespace, jti, expiresAt)).length === 1;
-      },
-    },
-    revocations: {
-      ...base.revocations,
-      async isTokenRevoked(jti) {
-        return st.revoked.get(jti) !== undefined;
-      },
-      async epochOf(scopes) {
-        if (scopes.length === 0 || scopes.length > 3) throw new Error('epochOf takes one to three scopes');
-        const r = st.epoch.get(scopes[0], scopes[1] ?? scopes[0], scopes[2] ?? scopes[0]) as { epoch: number | null };
-        return r.epoch ?? 0;
       },
     },
     audit: {
