@@ -1,30 +1,11 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { assertion, dpopProof, newKey } from '../../src/client/proofs.js';
+import { ADMIN, admin, ISSUER, openTask } from './open-task.js';
 
 // /v1/events on Workers is served by the event hub Durable Object: a revocation raised by any
 // request reaches a stream opened through any other, and Last-Event-ID resumes from D1.
-const ISSUER = 'http://localhost:8787';
-const ADMIN = 'workers-admin-token-0123456789';
-const now = () => Math.floor(Date.now() / 1000);
-const admin = (path: string, body?: unknown) =>
-  SELF.fetch(`${ISSUER}${path}`, { method: body ? 'POST' : 'GET', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-
 async function revokedTask(): Promise<string> {
-  const key = await newKey();
-  const dpop = await newKey();
-  const { client_id } = (await (await admin('/v1/agents', { name: 'ev', owner: 'o', jwks: { keys: [key.publicJwk] }, templates: ['fix-credentials'] })).json()) as any;
-  const res = await SELF.fetch(`${ISSUER}/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await dpopProof(dpop, 'POST', `${ISSUER}/token`, { nowSec: now() }) },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: await assertion(key, client_id, ISSUER, { nowSec: now() }),
-      authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: 'events' }]),
-    }),
-  });
-  const { task_id } = (await res.json()) as any;
+  const { task_id } = await openTask('events');
   await admin(`/v1/tasks/${task_id}/revoke`, {});
   return task_id;
 }
