@@ -3,8 +3,8 @@ import { StintError } from './errors.js';
 import type { TaskRecord } from './ports.js';
 import { record } from './trajectory.js';
 
-/** The rules that stop a task (see PRODUCT.md point 4 and 5, and the policy's `trajectory`). */
-export type StopRule = 'substitution' | 'environment_mismatch' | 'destructive_outside_ceiling' | 'escalation_after_denial';
+/** The name of a stopping rule of the registry (core/rules/registry.ts). */
+export type StopRule = string;
 
 export const stoppedError = (task: Pick<TaskRecord, 'id' | 'statusReason'>) =>
   new StintError('task_stopped', `task ${task.id} was stopped by rule ${task.statusReason ?? '(unknown)'}`, { recorded: true });
