@@ -216,14 +216,29 @@ describe('rule 4: destructive outside the ceiling', () => {
     expect(read.body.error).toBe('invalid_authorization_details');
     expect((await task(t.body.task_id)).status).toBe('active');
 
-    const b2 = await a.openTask();
-    const del = await a.exchange(b2.body.access_token, { scope: 'volume.delete' });
+    const other = await b.registerAgent({ name: 'other' });
+    const t2 = await other.openTask();
+    const del = await other.exchange(t2.body.access_token, { scope: 'volume.delete' });
     expect(del.body).toMatchObject({ error: 'invalid_authorization_details', error_description: expect.stringMatching(/stopped by rule destructive_outside_ceiling/) });
-    expect((await task(b2.body.task_id)).status).toBe('stopped');
-    const next = await a.exchange(b2.body.access_token, { scope: 'config.read' });
-    expect(next.body).toMatchObject({ error: 'task_stopped', error_description: expect.stringMatching(/destructive_outside_ceiling/) });
-    expect(agentStatus(a.clientId)).toBe('active');
+    expect((await task(t2.body.task_id)).status_reason).toMatch(/^destructive_outside_ceiling/);
+    expect((await task(t.body.task_id)).status).toBe('active');
   });
+
+  it('every stop locks its agent and ends what it holds on its other tasks, under other keys', async () => {
+    const a = await b.registerAgent();
+    const first = await a.openTask();
+    const firstCap = await a.exchange(first.body.access_token, { scope: 'config.read' });
+    const otherKey = await newKey(); // another task under another DPoP key
+    const second = await a.openTask(undefined, undefined, { dpop: otherKey });
+    const del = await a.exchange(second.body.access_token, { scope: 'volume.delete' }, { dpop: otherKey });
+    expect(del.body.error).toBe('invalid_authorization_details');
+    expect(agentStatus(a.clientId)).toBe('locked');
+    expect(await b.introspect(firstCap.body.access_token)).toEqual({ active: false });
+    expect((await a.exchange(first.body.access_token, { scope: 'config.read' })).body.error).not.toBeUndefined();
+    expect((await task(first.body.task_id)).status).toBe('revoked');
+    expect((await a.openTask()).body.error).toBe('unauthorized_client');
+  });
+
 });
 
 describe('rule 5: escalation after a denial', () => {

@@ -2,6 +2,7 @@ import type { Core } from './context.js';
 import { StintError } from './errors.js';
 import type { TaskRecord } from './ports.js';
 import { record } from './trajectory.js';
+import { revokeScope } from './revocation.js';
 
 /** The name of a stopping rule of the registry (core/rules/registry.ts). */
 export type StopRule = string;
@@ -36,9 +37,16 @@ export async function stopTask(
   return stopped;
 }
 
+/**
+ * Locks an agent: it gets nothing from the broker until an operator releases it, and
+ * everything it holds on any of its tasks dies now — its scope's epoch is raised (one write,
+ * pushed to verifiers as `scope.revoked`, which also voids its pending approvals and
+ * undelivered grants), so a second task under another key is no way around the stop.
+ */
 export async function lockAgent(core: Core, agentId: string, reason: string, actor: string) {
   if (await core.store.agents.setStatus(agentId, 'locked')) {
     await core.audit.append({ type: 'agent.locked', actor, data: { agent: agentId, reason } });
+    await revokeScope(core, { agent: agentId }, actor);
   }
 }
 

@@ -14,7 +14,6 @@ export const destructiveOutsideCeiling: Rule<CapabilityFacts> = {
   trigger: 'capability',
   stops: true,
   refuseCode: 'invalid_authorization_details',
-  locksAgent: false,
   evaluate(f) {
     const { outside, why } = outsideOf(f);
     return outside.some((c) => f.policy.capabilities[c]?.risk === 'destructive') ? stop('destructive_outside_ceiling', why) : allow;

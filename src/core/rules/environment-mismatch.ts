@@ -11,7 +11,6 @@ export const environmentMismatch: Rule<PresentationFacts> = {
   trigger: 'presentation',
   stops: true,
   refuseCode: 'invalid_token',
-  locksAgent: false,
   evaluate(f) {
     if (!f.ours || f.proof !== 'own_key' || f.servedEnvironment === undefined) return allow;
     const env = f.owner!.environment;

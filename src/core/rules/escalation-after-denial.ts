@@ -11,7 +11,6 @@ export const escalationAfterDenial: Rule<CapabilityFacts> = {
   trigger: 'capability',
   stops: true,
   refuseCode: 'invalid_authorization_details',
-  locksAgent: false,
   evaluate(f) {
     if (f.recentDenials.length === 0) return allow;
     const denied = Math.max(0, ...f.recentDenials.map((d) => (d.risk ? RISK_ORDER[d.risk] : 0)));
