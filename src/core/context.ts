@@ -7,23 +7,23 @@ import type { EventHub } from './events.js';
 import type { Clock, Sealer, Store } from './ports.js';
 import type { AnyRule } from './rules/registry.js';
 
-/** Everything a core operation needs, wired once per runtime. */
+/** Everything a core operation needs, wired once per runtime and read-only from then on. */
 export interface Core {
-  issuer: string;
-  store: Store;
-  clock: Clock;
-  policy: Policy;
-  keys: KeyRing;
+  readonly issuer: string;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly policy: Policy;
+  readonly keys: KeyRing;
   /** Seals secrets at rest; only the vault and key loading use it. */
-  sealer: Sealer;
-  audit: AuditLog;
+  readonly sealer: Sealer;
+  readonly audit: AuditLog;
   /** The rules enforced (core/rules/registry.ts); a test may add one. */
-  rules: readonly AnyRule[];
-  events: EventHub;
+  readonly rules: readonly AnyRule[];
+  readonly events: EventHub;
   /** The isolated approval service; without it destructive capabilities cannot be had at all. */
-  approvals?: ApprovalGateway;
+  readonly approvals?: ApprovalGateway;
   /** AWS STS/IAM, for capabilities that map to AWS credentials. */
-  aws?: AwsProvider;
+  readonly aws?: AwsProvider;
 }
 
 /** Where the broker's token endpoint lives; a client assertion's `aud` may name it or the issuer. */

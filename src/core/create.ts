@@ -1,4 +1,5 @@
 import type { ApprovalGateway } from './approval-gateway.js';
+import type { AwsProvider } from './aws.js';
 import { AuditLog } from './audit.js';
 import type { Core } from './context.js';
 import { KeyRing, type SignerFactory } from './keys.js';
@@ -16,7 +17,10 @@ export interface CoreOptions {
   policy: Policy;
   clock?: Clock;
   events?: EventHub;
-  approvals?: ApprovalGateway;
+  /** The approval service, or how to reach it once the broker's keys are loaded (calls are signed by them). */
+  approvals?: ApprovalGateway | ((keys: KeyRing, clock: Clock, issuer: string) => ApprovalGateway);
+  /** AWS STS/IAM, for capabilities that map to AWS credentials. */
+  aws?: AwsProvider;
   /** How tokens are signed (default WebCrypto). */
   signer?: SignerFactory;
   /** The rules enforced (default: every rule of the registry). */
@@ -30,8 +34,9 @@ export async function createCore(o: CoreOptions): Promise<Core> {
   await resealAll(store, o.sealer, 'task');
   const keys = await KeyRing.load(store, o.sealer, 'task', clock, o.signer);
   const events = o.events ?? new EventHub();
+  const issuer = o.issuer.replace(/\/+$/, '');
   return {
-    issuer: o.issuer.replace(/\/+$/, ''),
+    issuer,
     store,
     clock,
     policy: o.policy,
@@ -40,6 +45,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     audit: new AuditLog(store, clock, events),
     rules: o.rules ?? DEFAULT_RULES,
     events,
-    approvals: o.approvals,
+    approvals: typeof o.approvals === 'function' ? o.approvals(keys, clock, issuer) : o.approvals,
+    aws: o.aws,
   };
 }

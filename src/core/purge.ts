@@ -20,21 +20,42 @@ const DEFAULTS: PurgeOptions = { everyMs: 100, batch: 64, batchesPerRound: 8 };
 export function startPurge(store: Store, clock: Clock, options: Partial<PurgeOptions> = {}): () => void {
   const o = { ...DEFAULTS, ...options };
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const round = async () => {
-    for (let i = 0; i < o.batchesPerRound && !stopped; i++) {
-      if ((await store.purge(clock.now(), o.batch)) < o.batch) return;
-      await new Promise((r) => setTimeout(r, 0));
-    }
+  const stop = repeat(() => purgeRound(store, clock, o, () => stopped), o.everyMs);
+  return () => {
+    stopped = true;
+    stop();
   };
+}
+
+/** Runs `round` every `ms` after the previous one ended, until the returned function is called. */
+export function repeat(round: () => Promise<unknown>, ms: number): () => void {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(() => void round().catch(() => undefined).finally(schedule), o.everyMs);
+    timer = setTimeout(() => void round().catch(() => undefined).finally(schedule), ms);
     (timer as { unref?: () => void }).unref?.();
   };
   schedule();
   return () => {
     stopped = true;
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   };
+}
+
+/**
+ * One round of housekeeping: up to `batchesPerRound` small deletes of expired rows, a turn of
+ * the event loop between them. Returns how many rows went. A service's `maintenance()` is
+ * this; Node runs it on a timer, Workers on a Cron Trigger.
+ */
+export async function purgeRound(store: Store, clock: Clock, options: Partial<PurgeOptions> = {}, stopped: () => boolean = () => false): Promise<number> {
+  const o = { ...DEFAULTS, ...options };
+  let total = 0;
+  for (let i = 0; i < o.batchesPerRound && !stopped(); i++) {
+    const n = await store.purge(clock.now(), o.batch);
+    total += n;
+    if (n < o.batch) break;
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  return total;
 }

@@ -1,28 +1,18 @@
 import { createSodiumSealer } from '../../adapters/sealing/libsodium.js';
 import { nodeSigner } from '../../adapters/node-signer.js';
 import { openSqlite } from '../../adapters/sqlite/node.js';
-import { startPurge } from '../../core/purge.js';
 import { GroupCommit } from '../../adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../../adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../../adapters/sqlite/store.js';
-import { createApprovalGateway } from '../../adapters/approval-gateway.js';
 import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
-import { startApprovalVoiding } from '../../core/approval-voiding.js';
-import { startAwsRevocation, type AwsProvider } from '../../core/aws.js';
-import { createCore } from '../../core/create.js';
-import { startSetPush } from '../../core/set.js';
+import type { AwsProvider } from '../../core/aws.js';
+import { createBroker } from '../../service/broker.js';
+import { createApprovalService } from '../../service/approvals.js';
+import { repeat } from '../../core/purge.js';
 import type { Policy } from '../../core/policy.js';
 import type { AnyRule } from '../../core/rules/registry.js';
-import { systemClock, type Clock } from '../../core/ports.js';
+import type { Clock } from '../../core/ports.js';
 import { createApprovalStore } from '../../adapters/sqlite/approval-store.js';
-import { RemoteKeySet } from '../../adapters/remote-keys.js';
-import type { ApprovalCore } from '../../core/approvals/types.js';
-import { AuditLog } from '../../core/audit.js';
-import { KeyRing } from '../../core/keys.js';
-import { guardStore } from '../../core/store-guard.js';
-import { resealAll } from '../../core/vault.js';
-import { createApprovalApp } from '../../http/approval-app.js';
-import { createBrokerApp } from '../../http/broker-app.js';
 
 export interface NodeBrokerOptions {
   dbPath: string;
@@ -48,34 +38,43 @@ export interface NodeBrokerOptions {
   rules?: readonly AnyRule[];
 }
 
-/** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
+/** The broker on Node: SQLite file, libsodium sealing, node:crypto signing; the assembly is createBroker's. */
 export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
   const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
-  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock, signer: nodeSigner, rules: o.rules });
-  group.onRollback(() => core.audit.reset());
-  core.aws = o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION });
-  if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });
-  const stopPush = startSetPush(core, { fetch: o.setFetch });
-  const stopVoiding = startApprovalVoiding(core);
-  const stopAws = startAwsRevocation(core);
+  const broker = await createBroker({
+    issuer: o.issuer,
+    store,
+    sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys),
+    policy: o.policy,
+    clock: o.clock,
+    signer: nodeSigner,
+    rules: o.rules,
+    adminToken: o.adminToken,
+    aws: o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }),
+    approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
+    setPush: { fetch: o.setFetch },
+    http: { heartbeatMs: o.heartbeatMs },
+  });
+  group.onRollback(() => broker.core.audit.reset());
+  broker.start();
   // Expired replay and revocation rows are dropped in the background; they are inert anyway.
-  const stopPurge = startPurge(store, core.clock);
-  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, '') });
+  const stopMaintenance = repeat(broker.maintenance, PURGE_EVERY_MS);
   return {
-    app,
-    core,
+    app: broker.app,
+    core: broker.core,
     sqlite,
     close: () => {
-      stopPush();
-      stopVoiding();
-      stopAws();
-      stopPurge();
+      broker.stop();
+      stopMaintenance();
       return close();
     },
   };
 }
+
+/** Node's schedule for a service's housekeeping: small rounds often, so no delete stalls a request. */
+const PURGE_EVERY_MS = 100;
 
 export interface NodeApprovalsOptions {
   dbPath: string;
@@ -95,28 +94,34 @@ export interface NodeApprovalsOptions {
   dbSync?: 'normal' | 'full';
 }
 
-/** The approval service on Node: its own SQLite file, its own sealed key, the Hono app. */
+/** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
 export async function createNodeApprovals(o: NodeApprovalsOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
-  const clock = o.clock ?? systemClock;
   const group = new GroupCommit(sqlite);
-  const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite, group));
-  const sealer = await createSodiumSealer(o.masterKey, o.previousMasterKeys);
-  await resealAll(store, sealer, 'approval');
-  const keys = await KeyRing.load(store, sealer, 'approval', clock, nodeSigner);
-  const brokerKeys = new RemoteKeySet(`${o.brokerUrl.replace(/\/+$/, '')}/.well-known/jwks.json`, (kid) => !kid.startsWith('approval.'), o.fetch);
-  const core: ApprovalCore = {
-    issuer: o.issuer.replace(/\/+$/, ''),
-    selfUrl: o.selfUrl.replace(/\/+$/, ''),
-    store,
-    approvals: guardStore(createApprovalStore(db)),
-    clock,
+  const service = await createApprovalService({
+    issuer: o.issuer,
+    selfUrl: o.selfUrl,
+    brokerUrl: o.brokerUrl,
+    store: withNativeHotPaths(createSqliteStore(db), sqlite, group),
+    approvals: createApprovalStore(db),
+    sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys),
     policy: o.policy,
-    keys,
-    audit: new AuditLog(store, clock),
-    brokerKey: (kid) => brokerKeys.key(kid),
+    adminToken: o.adminToken,
+    clock: o.clock,
+    signer: nodeSigner,
+    fetch: o.fetch,
+  });
+  group.onRollback(() => service.core.audit.reset());
+  service.start();
+  const stopMaintenance = repeat(service.maintenance, PURGE_EVERY_MS);
+  return {
+    app: service.app,
+    core: service.core,
+    sqlite,
+    close: () => {
+      service.stop();
+      stopMaintenance();
+      return close();
+    },
   };
-  group.onRollback(() => core.audit.reset());
-  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
-  return { app, core, sqlite, close };
 }

@@ -1,0 +1,53 @@
+import { RemoteKeySet } from '../adapters/remote-keys.js';
+import type { ApprovalCore, ApprovalStore } from '../core/approvals/types.js';
+import { AuditLog } from '../core/audit.js';
+import { KeyRing, type SignerFactory } from '../core/keys.js';
+import type { Policy } from '../core/policy.js';
+import { systemClock, type Clock, type Sealer, type Store } from '../core/ports.js';
+import { purgeRound } from '../core/purge.js';
+import { guardStore } from '../core/store-guard.js';
+import { resealAll } from '../core/vault.js';
+import { createApprovalApp } from '../http/approval-app.js';
+import type { Background, Service } from './types.js';
+
+export interface ApprovalPorts extends Background {
+  /** The broker's issuer: the `iss` of grants, and of the broker's internal calls. */
+  issuer: string;
+  /** This service's URL as printed on the ready line (the `aud` approvers use). */
+  selfUrl: string;
+  /** Where to reach the broker (its JWKS, and reports of agent credentials). */
+  brokerUrl: string;
+  store: Store;
+  approvals: ApprovalStore;
+  /** Seals the approval authority's private key; never the broker's master key. */
+  sealer: Sealer;
+  policy: Policy;
+  adminToken: string;
+  clock?: Clock;
+  signer?: SignerFactory;
+  /** How to reach the broker (a service binding on Workers, in-process in tests). */
+  fetch?: typeof fetch;
+}
+
+/** The approval service from its ports: its own key, its own stores, the same on every runtime. */
+export async function createApprovalService(p: ApprovalPorts): Promise<Service<ApprovalCore, ReturnType<typeof createApprovalApp>>> {
+  const clock = p.clock ?? systemClock;
+  const store = guardStore(p.store);
+  await resealAll(store, p.sealer, 'approval');
+  const keys = await KeyRing.load(store, p.sealer, 'approval', clock, p.signer);
+  const brokerUrl = p.brokerUrl.replace(/\/+$/, '');
+  const brokerKeys = new RemoteKeySet(`${brokerUrl}/.well-known/jwks.json`, (kid) => !kid.startsWith('approval.'), p.fetch);
+  const core: ApprovalCore = {
+    issuer: p.issuer.replace(/\/+$/, ''),
+    selfUrl: p.selfUrl.replace(/\/+$/, ''),
+    store,
+    approvals: guardStore(p.approvals),
+    clock,
+    policy: p.policy,
+    keys,
+    audit: new AuditLog(store, clock),
+    brokerKey: (kid) => brokerKeys.key(kid),
+  };
+  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch });
+  return { core, app, start: () => {}, stop: () => {}, maintenance: () => purgeRound(store, clock) };
+}
