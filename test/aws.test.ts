@@ -32,6 +32,7 @@ beforeAll(async () => {
   for (const m of ['log', 'error', 'warn', 'info'] as const) vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void logs.push(a.map(String).join(' ')));
   aws = await fakeAws(ROOT);
   b = await testBroker({ dbPath: join(dir, 'stint.db'), policy: policy(), aws: createAwsSdkProvider({ stsEndpoint: aws.url, iamEndpoint: aws.url }) });
+  aws.state.now = () => b.clock.now();
   const stored = await b.admin('/v1/secrets', { name: 'aws-root', value: JSON.stringify({ access_key_id: ROOT.accessKeyId, secret_access_key: ROOT.secretAccessKey }) });
   expect(stored.status).toBe(201);
   agent = await b.registerAgent({ name: 'coder' });
@@ -105,33 +106,73 @@ describe('AWS STS credentials for a capability', () => {
     expect((await agent.exchange(taskToken, { scope: 'config.read', requested_token_type: 'urn:stint:token-type:aws-sts' })).body.error).toBe('invalid_request');
   });
 
-  it('a stopped or revoked task gets an IAM deny policy on the role, conditioned on its session tag', async () => {
+  it('a stopped or revoked task gets an IAM deny on the role, conditioned on its session tag, in stint’s one policy', async () => {
     const before = aws.calls.length;
     await b.admin(`/v1/tasks/${taskId}/revoke`, {});
     await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBe(1);
     const put = aws.calls.slice(before).find((c) => c.service === 'iam')!;
     expect(put.signatureValid).toBe(true);
-    expect(put.params).toMatchObject({ Action: 'PutRolePolicy', Version: '2010-05-08', RoleName: 'stint-demo-reader', PolicyName: `stint-revoked-${taskId}` });
+    expect(put.params).toMatchObject({ Action: 'PutRolePolicy', Version: '2010-05-08', RoleName: 'stint-demo-reader', PolicyName: 'stint-revocations' });
     expect(JSON.parse(put.params.PolicyDocument!)).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Sid: 'StintRevoked', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/stint-task': taskId } } }],
+      Statement: [{ Sid: 'StintEndedTasks', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/stint-task': [taskId] } } }],
     });
   });
 
-  it('revoking an environment denies that environment’s sessions issued before it, on every role with live sessions', async () => {
+  it('revoking an environment adds a deny for that environment’s sessions issued before it, to the same one policy', async () => {
     b.clock.advance(2);
     const t = await agent.openTask();
     expect((await agent.exchange(t.body.access_token, { scope: 'aws.s3.read' })).status).toBe(200);
     const before = aws.calls.length;
     expect((await b.admin('/v1/revocations', { environment: 'staging' })).status).toBe(200);
-    await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBe(1);
-    const put = aws.calls.slice(before).find((c) => c.service === 'iam')!;
-    expect(put.params).toMatchObject({ RoleName: 'stint-demo-reader', PolicyName: expect.stringMatching(/^stint-revoked-env-staging-\d+$/) });
-    const cond = JSON.parse(put.params.PolicyDocument!).Statement[0].Condition;
-    expect(cond).toEqual({
-      StringEquals: { 'aws:PrincipalTag/stint-environment': 'staging' },
-      DateLessThanEquals: { 'aws:TokenIssueTime': new Date(Math.floor(b.clock.now() / 1000) * 1000).toISOString() },
+    await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBeGreaterThanOrEqual(1);
+    const put = aws.calls.slice(before).filter((c) => c.service === 'iam').at(-1)!;
+    expect(put.params).toMatchObject({ RoleName: 'stint-demo-reader', PolicyName: 'stint-revocations' });
+    const statements = JSON.parse(put.params.PolicyDocument!).Statement;
+    expect(statements).toContainEqual({
+      Sid: expect.stringMatching(/^StintScope/),
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:PrincipalTag/stint-environment': 'staging' },
+        DateLessThanEquals: { 'aws:TokenIssueTime': new Date(Math.floor(b.clock.now() / 1000) * 1000).toISOString() },
+      },
     });
+  });
+
+  it('sixty ended tasks later the role still has one policy, and entries older than the longest session are pruned', async () => {
+    b.clock.advance(901); // every session so far has expired: nothing left to deny
+    let last: Record<string, string> | undefined;
+    for (let i = 0; i < 60; i++) {
+      const t = await agent.openTask();
+      if (t.status !== 200) throw new Error(JSON.stringify(t.body));
+      expect((await agent.exchange(t.body.access_token, { scope: 'aws.s3.read' })).status).toBe(200);
+      const before = aws.calls.length;
+      await b.admin(`/v1/tasks/${t.body.task_id}/revoke`, {});
+      await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBe(1);
+      last = aws.calls.slice(before).find((c) => c.service === 'iam')!.params;
+      b.clock.advance(20);
+    }
+    expect(new Set(aws.calls.filter((c) => c.service === 'iam').map((c) => c.params.PolicyName))).toEqual(new Set(['stint-revocations']));
+    const doc = JSON.parse(last!.PolicyDocument!);
+    const tasks = doc.Statement.find((s: any) => s.Sid === 'StintEndedTasks').Condition.StringEquals['aws:PrincipalTag/stint-task'];
+    // 900 s of sessions at one task every 20 s: at most 46 still need a deny, and none of the first ones.
+    expect(tasks.length).toBeLessThanOrEqual(46);
+    expect(tasks.length).toBeGreaterThan(1);
+    expect(last!.PolicyDocument!.length).toBeLessThan(10_240);
+    expect(doc.Statement.some((s: any) => s.Sid?.startsWith('StintScope'))).toBe(false); // the staging revocation aged out
+  });
+
+  it('a failed IAM call is an audit event', async () => {
+    const t = await agent.openTask();
+    expect((await agent.exchange(t.body.access_token, { scope: 'aws.s3.read' })).status).toBe(200);
+    aws.state.failIam = { code: 'ServiceFailure', status: 500 };
+    await b.admin(`/v1/tasks/${t.body.task_id}/revoke`, {});
+    await expect
+      .poll(async () => (await (await b.admin('/v1/audit')).text()).includes('"provider.revocation_failed"'))
+      .toBe(true);
+    aws.state.failIam = undefined;
   });
 });
 

@@ -1,6 +1,6 @@
 import type { ApprovalGateway } from './approval-gateway.js';
 import type { AuditLog } from './audit.js';
-import type { AwsProvider } from './aws.js';
+import type { CredentialProvider } from './providers/types.js';
 import type { KeyRing } from './keys.js';
 import type { Policy } from './policy.js';
 import type { EventHub } from './events.js';
@@ -22,8 +22,8 @@ export interface Core {
   readonly events: EventHub;
   /** The isolated approval service; without it destructive capabilities cannot be had at all. */
   readonly approvals?: ApprovalGateway;
-  /** AWS STS/IAM, for capabilities that map to AWS credentials. */
-  readonly aws?: AwsProvider;
+  /** Credential providers by `type` (AWS STS, …), for capabilities that are real credentials elsewhere. */
+  readonly providers: ReadonlyMap<string, CredentialProvider>;
 }
 
 /** Where the broker's token endpoint lives; a client assertion's `aud` may name it or the issuer. */

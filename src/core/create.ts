@@ -1,5 +1,5 @@
 import type { ApprovalGateway } from './approval-gateway.js';
-import type { AwsProvider } from './aws.js';
+import type { CredentialProvider } from './providers/types.js';
 import { AuditLog } from './audit.js';
 import type { Core } from './context.js';
 import { KeyRing, type SignerFactory } from './keys.js';
@@ -19,8 +19,8 @@ export interface CoreOptions {
   events?: EventHub;
   /** The approval service, or how to reach it once the broker's keys are loaded (calls are signed by them). */
   approvals?: ApprovalGateway | ((keys: KeyRing, clock: Clock, issuer: string) => ApprovalGateway);
-  /** AWS STS/IAM, for capabilities that map to AWS credentials. */
-  aws?: AwsProvider;
+  /** Credential providers (AWS STS, …) for capabilities that are real credentials elsewhere. */
+  providers?: CredentialProvider[];
   /** How tokens are signed (default WebCrypto). */
   signer?: SignerFactory;
   /** The rules enforced (default: every rule of the registry). */
@@ -46,6 +46,6 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     rules: o.rules ?? DEFAULT_RULES,
     events,
     approvals: typeof o.approvals === 'function' ? o.approvals(keys, clock, issuer) : o.approvals,
-    aws: o.aws,
+    providers: new Map((o.providers ?? []).map((p) => [p.type, p])),
   };
 }

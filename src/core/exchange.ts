@@ -1,4 +1,3 @@
-import { AWS_STS_TOKEN_TYPE, issueAwsCredentials } from './aws.js';
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
 import { environmentOfResource, RISK_ORDER, type Risk } from './policy.js';
@@ -109,14 +108,24 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
     });
   }
 
-  const aws = req.capabilities.map((c) => policy.capabilities[c]!).filter((c) => c.provider?.type === 'aws');
-  if (aws.length > 0 || req.requestedTokenType === AWS_STS_TOKEN_TYPE) {
-    if (aws.length !== 1 || req.capabilities.length !== 1) throw new StintError('invalid_request', `${AWS_STS_TOKEN_TYPE} is for exactly one AWS capability at a time`);
-    const { session, expiresIn } = await issueAwsCredentials(core, agent, task, aws[0]!);
-    return { kind: 'aws' as const, session, expiresIn };
+  // A capability that is a credential of another system goes to its provider.
+  const provided = req.capabilities.map((c) => policy.capabilities[c]).filter((c) => c?.provider !== undefined);
+  const byTokenType = [...core.providers.values()].find((p) => p.issuedTokenType === req.requestedTokenType);
+  if (provided.length > 0 || byTokenType) {
+    const cap = provided[0];
+    if (!cap?.provider || provided.length !== 1 || req.capabilities.length !== 1) {
+      throw new StintError('invalid_request', `${byTokenType?.issuedTokenType ?? 'a provider credential'} is for exactly one provider capability at a time`);
+    }
+    const provider = core.providers.get(cap.provider.type);
+    if (!provider) throw new StintError('temporarily_unavailable', `${cap.name} maps to ${cap.provider.type}, and no ${cap.provider.type} provider is configured`);
+    if (req.requestedTokenType !== undefined && req.requestedTokenType !== provider.issuedTokenType) {
+      throw new StintError('invalid_request', `requested_token_type for ${cap.name} must be ${provider.issuedTokenType}`);
+    }
+    return { kind: 'provider' as const, issuedTokenType: provider.issuedTokenType, issued: await provider.issue(core, { agent, task, capability: cap }) };
   }
   if (req.requestedTokenType !== undefined && req.requestedTokenType !== ACCESS_TOKEN_TYPE) {
-    throw new StintError('invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE} or ${AWS_STS_TOKEN_TYPE}`);
+    const types = [ACCESS_TOKEN_TYPE, ...[...core.providers.values()].map((p) => p.issuedTokenType)];
+    throw new StintError('invalid_request', `requested_token_type must be one of ${types.join(', ')}`);
   }
 
   const now = core.clock.now();

@@ -20,16 +20,17 @@ export interface CapabilityPolicy {
   description?: string;
   /** environment name → resource URI (the token's audience; for AWS, the role ARN). */
   resources: Record<string, string>;
-  provider?: AwsProviderPolicy;
+  provider?: ProviderPolicy;
 }
 
-/** A capability that is a real AWS credential: AssumeRole narrowed by a session policy. */
-export interface AwsProviderPolicy {
-  type: 'aws';
-  session_policy: { Version: string; Statement: Record<string, unknown>[] };
-  /** Vault secret with the root credentials; the SDK's default chain if absent. */
-  credentials?: string;
-  region?: string;
+/**
+ * A capability that is a real credential of another system: `type` names its provider
+ * (core/providers/), which reads the rest of the block; each provider's schema is in
+ * src/policy/providers.ts.
+ */
+export interface ProviderPolicy {
+  type: string;
+  [setting: string]: unknown;
 }
 
 export interface TemplatePolicy {

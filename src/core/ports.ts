@@ -148,6 +148,8 @@ export interface Store {
     raiseEpoch(scope: string, epoch: number): Promise<void>;
     /** The latest epoch among the scopes, 0 if none was ever revoked. */
     epochOf(scopes: string[]): Promise<number>;
+    /** Every scope whose epoch is after `since` (ms): the revocations still young enough to matter to a provider. */
+    epochsSince(since: number): Promise<{ scope: string; epoch: number }[]>;
   };
   receivers: {
     create(receiver: ReceiverRecord): Promise<void>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { stopRuleNames } from '../core/rules/registry.js';
+import { providerSchema } from './providers.js';
 
 /**
  * The shape of one policy file. Several files under `policies/` are merged; each top-level
@@ -17,17 +18,6 @@ export const environmentSchema = z.strictObject({
   task_ttl: seconds(86_400).default(3600).describe('hard lifetime of a task, seconds'),
 });
 
-export const awsProviderSchema = z
-  .strictObject({
-    type: z.literal('aws'),
-    session_policy: z
-      .strictObject({ Version: z.literal('2012-10-17'), Statement: z.array(z.record(z.string(), z.unknown())).min(1) })
-      .describe('the IAM session policy that narrows the role to this capability'),
-    credentials: z.string().regex(/^[a-z][a-z0-9_.-]*$/).optional().describe('vault secret holding {access_key_id, secret_access_key}; default: the AWS SDK chain'),
-    region: z.string().regex(/^[a-z0-9-]+$/).optional(),
-  })
-  .describe('AWS STS AssumeRole: the resource of each environment is the role ARN');
-
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 export const capabilitySchema = z
@@ -38,7 +28,7 @@ export const capabilitySchema = z
       .record(name, z.url({ protocol: /^(https?|arn)$/ }))
       .refine((r) => Object.keys(r).length > 0, 'at least one environment → resource URI')
       .describe('environment name → resource URI (the token audience; an IAM role ARN for AWS)'),
-    provider: z.discriminatedUnion('type', [awsProviderSchema]).optional(),
+    provider: providerSchema.optional(),
   })
   .refine((c) => c.provider?.type !== 'aws' || Object.values(c.resources).every((r) => ROLE_ARN.test(r)), {
     message: 'an AWS capability names an IAM role ARN as the resource of each environment',

@@ -1,6 +1,6 @@
 import { createApprovalGateway } from '../adapters/approval-gateway.js';
 import { startApprovalVoiding } from '../core/approval-voiding.js';
-import { startAwsRevocation, type AwsProvider } from '../core/aws.js';
+import { startProviderRevocation } from '../core/providers/registry.js';
 import type { Core } from '../core/context.js';
 import { createCore, type CoreOptions } from '../core/create.js';
 import { purgeRound } from '../core/purge.js';
@@ -9,11 +9,10 @@ import { createBrokerApp, type BrokerApp } from '../http/broker-app.js';
 import type { BrokerDeps } from '../http/env.js';
 import type { Background, Service } from './types.js';
 
-export interface BrokerPorts extends Omit<CoreOptions, 'approvals' | 'aws'>, Background {
+export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background {
   adminToken: string;
   /** The approval service; without it destructive capabilities cannot be had at all. */
   approval?: { url: string; fetch?: typeof fetch };
-  aws?: AwsProvider;
   /** How SETs are delivered (tests route them in-process), and how hard to try. */
   setPush?: { fetch?: typeof fetch; attempts?: number; retryMs?: number };
   http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'maxBodyBytes'>;
@@ -24,7 +23,6 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
   const approvalUrl = p.approval?.url.replace(/\/+$/, '');
   const core = await createCore({
     ...p,
-    aws: p.aws,
     approvals: approvalUrl ? (keys, clock, issuer) => createApprovalGateway({ url: approvalUrl, issuer, keys, clock, fetch: p.approval?.fetch }) : undefined,
   });
   const app = createBrokerApp({ core, adminToken: p.adminToken, approvalUrl, ...p.http });
@@ -37,7 +35,7 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
       if (stops.length) return;
       stops.push(startSetPush(core, { fetch: p.setPush?.fetch, attempts: p.setPush?.attempts, retryMs: p.setPush?.retryMs, track: p.track }));
       stops.push(startApprovalVoiding(core, log, p.track));
-      stops.push(startAwsRevocation(core, log, p.track));
+      stops.push(startProviderRevocation(core, log, p.track));
     },
     stop() {
       for (const s of stops.splice(0)) s();

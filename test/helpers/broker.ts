@@ -1,5 +1,5 @@
 import type { AnyRule } from '../../src/core/rules/registry.js';
-import type { AwsProvider } from '../../src/core/aws.js';
+import type { AwsApi } from '../../src/core/providers/aws/provider.js';
 import type { Policy } from '../../src/core/policy.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { assertion, dpopProof, newKey, type KeyPair } from './agent.js';
@@ -21,7 +21,7 @@ export interface TokenOpts {
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
 export async function testBroker(
-  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsProvider; rules?: readonly AnyRule[] } = {},
+  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsApi; rules?: readonly AnyRule[] } = {},
 ) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({

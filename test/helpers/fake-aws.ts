@@ -30,7 +30,13 @@ export interface AwsCall {
  */
 export async function fakeAws(root: { accessKeyId: string; secretAccessKey: string }) {
   const calls: AwsCall[] = [];
-  const state: { failWith?: { code: string; status: number; times?: number } } = {};
+  const state: {
+    failWith?: { code: string; status: number; times?: number };
+    /** Makes every IAM call fail with this AWS error while set. */
+    failIam?: { code: string; status: number };
+    /** The clock session expirations are computed from (the broker's frozen clock in tests). */
+    now?: () => number;
+  } = {};
   const read = (req: IncomingMessage) => new Promise<string>((r) => {
     let b = '';
     req.on('data', (d) => (b += d));
@@ -69,7 +75,7 @@ export async function fakeAws(root: { accessKeyId: string; secretAccessKey: stri
         res.statusCode = status;
         return res.end(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${code}</Code><Message>${code} for the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`);
       }
-      const exp = new Date(Date.now() + Number(params.DurationSeconds) * 1000).toISOString();
+      const exp = new Date((state.now ?? Date.now)() + Number(params.DurationSeconds) * 1000).toISOString();
       return res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
 <SourceIdentity>${params.SourceIdentity}</SourceIdentity>
 <AssumedRoleUser><AssumedRoleId>AROATEST:${params.RoleSessionName}</AssumedRoleId><Arn>${params.RoleArn}/${params.RoleSessionName}</Arn></AssumedRoleUser>
@@ -77,6 +83,10 @@ export async function fakeAws(root: { accessKeyId: string; secretAccessKey: stri
 <PackedPolicySize>12</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>r-${calls.length}</RequestId></ResponseMetadata></AssumeRoleResponse>`);
     }
     if (params.Action === 'PutRolePolicy') {
+      if (state.failIam) {
+        res.statusCode = state.failIam.status;
+        return res.end(`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Receiver</Type><Code>${state.failIam.code}</Code><Message>for the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`);
+      }
       return res.end(`<PutRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>p-${calls.length}</RequestId></ResponseMetadata></PutRolePolicyResponse>`);
     }
     res.statusCode = 400;

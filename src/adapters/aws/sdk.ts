@@ -1,6 +1,6 @@
 import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { AwsError, type AwsProvider, type AwsRootCredentials } from '../../core/aws.js';
+import { AwsError, type AwsApi, type AwsRootCredentials } from '../../core/providers/aws/provider.js';
 
 export interface AwsSdkOptions {
   /** STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT: an AWS-compatible endpoint, or a test double. */
@@ -22,7 +22,7 @@ function mapped(e: unknown): never {
  * The AWS port on the official SDK (SigV4, the query protocol, retries). Root credentials come
  * from the vault when policy names a secret, otherwise from the SDK's default chain.
  */
-export function createAwsSdkProvider(o: AwsSdkOptions = {}): AwsProvider {
+export function createAwsSdkProvider(o: AwsSdkOptions = {}): AwsApi {
   const region = (r?: string) => r ?? o.region ?? 'us-east-1';
   const creds = (c?: AwsRootCredentials) => (c ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } : undefined);
   return {

@@ -151,6 +151,9 @@ export function createSqliteStore(db: SqliteDb): Store {
         const [row] = await q.epoch.all({ s0: scopes[0], s1: scopes[1] ?? scopes[0], s2: scopes[2] ?? scopes[0] });
         return row?.epoch ?? 0;
       },
+      async epochsSince(since) {
+        return db.select().from(s.revocationEpochs).where(gt(s.revocationEpochs.epoch, since));
+      },
     },
     receivers: {
       async create(receiver) {

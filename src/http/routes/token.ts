@@ -2,7 +2,6 @@ import { Hono, type Context } from 'hono';
 import { verifyDpopProof } from '../../core/dpop.js';
 import { isStintError, StintError } from '../../core/errors.js';
 import { ACCESS_TOKEN_TYPE, exchangeForCapability, type CapabilityRequest } from '../../core/exchange.js';
-import { AWS_STS_TOKEN_TYPE } from '../../core/aws.js';
 import { pollGrant } from '../../core/ciba.js';
 import { openTask } from '../../core/tasks.js';
 import { agentFromForm, htuCandidates } from '../auth.js';
@@ -97,26 +96,13 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
   }
   if (form.has('actor_token')) throw new StintError('invalid_request', 'actor_token is not supported');
   const requested = form.get('requested_token_type');
-  if (requested !== undefined && requested !== ACCESS_TOKEN_TYPE && requested !== AWS_STS_TOKEN_TYPE) {
-    throw new StintError('invalid_request', `requested_token_type must be ${ACCESS_TOKEN_TYPE} or ${AWS_STS_TOKEN_TYPE}`);
-  }
   const { capabilities, locations } = capabilityRequest(form);
   const req: CapabilityRequest = { capabilities, locations, resource: form.get('resource'), requestedTokenType: requested };
   const out = await exchangeForCapability(core, agent, jkt, subjectToken, req);
-  if (out.kind === 'aws') {
+  if (out.kind === 'provider') {
     // RFC 8693 §2.2.1: a token that is not an OAuth access token has token_type N_A.
-    const { session, expiresIn } = out;
-    return c.json(
-      {
-        issued_token_type: AWS_STS_TOKEN_TYPE,
-        token_type: 'N_A',
-        access_token: session.sessionToken,
-        expires_in: expiresIn,
-        aws: { access_key_id: session.accessKeyId, secret_access_key: session.secretAccessKey, session_token: session.sessionToken, expiration: session.expiration.toISOString() },
-      },
-      200,
-      NO_STORE,
-    );
+    const { issued } = out;
+    return c.json({ issued_token_type: out.issuedTokenType, token_type: 'N_A', access_token: issued.accessToken, expires_in: issued.expiresIn, ...issued.fields }, 200, NO_STORE);
   }
   const { token, claims, detail, ttl } = out;
   return c.json(

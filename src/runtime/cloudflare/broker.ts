@@ -4,6 +4,7 @@ import { createNobleSealer } from '../../adapters/sealing/noble.js';
 import * as schema from '../../adapters/sqlite/schema.js';
 import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js';
 import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
+import { awsProvider } from '../../core/providers/aws/provider.js';
 import type { Core } from '../../core/context.js';
 import type { BrokerApp } from '../../http/broker-app.js';
 import { createBroker } from '../../service/broker.js';
@@ -54,7 +55,7 @@ function serviceFor(env: BrokerWorkerEnv) {
       adminToken: env.STINT_ADMIN_TOKEN,
       approval: env.STINT_APPROVAL_URL ? { url: env.STINT_APPROVAL_URL, fetch: viaBinding as typeof fetch | undefined } : undefined,
       // AWS on Workers: root credentials must come from the vault (there is no SDK chain here).
-      aws: createAwsSdkProvider({ stsEndpoint: env.STINT_AWS_ENDPOINT, iamEndpoint: env.STINT_AWS_IAM_ENDPOINT, region: env.STINT_AWS_REGION }),
+      providers: [awsProvider(createAwsSdkProvider({ stsEndpoint: env.STINT_AWS_ENDPOINT, iamEndpoint: env.STINT_AWS_IAM_ENDPOINT, region: env.STINT_AWS_REGION }))],
       setPush: { attempts: 2, retryMs: 200 },
       track,
       http: { eventStream },

@@ -5,7 +5,7 @@ import { GroupCommit } from '../../adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../../adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../../adapters/sqlite/store.js';
 import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
-import type { AwsProvider } from '../../core/aws.js';
+import { awsProvider, type AwsApi } from '../../core/providers/aws/provider.js';
 import { createBroker } from '../../service/broker.js';
 import { createApprovalService } from '../../service/approvals.js';
 import { repeat } from '../../core/purge.js';
@@ -33,7 +33,7 @@ export interface NodeBrokerOptions {
   /** How to reach it (tests route it in-process). */
   approvalFetch?: typeof fetch;
   /** The AWS port (default: the SDK, pointed at STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT if set). */
-  aws?: AwsProvider;
+  aws?: AwsApi;
   /** The rules enforced (default: the registry's). */
   rules?: readonly AnyRule[];
 }
@@ -52,7 +52,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
     signer: nodeSigner,
     rules: o.rules,
     adminToken: o.adminToken,
-    aws: o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }),
+    providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }))],
     approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
     setPush: { fetch: o.setFetch },
     http: { heartbeatMs: o.heartbeatMs },

@@ -1,0 +1,211 @@
+import type { Core } from '../../context.js';
+import { StintError } from '../../errors.js';
+import type { CapabilityPolicy, ProviderPolicy } from '../../policy.js';
+import type { AgentRecord, TaskRecord } from '../../ports.js';
+import { record } from '../../trajectory.js';
+import { readSecret } from '../../vault.js';
+import type { CredentialProvider } from '../types.js';
+
+/** A capability that is a real AWS credential: AssumeRole narrowed by a session policy. */
+export interface AwsProviderPolicy extends ProviderPolicy {
+  type: 'aws';
+  session_policy: { Version: string; Statement: Record<string, unknown>[] };
+  /** Vault secret with the root credentials; the SDK's default chain if absent. */
+  credentials?: string;
+  region?: string;
+}
+/** The policy validated the block against the AWS schema (src/policy/providers.ts). */
+const awsPolicyOf = (p: ProviderPolicy | undefined): AwsProviderPolicy | undefined => (p?.type === 'aws' ? (p as AwsProviderPolicy) : undefined);
+
+export const AWS_STS_TOKEN_TYPE = 'urn:stint:token-type:aws-sts';
+/** STS's minimum, and the shortest a session can be. */
+export const AWS_SESSION_SECONDS = 900;
+/** Session tags stint sets; transitive, so role chaining keeps them. */
+export const TAGS = { task: 'stint-task', environment: 'stint-environment', agent: 'stint-agent' } as const;
+
+export interface AwsRootCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface AssumeRoleInput {
+  roleArn: string;
+  roleSessionName: string;
+  durationSeconds: number;
+  sessionPolicy: string;
+  tags: { Key: string; Value: string }[];
+  transitiveTagKeys: string[];
+  sourceIdentity: string;
+  credentials?: AwsRootCredentials;
+  region?: string;
+}
+
+export interface AwsSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+/** An error AWS answered with (its `Code`), as opposed to not answering. */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** The AWS port (the SDK adapter): STS for sessions, IAM for the deny policy that revocation keeps. */
+export interface AwsApi {
+  assumeRole(input: AssumeRoleInput): Promise<AwsSession>;
+  putRolePolicy(input: { roleName: string; policyName: string; policyDocument: string; credentials?: AwsRootCredentials; region?: string }): Promise<void>;
+}
+
+async function rootCredentials(core: Core, p: AwsProviderPolicy): Promise<AwsRootCredentials | undefined> {
+  if (!p.credentials) return undefined;
+  const raw = await readSecret(core, p.credentials);
+  try {
+    const v = JSON.parse(raw) as { access_key_id?: unknown; secret_access_key?: unknown; session_token?: unknown };
+    if (typeof v.access_key_id !== 'string' || typeof v.secret_access_key !== 'string') throw new Error();
+    return { accessKeyId: v.access_key_id, secretAccessKey: v.secret_access_key, sessionToken: typeof v.session_token === 'string' ? v.session_token : undefined };
+  } catch {
+    // Never echo the secret: name it, say what is wrong with its shape.
+    throw new StintError('temporarily_unavailable', `vault secret "${p.credentials}" must be JSON {access_key_id, secret_access_key}`);
+  }
+}
+
+/**
+ * Mints AWS credentials for one capability of one task: AssumeRole on the capability's role
+ * (the resource of the task's environment), narrowed by its session policy, for the shortest
+ * duration, with session tags naming task, environment and agent, SourceIdentity the agent,
+ * and a session name that names the task. Nothing is recorded as issued unless AWS issued it.
+ */
+async function issueAwsCredentials(api: AwsApi, core: Core, agent: AgentRecord, task: TaskRecord, cap: CapabilityPolicy) {
+  const provider = awsPolicyOf(cap.provider);
+  if (!provider) throw new StintError('invalid_request', `${cap.name} is not an AWS capability`);
+  const roleArn = cap.resources[task.environment]!;
+  const input: AssumeRoleInput = {
+    roleArn,
+    roleSessionName: `stint-${task.id}`.slice(0, 64),
+    durationSeconds: AWS_SESSION_SECONDS,
+    sessionPolicy: JSON.stringify(provider.session_policy),
+    tags: [
+      { Key: TAGS.task, Value: task.id },
+      { Key: TAGS.environment, Value: task.environment },
+      { Key: TAGS.agent, Value: agent.id },
+    ],
+    transitiveTagKeys: [TAGS.task, TAGS.environment, TAGS.agent],
+    sourceIdentity: agent.id,
+    credentials: await rootCredentials(core, provider),
+    region: provider.region,
+  };
+  let session: AwsSession;
+  try {
+    session = await api.assumeRole(input);
+  } catch (e) {
+    await core.audit.append({ type: 'aws.session.failed', actor: agent.id, taskId: task.id, data: { capability: cap.name, role: roleArn, error: e instanceof AwsError ? e.code : 'unreachable' } });
+    if (e instanceof AwsError && (e.status === undefined || e.status < 500)) {
+      throw new StintError('invalid_target', `AWS STS refused AssumeRole on ${roleArn}: ${e.code}: ${e.message}`, { cause: e });
+    }
+    throw new StintError('temporarily_unavailable', 'AWS STS did not answer; nothing was issued', { cause: e });
+  }
+  const expiresAt = session.expiration.getTime();
+  await core.store.providerSessions.add({ taskId: task.id, provider: 'aws', target: roleArn, expiresAt });
+  await record(core, {
+    taskId: task.id,
+    kind: 'grant',
+    type: 'aws.session.issued',
+    actor: agent.id,
+    detail: { capabilities: [cap.name], role: roleArn, session_name: input.roleSessionName, expiration: session.expiration.toISOString() },
+  });
+  return { session, expiresIn: Math.min(AWS_SESSION_SECONDS, Math.max(1, Math.floor((expiresAt - core.clock.now()) / 1000))) };
+}
+
+/** The role's name from its ARN (`…:role/path/name` → `name`). */
+export const roleNameOf = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+
+/** The one inline policy stint keeps on each role it assumes: every deny still needed, rewritten whole. */
+export const REVOCATION_POLICY = 'stint-revocations';
+/** IAM's limit on a role's inline policies, characters. */
+const IAM_POLICY_LIMIT = 10_240;
+
+const scopeCondition = (scope: string, epoch: number) => {
+  const [kind, name] = scope.split(/:(.*)/s);
+  const issuedBefore = { DateLessThanEquals: { 'aws:TokenIssueTime': new Date(Math.floor(epoch / 1000) * 1000).toISOString() } };
+  if (kind === 'agent') return { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.agent}`]: name } };
+  if (kind === 'env') return { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.environment}`]: name } };
+  return issuedBefore;
+};
+
+/**
+ * The deny policy a role needs now. STS sessions cannot be revoked one by one, so the role
+ * carries a deny for every session that may still be live and should not be: those of ended
+ * tasks (by task tag) and those issued before a scope revocation (by tag and issue time).
+ * Entries older than the longest session are pruned: every session they cover has expired.
+ * Rewritten whole on each change, it stays one policy whatever the number of tasks; if it
+ * would still exceed IAM's limit, it denies every session issued until now (errs toward revoking).
+ */
+async function denyPolicyFor(core: Core, roleArn: string): Promise<string | undefined> {
+  const now = core.clock.now();
+  const live = (await core.store.providerSessions.live(now)).filter((s) => s.provider === 'aws' && s.target === roleArn);
+  const ended: string[] = [];
+  for (const taskId of new Set(live.map((s) => s.taskId))) {
+    const task = await core.store.tasks.get(taskId);
+    if (task?.status !== 'active') ended.push(taskId);
+  }
+  const scopes = await core.store.revocations.epochsSince(now - AWS_SESSION_SECONDS * 1000);
+  const statements: Record<string, unknown>[] = [];
+  if (ended.length) statements.push({ Sid: 'StintEndedTasks', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { [`aws:PrincipalTag/${TAGS.task}`]: ended.sort() } } });
+  scopes.sort((a, b) => a.scope.localeCompare(b.scope)).forEach((s, i) => statements.push({ Sid: `StintScope${i}`, Effect: 'Deny', Action: '*', Resource: '*', Condition: scopeCondition(s.scope, s.epoch) }));
+  if (statements.length === 0) return undefined;
+  const doc = JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  if (doc.length <= IAM_POLICY_LIMIT) return doc;
+  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'StintAll', Effect: 'Deny', Action: '*', Resource: '*', Condition: scopeCondition('all', now) }] });
+}
+
+async function rewriteRolePolicies(api: AwsApi, core: Core, roles: string[], cause: string, taskId: string | null) {
+  for (const roleArn of roles) {
+    const policyDocument = await denyPolicyFor(core, roleArn);
+    if (!policyDocument) continue;
+    const cap = Object.values(core.policy.capabilities).find((c) => c.provider?.type === 'aws' && Object.values(c.resources).includes(roleArn));
+    const settings = awsPolicyOf(cap?.provider);
+    await api.putRolePolicy({
+      roleName: roleNameOf(roleArn),
+      policyName: REVOCATION_POLICY,
+      policyDocument,
+      credentials: settings ? await rootCredentials(core, settings) : undefined,
+      region: settings?.region,
+    });
+    await core.audit.append({ type: 'aws.sessions.denied', actor: 'broker', taskId, data: { role: roleArn, policy: REVOCATION_POLICY, for: cause } });
+  }
+}
+
+const rolesOf = (sessions: { provider: string; target: string }[]) => [...new Set(sessions.filter((s) => s.provider === 'aws').map((s) => s.target))];
+
+/** AWS STS as a credential provider over the AWS port (the SDK on Node and Workers, a fake in tests). */
+export function awsProvider(api: AwsApi): CredentialProvider {
+  return {
+    type: 'aws',
+    issuedTokenType: AWS_STS_TOKEN_TYPE,
+    async issue(core, { agent, task, capability }) {
+      const { session, expiresIn } = await issueAwsCredentials(api, core, agent, task, capability);
+      return {
+        accessToken: session.sessionToken,
+        expiresIn,
+        fields: { aws: { access_key_id: session.accessKeyId, secret_access_key: session.secretAccessKey, session_token: session.sessionToken, expiration: session.expiration.toISOString() } },
+      };
+    },
+    async revokeTask(core, taskId) {
+      const live = await core.store.providerSessions.liveFor(taskId, core.clock.now());
+      await rewriteRolePolicies(api, core, rolesOf(live), taskId, taskId);
+    },
+    async revokeScope(core, scope) {
+      const live = await core.store.providerSessions.live(core.clock.now());
+      await rewriteRolePolicies(api, core, rolesOf(live), scope, null);
+    },
+  };
+}
