@@ -2,6 +2,7 @@ import type { Core } from './context.js';
 import { StintError } from './errors.js';
 import type { AwsProviderPolicy, CapabilityPolicy } from './policy.js';
 import type { AgentRecord, TaskRecord } from './ports.js';
+import { parseScopeKey, scopeKey, type RevocationScope } from './scope.js';
 import { record } from './trajectory.js';
 import { readSecret } from './vault.js';
 
@@ -131,14 +132,17 @@ export async function denyTaskSessions(core: Core, taskId: string): Promise<numb
  * every role with live sessions, for sessions tagged with that scope and issued at or before
  * the revocation.
  */
-export async function denyScopeSessions(core: Core, scope: string, epoch: number): Promise<number> {
+export async function denyScopeSessions(core: Core, scope: RevocationScope, epoch: number): Promise<number> {
   if (!core.aws) return 0;
-  const [kind, name] = scope.split(/:(.*)/s);
   const issuedBefore = { DateLessThanEquals: { 'aws:TokenIssueTime': new Date(Math.floor(epoch / 1000) * 1000).toISOString() } };
   const condition =
-    kind === 'agent' ? { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.agent}`]: name } } : kind === 'env' ? { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.environment}`]: name } } : issuedBefore;
+    scope.kind === 'agent'
+      ? { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.agent}`]: scope.id } }
+      : scope.kind === 'environment'
+        ? { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.environment}`]: scope.name } }
+        : issuedBefore;
   const live = await core.store.providerSessions.live(core.clock.now());
-  return denyOnRoles(core, live, `stint-revoked-${scope.replace(/[^\w+=,.@-]/g, '-')}-${Math.floor(epoch / 1000)}`, condition, null);
+  return denyOnRoles(core, live, `stint-revoked-${scopeKey(scope).replace(/[^\w+=,.@-]/g, '-')}-${Math.floor(epoch / 1000)}`, condition, null);
 }
 
 async function denyOnRoles(core: Core, sessions: { provider: string; target: string }[], policyName: string, condition: Record<string, unknown>, taskId: string | null) {
@@ -164,8 +168,9 @@ export function startAwsRevocation(core: Core, log: (m: string) => void = consol
   return core.events.subscribe((e) => {
     const ends = e.type === 'task.stopped' || e.type === 'task.revoked' || e.type === 'task.completed' || (e.type === 'token.revoked' && e.token_use === 'task');
     if (ends && e.task_id) track(denyTaskSessions(core, e.task_id).catch((err) => log(`AWS deny policy for ${e.task_id} failed: ${(err as Error).message}`)));
-    if (e.type === 'scope.revoked' && typeof e.scope === 'string' && typeof e.epoch === 'number') {
-      track(denyScopeSessions(core, e.scope, e.epoch).catch((err) => log(`AWS deny policy for ${String(e.scope)} failed: ${(err as Error).message}`)));
+    const scope = e.type === 'scope.revoked' && typeof e.scope === 'string' ? parseScopeKey(e.scope) : undefined;
+    if (scope && typeof e.epoch === 'number') {
+      track(denyScopeSessions(core, scope, e.epoch).catch((err) => log(`AWS deny policy for ${String(e.scope)} failed: ${(err as Error).message}`)));
     }
   });
 }

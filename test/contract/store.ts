@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store, TaskRecord } from '../../src/core/ports.js';
+import { agentScope, allScope, environmentScope as envScope } from '../../src/core/scope.js';
 
 // One contract for every implementation of the store port: the drizzle store on better-sqlite3
 // and on D1 (inside workerd), and the Node store with raw hot paths. Same answers, same
@@ -63,12 +64,12 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     await s.revocations.revokeToken('j', 10);
     await s.revocations.revokeToken('j', 10);
     expect(await s.revocations.isTokenRevoked('j')).toBe(true);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:staging'])).toBe(0);
-    await s.revocations.raiseEpoch('env:staging', 500);
-    await s.revocations.raiseEpoch('env:staging', 300);
-    await s.revocations.raiseEpoch('agent:a', 400);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:staging'])).toBe(500);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:production'])).toBe(400);
+    expect(await s.revocations.epochOf([allScope, agentScope('a'), envScope('staging')])).toBe(0);
+    await s.revocations.raiseEpoch(envScope('staging'), 500);
+    await s.revocations.raiseEpoch(envScope('staging'), 300);
+    await s.revocations.raiseEpoch(agentScope('a'), 400);
+    expect(await s.revocations.epochOf([allScope, agentScope('a'), envScope('staging')])).toBe(500);
+    expect(await s.revocations.epochOf([allScope, agentScope('a'), envScope('production')])).toBe(400);
   });
 
   it('tasks.state: the task, its scopes\' latest epoch and a token\'s revocation in one read', async () => {
@@ -77,14 +78,14 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     await s.tasks.create(task('t1'));
     expect(await s.tasks.state('t1')).toEqual({ task: task('t1'), epoch: 0, revoked: false });
     // Only the task's own scopes count: another agent's and another environment's do not.
-    await s.revocations.raiseEpoch('agent:agt_2', 900);
-    await s.revocations.raiseEpoch('env:production', 900);
+    await s.revocations.raiseEpoch(agentScope('agt_2'), 900);
+    await s.revocations.raiseEpoch(envScope('production'), 900);
     expect((await s.tasks.state('t1')).epoch).toBe(0);
-    await s.revocations.raiseEpoch('env:staging', 300);
+    await s.revocations.raiseEpoch(envScope('staging'), 300);
     expect((await s.tasks.state('t1')).epoch).toBe(300);
-    await s.revocations.raiseEpoch('agent:agt_1', 400);
+    await s.revocations.raiseEpoch(agentScope('agt_1'), 400);
     expect((await s.tasks.state('t1')).epoch).toBe(400);
-    await s.revocations.raiseEpoch('all', 500);
+    await s.revocations.raiseEpoch(allScope, 500);
     expect((await s.tasks.state('t1')).epoch).toBe(500);
     expect((await s.tasks.state('t1', 'j')).revoked).toBe(false);
     await s.revocations.revokeToken('j', 10_000);
