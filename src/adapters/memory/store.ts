@@ -25,27 +25,40 @@ import { scopeKey, scopesOf } from '../../core/scope.js';
  * race. Records are copied in and out, so a caller mutating what it got back changes nothing here,
  * as with a database.
  */
+const copy = <T>(v: T): T => structuredClone(v);
+
+/** Rows by primary key: `create` refuses a taken key, as the SQL tables' primary keys do; reads are copies. */
+function keyed<V extends { id: string }>(table: string) {
+  const rows = new Map<string, V>();
+  return {
+    rows,
+    async create(row: V) {
+      if (rows.has(row.id)) throw new Error(`UNIQUE constraint failed: ${table}.id ${row.id}`);
+      rows.set(row.id, copy(row));
+    },
+    async get(id: string) {
+      const row = rows.get(id);
+      return row && copy(row);
+    },
+  };
+}
+
 export function createMemoryStore(): Store {
-  const agents = new Map<string, AgentRecord>();
-  const resources = new Map<string, ResourceRecord>();
-  const tasks = new Map<string, TaskRecord>();
+  const agents = keyed<AgentRecord>('agents');
+  const resources = keyed<ResourceRecord>('resources');
+  const tasks = keyed<TaskRecord>('tasks');
   const events: TaskEvent[] = [];
   /** Keyed by namespace and jti; insertion order stands in for SQLite's rowid. */
   const replay = new Map<string, number>();
   const revokedTokens = new Map<string, number>();
   const epochs = new Map<string, number>();
-  const receivers = new Map<string, ReceiverRecord>();
+  const receivers = keyed<ReceiverRecord>('receivers');
   const keys = new Map<string, SigningKeyRecord>();
   const secrets = new Map<string, SecretRecord>();
   const sessions: ProviderSessionRecord[] = [];
   const audit = new Map<number, AuditRecord>();
   let lastSeq: number | undefined;
 
-  const copy = <T>(v: T): T => structuredClone(v);
-  const insert = <K, V>(table: string, m: Map<K, V>, key: K, value: V) => {
-    if (m.has(key)) throw new Error(`UNIQUE constraint failed: ${table} ${String(key)}`);
-    m.set(key, copy(value));
-  };
   const get = <K, V>(m: Map<K, V>, key: K): V | undefined => {
     const v = m.get(key);
     return v === undefined ? undefined : copy(v);
@@ -66,36 +79,21 @@ export function createMemoryStore(): Store {
 
   return {
     agents: {
-      async create(agent) {
-        insert('agents', agents, agent.id, agent);
-      },
-      async get(id) {
-        return get(agents, id);
-      },
+      create: agents.create,
+      get: agents.get,
       async setStatus(id, status) {
-        const a = agents.get(id);
+        const a = agents.rows.get(id);
         if (!a || a.status === status) return false;
         a.status = status;
         return true;
       },
     },
-    resources: {
-      async create(resource) {
-        insert('resources', resources, resource.id, resource);
-      },
-      async get(id) {
-        return get(resources, id);
-      },
-    },
+    resources: { create: resources.create, get: resources.get },
     tasks: {
-      async create(task) {
-        insert('tasks', tasks, task.id, task);
-      },
-      async get(id) {
-        return get(tasks, id);
-      },
+      create: tasks.create,
+      get: tasks.get,
       async state(id, jti) {
-        const task = tasks.get(id);
+        const task = tasks.rows.get(id);
         if (!task) return { epoch: 0, revoked: false };
         return {
           task: copy(task),
@@ -104,14 +102,14 @@ export function createMemoryStore(): Store {
         };
       },
       async end(id, status, reason) {
-        const t = tasks.get(id);
+        const t = tasks.rows.get(id);
         if (!t || t.status !== 'active') return false;
         t.status = status;
         t.statusReason = reason;
         return true;
       },
       async activeByKey(jkt, agentId) {
-        return [...tasks.values()].filter((t) => t.jkt === jkt && t.status === 'active' && (agentId === undefined || t.agentId === agentId)).map(copy);
+        return [...tasks.rows.values()].filter((t) => t.jkt === jkt && t.status === 'active' && (agentId === undefined || t.agentId === agentId)).map(copy);
       },
       async addEvent(event) {
         events.push(copy(event));
@@ -149,11 +147,9 @@ export function createMemoryStore(): Store {
       },
     },
     receivers: {
-      async create(receiver) {
-        insert('receivers', receivers, receiver.id, receiver);
-      },
+      create: receivers.create,
       async list() {
-        return [...receivers.values()].sort((a, b) => a.createdAt - b.createdAt).map(copy);
+        return [...receivers.rows.values()].sort((a, b) => a.createdAt - b.createdAt).map(copy);
       },
     },
     keys: {
@@ -161,7 +157,8 @@ export function createMemoryStore(): Store {
         return [...keys.values()].filter((k) => k.use === use).sort((a, b) => b.createdAt - a.createdAt).map(copy);
       },
       async add(key) {
-        insert('signing_keys', keys, key.kid, key);
+        if (keys.has(key.kid)) throw new Error(`UNIQUE constraint failed: signing_keys.kid ${key.kid}`);
+        keys.set(key.kid, copy(key));
       },
       async reseal(kid, sealedPrivate) {
         const k = keys.get(kid);
