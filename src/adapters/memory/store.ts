@@ -12,19 +12,6 @@ import type {
 } from '../../core/ports.js';
 import { scopeKey, scopesOf } from '../../core/scope.js';
 
-/**
- * The store port in memory: the reference the SQL stores are held to, and what core tests run
- * on without native modules. Same contract suite, same answers.
- *
- * Trade-off: nothing is durable, so `flush` resolves at once and a restart forgets everything;
- * it is for tests and single-process experiments, never for a broker that hands out credentials.
- *
- * Concurrency: JavaScript runs one turn at a time, and every guarded method below does its
- * check and its write in the same turn (no `await` between them), so the single-winner promises
- * (`replay.consume`, `tasks.end`, `agents.setStatus`, `audit.append`) hold however many callers
- * race. Records are copied in and out, so a caller mutating what it got back changes nothing here,
- * as with a database.
- */
 const copy = <T>(v: T): T => structuredClone(v);
 
 /** Rows by primary key: `create` refuses a taken key, as the SQL tables' primary keys do; reads are copies. */
@@ -43,6 +30,19 @@ function keyed<V extends { id: string }>(table: string) {
   };
 }
 
+/**
+ * The store port in memory: the simplest implementation that keeps every promise, and what core tests run
+ * on without native modules. Same contract suite, same answers.
+ *
+ * Trade-off: nothing is durable, so `flush` resolves at once and a restart forgets everything;
+ * it is for tests and single-process experiments, never for a broker that hands out credentials.
+ *
+ * Concurrency: JavaScript runs one turn at a time, and every guarded method below does its
+ * check and its write in the same turn (no `await` between them), so the single-winner promises
+ * (`replay.consume`, `tasks.end`, `agents.setStatus`, `audit.append`) hold however many callers
+ * race. Records are copied in and out, so a caller mutating what it got back changes nothing here,
+ * as with a database.
+ */
 export function createMemoryStore(): Store {
   const agents = keyed<AgentRecord>('agents');
   const resources = keyed<ResourceRecord>('resources');
