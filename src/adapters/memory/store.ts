@@ -47,7 +47,9 @@ export function createMemoryStore(): Store {
   const agents = keyed<AgentRecord>('agents');
   const resources = keyed<ResourceRecord>('resources');
   const tasks = keyed<TaskRecord>('tasks');
-  const events: TaskEvent[] = [];
+  /** Each task's events in the order they were added. */
+  const events = new Map<string, TaskEvent[]>();
+  const eventsOf = (id: string) => events.get(id) ?? [];
   /** Keyed by namespace and jti; insertion order stands in for SQLite's rowid. */
   const replay = new Map<string, number>();
   const revokedTokens = new Map<string, number>();
@@ -112,14 +114,16 @@ export function createMemoryStore(): Store {
         return [...tasks.rows.values()].filter((t) => t.jkt === jkt && t.status === 'active' && (agentId === undefined || t.agentId === agentId)).map(copy);
       },
       async addEvent(event) {
-        events.push(copy(event));
+        const list = events.get(event.taskId);
+        if (list) list.push(copy(event));
+        else events.set(event.taskId, [copy(event)]);
       },
       async events(id) {
-        return events.filter((e) => e.taskId === id).map(copy);
+        return eventsOf(id).map(copy);
       },
       async recentEvents(id, kinds, since) {
         if (kinds.length === 0 || kinds.length > 2) throw new Error('recentEvents takes one or two kinds');
-        return events.filter((e) => e.taskId === id && kinds.includes(e.kind) && e.at >= since).map(copy);
+        return eventsOf(id).filter((e) => kinds.includes(e.kind) && e.at >= since).map(copy);
       },
     },
     replay: {
