@@ -113,7 +113,8 @@ describe('approvals over the two processes', () => {
     expect((await fetch(`${stint.approvals}/v1/approvals`, { headers: { Authorization: `Bearer ${ADMIN}` } })).status).toBe(401);
     const other = await op.agent('nosy-bot', 'zoe', ['fix-credentials']);
     const t = await other.openTask('fix-credentials', 'staging', 'look around');
-    const res = await fetch(`${stint.approvals}/v1/approvals`, { headers: { Authorization: `DPoP ${t.body.access_token}` } });
+    // With a proof of its own key (htu = the approval service's URL as on the ready line).
+    const res = await fetch(await other.request(`${stint.approvals}/v1/approvals`, t.body.access_token, { method: 'GET' }));
     expect(res.status).toBe(403);
     const view = await op.task(t.body.task_id);
     expect(view.body).toMatchObject({ status: 'stopped', status_reason: expect.stringMatching(/approval service/) });

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { newKey } from './helpers/agent.js';
+import { dpopProof, newKey } from './helpers/agent.js';
 import type { AgentClient } from './helpers/broker.js';
 import { APPROVAL_ADMIN, APPROVALS, testStack } from './helpers/stack.js';
 
@@ -248,8 +248,18 @@ describe('the approval service accepts no agent or operator credential', () => {
     expect(res.status).toBe(401);
   });
 
-  it('an agent credential presented there stops that agent’s task', async () => {
+  it('an agent credential presented there without a proof of its key is leaked: revoked, nobody stopped', async () => {
     const res = await s.approvals.app.request(`${APPROVALS}/v1/approvals`, { headers: { Authorization: `DPoP ${taskToken}` } });
+    expect(res.status).toBe(403);
+    const view = (await (await s.broker.admin(`/v1/tasks/${taskId}`)).json()) as any;
+    expect(view.status).toBe('active');
+    expect(await s.broker.introspect(taskToken)).toEqual({ active: false });
+  });
+
+  it('an agent credential presented there with a proof of its own key stops that agent’s task', async () => {
+    const url = `${APPROVALS}/v1/approvals`;
+    const proof = await dpopProof(await agent.dpopKey(), 'GET', url, { nowSec: s.broker.nowSec(), accessToken: taskToken });
+    const res = await s.approvals.app.request(url, { headers: { Authorization: `DPoP ${taskToken}`, DPoP: proof } });
     expect(res.status).toBe(403);
     const view = (await (await s.broker.admin(`/v1/tasks/${taskId}`)).json()) as any;
     expect(view).toMatchObject({ status: 'stopped', status_reason: expect.stringMatching(/approval service/) });

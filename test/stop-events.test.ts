@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { newKey } from './helpers/agent.js';
+import { dpopProof, newKey } from './helpers/agent.js';
 import { ADMIN, testBroker, type TestBroker } from './helpers/broker.js';
 
 let b: TestBroker;
@@ -15,6 +15,13 @@ const resource = async (audience: string) => {
 };
 const signal = (auth: string, body: unknown) =>
   b.request('/v1/signals', { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+/** What a resource service saw: the DPoP proof as it arrived with `token`, and the request's method and URL. */
+const evidence = async (holder: { dpopKey(): Promise<Parameters<typeof dpopProof>[0]> }, token: string, htu: string, htm = 'GET') => ({
+  token,
+  dpop: await dpopProof(await holder.dpopKey(), htm, htu, { nowSec: b.nowSec(), accessToken: token }),
+  htm,
+  htu,
+});
 
 describe('rule 1: substitution seen by the broker', () => {
   it('another agent’s token as subject_token: the presenting task stops, its agent is locked, the leaked token is revoked', async () => {
@@ -103,7 +110,7 @@ describe('rule 2: credential_substitution reported by a resource service', () =>
     const thiefTask = await thief.openTask();
     const rs = await resource('https://api.production.example/db');
 
-    const res = await signal(rs, { type: 'credential_substitution', token: leaked.body.access_token, presented_jkt: (await thief.dpopKey()).jkt, detail: 'DPoP key mismatch' });
+    const res = await signal(rs, { type: 'credential_substitution', ...(await evidence(thief, leaked.body.access_token, 'https://api.production.example/db/prod')), detail: 'DPoP key mismatch' });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: true, stopped_tasks: [thiefTask.body.task_id], revoked_tokens: [expect.any(String)] });
     expect(await b.introspect(leaked.body.access_token)).toEqual({ active: false });
@@ -113,14 +120,37 @@ describe('rule 2: credential_substitution reported by a resource service', () =>
     expect((await task(ownerTask.body.task_id)).status).toBe('active');
   });
 
-  it('refuses a report where the key is the token’s own, and one without presented_jkt', async () => {
+  it('a report proving the token’s own key changes nothing; one without a verifiable proof stops nobody and only revokes the token', async () => {
     const owner = await b.registerAgent();
     const t = await owner.openTask();
     const cap = await owner.exchange(t.body.access_token, { scope: 'config.read' });
     const rs = await resource('https://api.staging.example/config');
-    expect((await signal(rs, { type: 'credential_substitution', token: cap.body.access_token, presented_jkt: (await owner.dpopKey()).jkt })).status).toBe(400);
-    expect((await signal(rs, { type: 'credential_substitution', token: cap.body.access_token })).status).toBe(400);
+    const own = await signal(rs, { type: 'credential_substitution', ...(await evidence(owner, cap.body.access_token, 'https://api.staging.example/config/x')) });
+    expect(await own.json()).toEqual({ accepted: true, stopped_tasks: [], revoked_tokens: [] });
+    expect(await b.introspect(cap.body.access_token)).toMatchObject({ active: true });
+    // A bare thumbprint is no evidence: the token has leaked (revoked), its owner stays untouched.
+    const bare = await signal(rs, { type: 'credential_substitution', token: cap.body.access_token, presented_jkt: (await owner.dpopKey()).jkt });
+    expect(await bare.json()).toEqual({ accepted: true, stopped_tasks: [], revoked_tokens: [expect.any(String)] });
     expect((await task(t.body.task_id)).status).toBe('active');
+    expect(agentStatus(owner.clientId)).toBe('active');
+  });
+
+  it('a proof whose htu is not on the reporting service’s own audience is not evidence', async () => {
+    const owner = await b.registerAgent({ name: 'owner', templates: ['ops-maintenance'] });
+    const ownerTask = await owner.openTask('ops-maintenance', 'production');
+    const leaked = await owner.exchange(ownerTask.body.access_token, { scope: 'db.read' });
+    const innocent = await b.registerAgent({ name: 'innocent' });
+    const innocentTask = await innocent.openTask();
+    const rs = await resource('https://api.production.example/db');
+    // A proof the innocent agent made for another service, replayed in a report.
+    const res = await signal(rs, { type: 'credential_substitution', ...(await evidence(innocent, leaked.body.access_token, 'https://api.staging.example/config/x')) });
+    expect(((await res.json()) as any).stopped_tasks).toEqual([]);
+    expect((await task(innocentTask.body.task_id)).status).toBe('active');
+    expect(agentStatus(innocent.clientId)).toBe('active');
+    // A proof over another token (ath) is not evidence either.
+    const other = await signal(rs, { type: 'credential_substitution', ...(await evidence(innocent, innocentTask.body.access_token, 'https://api.production.example/db/x')), token: leaked.body.access_token });
+    expect(((await other.json()) as any).stopped_tasks).toEqual([]);
+    expect((await task(innocentTask.body.task_id)).status).toBe('active');
   });
 
   it('an agent’s harness cannot report substitution', async () => {
@@ -143,7 +173,7 @@ describe('rule 3: environment_mismatch', () => {
     const t = await a.openTask();
     const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
     const prod = await resource('https://api.production.example/config');
-    const res = await signal(prod, { type: 'environment_mismatch', token: cap.body.access_token });
+    const res = await signal(prod, { type: 'environment_mismatch', ...(await evidence(a, cap.body.access_token, 'https://api.production.example/config/x')) });
     expect(res.status).toBe(202);
     expect(((await res.json()) as any).stopped_tasks).toEqual([t.body.task_id]);
     const view = await task(t.body.task_id);
@@ -152,13 +182,29 @@ describe('rule 3: environment_mismatch', () => {
     expect(await b.introspect(cap.body.access_token)).toEqual({ active: false });
   });
 
-  it('a report from a service of the token’s own environment is refused', async () => {
+  it('a report from a service of the token’s own environment, or one that serves no environment, stops nothing', async () => {
     const a = await b.registerAgent();
     const t = await a.openTask();
     const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
     const staging = await resource('https://api.staging.example/config');
-    expect((await signal(staging, { type: 'environment_mismatch', token: cap.body.access_token })).status).toBe(400);
+    const same = await signal(staging, { type: 'environment_mismatch', ...(await evidence(a, cap.body.access_token, 'https://api.staging.example/config/x')) });
+    expect(((await same.json()) as any).stopped_tasks).toEqual([]);
+    const nowhere = await resource('https://unmapped.example/api');
+    const none = await signal(nowhere, { type: 'environment_mismatch', ...(await evidence(a, cap.body.access_token, 'https://unmapped.example/api/x')) });
+    expect(((await none.json()) as any).stopped_tasks).toEqual([]);
     expect((await task(t.body.task_id)).status).toBe('active');
+  });
+
+  it('a copied token without a proof of its key does not stop its owner', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
+    const prod = await resource('https://api.production.example/config');
+    const res = await signal(prod, { type: 'environment_mismatch', token: cap.body.access_token });
+    expect(((await res.json()) as any).stopped_tasks).toEqual([]);
+    expect((await task(t.body.task_id)).status).toBe('active');
+    expect(agentStatus(a.clientId)).toBe('active');
+    expect(await b.introspect(cap.body.access_token)).toEqual({ active: false });
   });
 });
 
@@ -170,14 +216,29 @@ describe('rule 4: destructive outside the ceiling', () => {
     expect(read.body.error).toBe('invalid_authorization_details');
     expect((await task(t.body.task_id)).status).toBe('active');
 
-    const b2 = await a.openTask();
-    const del = await a.exchange(b2.body.access_token, { scope: 'volume.delete' });
+    const other = await b.registerAgent({ name: 'other' });
+    const t2 = await other.openTask();
+    const del = await other.exchange(t2.body.access_token, { scope: 'volume.delete' });
     expect(del.body).toMatchObject({ error: 'invalid_authorization_details', error_description: expect.stringMatching(/stopped by rule destructive_outside_ceiling/) });
-    expect((await task(b2.body.task_id)).status).toBe('stopped');
-    const next = await a.exchange(b2.body.access_token, { scope: 'config.read' });
-    expect(next.body).toMatchObject({ error: 'task_stopped', error_description: expect.stringMatching(/destructive_outside_ceiling/) });
-    expect(agentStatus(a.clientId)).toBe('active');
+    expect((await task(t2.body.task_id)).status_reason).toMatch(/^destructive_outside_ceiling/);
+    expect((await task(t.body.task_id)).status).toBe('active');
   });
+
+  it('every stop locks its agent and ends what it holds on its other tasks, under other keys', async () => {
+    const a = await b.registerAgent();
+    const first = await a.openTask();
+    const firstCap = await a.exchange(first.body.access_token, { scope: 'config.read' });
+    const otherKey = await newKey(); // another task under another DPoP key
+    const second = await a.openTask(undefined, undefined, { dpop: otherKey });
+    const del = await a.exchange(second.body.access_token, { scope: 'volume.delete' }, { dpop: otherKey });
+    expect(del.body.error).toBe('invalid_authorization_details');
+    expect(agentStatus(a.clientId)).toBe('locked');
+    expect(await b.introspect(firstCap.body.access_token)).toEqual({ active: false });
+    expect((await a.exchange(first.body.access_token, { scope: 'config.read' })).body.error).not.toBeUndefined();
+    expect((await task(first.body.task_id)).status).toBe('revoked');
+    expect((await a.openTask()).body.error).toBe('unauthorized_client');
+  });
+
 });
 
 describe('rule 5: escalation after a denial', () => {
@@ -340,7 +401,7 @@ describe('substitution and environment mismatch set to refuse', () => {
     const res = await r.request('/v1/signals', {
       method: 'POST',
       headers: { Authorization: `Basic ${btoa(`${rs.client_id}:${rs.client_secret}`)}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'environment_mismatch', token: cap.body.access_token }),
+      body: JSON.stringify({ type: 'environment_mismatch', token: cap.body.access_token, htm: 'GET', htu: 'https://api.production.example/config/x', dpop: await dpopProof(await a.dpopKey(), 'GET', 'https://api.production.example/config/x', { nowSec: r.nowSec(), accessToken: cap.body.access_token }) }),
     });
     expect(((await res.json()) as any).stopped_tasks).toEqual([]);
     const view = (await (await r.admin(`/v1/tasks/${t.body.task_id}`)).json()) as any;

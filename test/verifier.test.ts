@@ -106,6 +106,22 @@ describe('verifier middleware', () => {
     expect(view.body.status_reason).toMatch(/^environment_mismatch/);
   });
 
+  it('a found token sent as Bearer or without a proof is leaked: revoked at the broker, its owner not stopped', async () => {
+    const s = await setup();
+    const bearer = await s.app.request(new Request(CONFIG, { method: 'POST', headers: { Authorization: `Bearer ${s.cap.body.access_token}` } }));
+    expect(bearer.status).toBe(401);
+    expect((await s.live.operator.task(s.task.body.task_id)).body.status).toBe('active');
+    // Revoked before the refusal was sent: not even its owner can use it now.
+    expect((await s.hit()).status).toBe(401);
+  });
+
+  it('a copied token of another environment, without its key’s proof, does not stop its owner', async () => {
+    const s = await setup({ environment: 'production', audience: PROD_CONFIG });
+    const copied = await s.app.request(new Request(PROD_CONFIG, { method: 'POST', headers: { Authorization: `DPoP ${s.cap.body.access_token}` } }));
+    expect(copied.status).toBe(401);
+    expect((await s.live.operator.task(s.task.body.task_id)).body.status).toBe('active');
+  });
+
   it('fails closed when the event stream is down for longer than allowed', async () => {
     let t = Date.now();
     const s = await setup({ maxStalenessMs: 1000, now: () => t });

@@ -5,6 +5,7 @@ import type { KeyRing } from './keys.js';
 import type { Policy } from './policy.js';
 import type { EventHub } from './events.js';
 import type { Clock, Sealer, Store } from './ports.js';
+import type { AnyRule } from './rules/registry.js';
 
 /** Everything a core operation needs, wired once per runtime. */
 export interface Core {
@@ -16,6 +17,8 @@ export interface Core {
   /** Seals secrets at rest; only the vault and key loading use it. */
   sealer: Sealer;
   audit: AuditLog;
+  /** The rules enforced (core/rules/registry.ts); a test may add one. */
+  rules: readonly AnyRule[];
   events: EventHub;
   /** The isolated approval service; without it destructive capabilities cannot be had at all. */
   approvals?: ApprovalGateway;

@@ -7,6 +7,7 @@ import { EventHub } from './events.js';
 import { systemClock, type Clock, type Sealer, type Store } from './ports.js';
 import { guardStore } from './store-guard.js';
 import { resealAll } from './vault.js';
+import { DEFAULT_RULES, type AnyRule } from './rules/registry.js';
 
 export interface CoreOptions {
   issuer: string;
@@ -18,6 +19,8 @@ export interface CoreOptions {
   approvals?: ApprovalGateway;
   /** How tokens are signed (default WebCrypto). */
   signer?: SignerFactory;
+  /** The rules enforced (default: every rule of the registry). */
+  rules?: readonly AnyRule[];
 }
 
 /** Wires the core from its ports; loads (or on first start, generates) the signing key. */
@@ -35,6 +38,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     keys,
     sealer: o.sealer,
     audit: new AuditLog(store, clock, events),
+    rules: o.rules ?? DEFAULT_RULES,
     events,
     approvals: o.approvals,
   };

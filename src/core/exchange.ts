@@ -3,11 +3,13 @@ import type { Core } from './context.js';
 import { StintError } from './errors.js';
 import { environmentOfResource, RISK_ORDER, type Risk } from './policy.js';
 import type { AgentRecord, TaskRecord } from './ports.js';
-import { stopTask, stoppedError } from './stop.js';
-import { onSubstitution } from './substitution.js';
+import { stoppedError } from './stop.js';
+import { answer, enforce } from './rules/enforce.js';
+import type { CapabilityFacts } from './rules/facts.js';
+import { evaluate } from './rules/registry.js';
+import { onPresentation } from './presentation.js';
 import { tokenTask } from './token-state.js';
-import { signToken, type StintClaims } from './tokens.js';
-import { verifyStintToken } from './verify-token.js';
+import { signToken } from './tokens.js';
 import { requestApproval } from './request-approval.js';
 import { record } from './trajectory.js';
 
@@ -28,15 +30,12 @@ export interface CapabilityRequest {
  * another agent's token, or one bound to another key is credential substitution: a stop.
  */
 export async function taskFromSubjectToken(core: Core, agent: AgentRecord, jkt: string, subjectToken: string) {
-  let claims: StintClaims;
-  try {
-    claims = await verifyStintToken(core, subjectToken);
-  } catch (e) {
-    if (e instanceof StintError && e.reason === 'expired') throw new StintError('invalid_grant', 'subject_token has expired', { cause: e });
-    return onSubstitution(core, agent, jkt, 'presented a credential the broker never issued');
-  }
-  if (claims.sub !== agent.id) return onSubstitution(core, agent, jkt, `presented a token issued to another agent (${claims.sub}, ${claims.env})`, claims);
-  if (claims.cnf.jkt !== jkt) return onSubstitution(core, agent, jkt, `presented a token bound to another DPoP key (task ${claims.task_id}, ${claims.env})`, claims);
+  // Ownership before expiry: a found token is substitution whether or not it still works.
+  const seen = await onPresentation(core, { token: subjectToken, jkt, presenter: agent, where: 'the broker', actor: agent.id, denial: { type: 'credential.refused' }, detail: { risk: 'read' } });
+  if (seen.enforced.decision.kind !== 'allow') throw answer(seen.enforced, seen.target);
+  const claims = seen.claims;
+  if (!claims) throw new StintError('invalid_grant', 'subject_token is not a token this broker issued');
+  if (claims.exp * 1000 <= core.clock.now()) throw new StintError('invalid_grant', 'subject_token has expired');
   if (claims.token_use !== 'task') throw new StintError('invalid_grant', 'subject_token must be a task token');
   const { task, revoked } = await tokenTask(core, claims);
   if (revoked) throw new StintError('invalid_grant', 'subject_token has been revoked');
@@ -59,8 +58,7 @@ const maxRisk = (risks: (Risk | undefined)[]): number => Math.max(0, ...risks.ma
 export async function resolveCapability(core: Core, agent: AgentRecord, jkt: string, subjectToken: string, req: CapabilityRequest) {
   const { task } = await taskFromSubjectToken(core, agent, jkt, subjectToken);
   const { policy } = core;
-  const { rules, window } = policy.trajectory;
-  const template = policy.templates[task.template]!;
+  const { window } = policy.trajectory;
   const risk = maxRisk(req.capabilities.map((c) => policy.capabilities[c]?.risk));
   const riskName = (Object.keys(RISK_ORDER) as Risk[]).find((r) => RISK_ORDER[r] === risk)!;
   const requestedEnv = req.resource ? (environmentOfResource(policy, req.resource) ?? task.environment) : task.environment;
@@ -70,38 +68,17 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
     await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { ...base, reason: why } });
     throw new StintError(code, why, { recorded: true });
   };
-  const stop = async (rule: 'destructive_outside_ceiling' | 'escalation_after_denial', why: string): Promise<never> => {
-    await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { ...base, reason: why } });
-    await stopTask(core, task, rule, why, { actor: agent.id, lockAgent: false, detail: base });
-    // The contract: outside the ceiling is `invalid_authorization_details`, "and a destructive
-    // one stops the task"; from the next request on, the task answers `task_stopped`.
-    if (rule === 'destructive_outside_ceiling') {
-      throw new StintError('invalid_authorization_details', `${why}; task ${task.id} was stopped by rule ${rule}`, { recorded: true });
-    }
-    throw stoppedError({ id: task.id, statusReason: `${rule}: ${why}` });
-  };
 
-  // Rule 5: after a refusal, asking for more (higher risk, another environment) is a stop.
+  // The rules (core/rules/): escalation after a refusal, the ceiling, destructive outside it.
   const since = core.clock.now() - window * 1000;
   const denials = await core.store.tasks.recentEvents(task.id, ['denial'], since);
-  if (denials.length > 0) {
-    const deniedRisk = maxRisk(denials.map((d) => d.detail.risk as Risk | undefined));
-    const why =
-      risk > deniedRisk
-        ? `after a refusal, asked for ${riskName}-risk ${req.capabilities.join(', ')}`
-        : requestedEnv !== task.environment
-          ? `after a refusal, asked for a resource in ${requestedEnv}`
-          : undefined;
-    if (why) await (rules.escalation_after_denial === 'stop' ? stop('escalation_after_denial', why) : deny(why));
+  const facts: CapabilityFacts = { policy, task, capabilities: req.capabilities, risk: riskName, environment: requestedEnv, recentDenials: denials.map((d) => ({ risk: d.detail.risk as Risk | undefined })), recentFailures: 0 };
+  const decision = evaluate(core.rules, 'capability', facts, policy);
+  if (decision.kind !== 'allow') {
+    const target = { tasks: [task], agentIds: [agent.id], actor: agent.id, denial: { type: 'capability.denied' }, denyBeforeStop: true, detail: base };
+    throw answer(await enforce(core, decision, target), target);
   }
 
-  const outside = req.capabilities.filter((c) => !template.ceiling.includes(c));
-  if (outside.length > 0) {
-    const why = `${outside.join(', ')} is outside the ceiling of template "${template.name}" (${template.ceiling.join(', ')})`;
-    const destructive = outside.some((c) => policy.capabilities[c]?.risk === 'destructive');
-    if (destructive && rules.destructive_outside_ceiling === 'stop') await stop('destructive_outside_ceiling', why);
-    await deny(why);
-  }
   const resources = new Set(req.capabilities.map((c) => policy.capabilities[c]!.resources[task.environment]));
   if (resources.size !== 1 || resources.has(undefined)) await deny('request capabilities for one resource at a time', 'invalid_target');
   const resource = [...resources][0]!;

@@ -55,18 +55,21 @@ export interface ApprovalPolicy {
 }
 
 export type RuleAction = 'stop' | 'refuse';
+export interface RuleSetting {
+  action: RuleAction;
+  lockAgent?: boolean;
+}
 
 export interface TrajectoryPolicy {
   /** Look-back for "recent" refusals and tool errors, seconds. */
   window: number;
   /** A destructive request is refused outright at this many recent refusals or tool errors. */
   maxRecentFailures: number;
-  rules: {
-    substitution: RuleAction;
-    environment_mismatch: RuleAction;
-    destructive_outside_ceiling: RuleAction;
-    escalation_after_denial: RuleAction;
-  };
+  /**
+   * What each stopping rule of the registry (core/rules/registry.ts) does: stop, or only
+   * refuse; and whether its stop locks the agent (the rule's own default when unset).
+   */
+  rules: Record<string, RuleSetting>;
 }
 
 export interface Policy {

@@ -3,23 +3,25 @@ import { StintError } from './errors.js';
 import type { AgentRecord, TaskRecord } from './ports.js';
 import { taskView } from './tasks.js';
 import { record } from './trajectory.js';
+import { answer, enforce } from './rules/enforce.js';
+import type { CapabilityFacts } from './rules/facts.js';
+import { evaluate } from './rules/registry.js';
 
 /**
  * Hands one destructive action to the approval service (CIBA-shaped: an `auth_req_id` to
- * poll). Refused outright, without asking anyone, when the task has had too many recent
- * refusals or tool errors: high impact plus low confidence.
+ * poll), once the rules of the `approval` trigger allow it (high impact, low confidence).
  */
 export async function requestApproval(core: Core, agent: AgentRecord, task: TaskRecord, capabilities: string[], resource: string, bindingMessage?: string) {
   if (capabilities.length !== 1) throw new StintError('invalid_authorization_details', 'ask for one destructive capability at a time');
   const capability = capabilities[0]!;
-  const { window, maxRecentFailures } = core.policy.trajectory;
-  const since = core.clock.now() - window * 1000;
+  const since = core.clock.now() - core.policy.trajectory.window * 1000;
   const recent = await core.store.tasks.recentEvents(task.id, ['denial', 'signal'], since);
   const failures = recent.filter((e) => e.kind === 'denial' || e.detail.signal === 'tool_error').length;
-  if (failures >= maxRecentFailures) {
-    const why = `high impact, low confidence: ${failures} refusals or tool errors in the last ${window}s; ${capability} is refused without asking approvers`;
-    await record(core, { taskId: task.id, kind: 'denial', type: 'capability.denied', actor: agent.id, detail: { capabilities, resource, risk: 'destructive', environment: task.environment, reason: why } });
-    throw new StintError('access_denied', why, { recorded: true });
+  const facts: CapabilityFacts = { policy: core.policy, task, capabilities, risk: 'destructive', environment: task.environment, recentDenials: [], recentFailures: failures };
+  const decision = evaluate(core.rules, 'approval', facts, core.policy);
+  if (decision.kind !== 'allow') {
+    const target = { tasks: [task], agentIds: [agent.id], actor: agent.id, denial: { type: 'capability.denied' }, denyBeforeStop: true, detail: { capabilities, resource, risk: 'destructive', environment: task.environment } };
+    throw answer(await enforce(core, decision, target), target);
   }
   if (!core.approvals) throw new StintError('approval_required', `${capability} needs human approval, and no approval service is configured`);
 

@@ -2,8 +2,8 @@ import type { Core } from './context.js';
 import { StintError } from './errors.js';
 import { environmentOfResource } from './policy.js';
 import type { ResourceRecord } from './ports.js';
-import { lockAgent, stopTask } from './stop.js';
-import { revokeLeaked } from './substitution.js';
+import { normalizeHtu, verifyDpopProof } from './dpop.js';
+import { onPresentation } from './presentation.js';
 import { currentTask } from './token-state.js';
 import type { StintClaims } from './tokens.js';
 import { verifyStintToken } from './verify-token.js';
@@ -14,7 +14,10 @@ export type SignalType = 'credential_substitution' | 'environment_mismatch' | 't
 export interface Signal {
   type: SignalType;
   token?: string;
-  presented_jkt?: string;
+  /** The DPoP proof exactly as the service received it, and the request it came with. */
+  dpop?: string;
+  htm?: string;
+  htu?: string;
   task_id?: string;
   detail?: string;
 }
@@ -35,17 +38,49 @@ const actorOf = (c: SignalCaller) => (c.kind === 'operator' ? 'operator' : c.kin
 
 async function ourToken(core: Core, token: string | undefined): Promise<StintClaims | undefined> {
   if (!token) return undefined;
+  return verifyStintToken(core, token, { allowExpired: true }).catch(() => undefined);
+}
+
+/** Whether `htu` names a URL at or under the service's registered audience. */
+function onAudience(htu: string, audience: string): boolean {
+  const a = normalizeHtu(audience);
+  const h = normalizeHtu(htu);
+  if (!a || !h) return false;
+  const base = a.endsWith('/') ? a : `${a}/`;
+  return h === a || h.startsWith(base);
+}
+
+/**
+ * The key a resource service's report proves: the DPoP proof exactly as the service received
+ * it, checked here (signature, `htm`, `htu`, `ath` over the token, `iat`) with `htu` on the
+ * service's own audience. Undefined when the report carries no proof that verifies: such a
+ * report is not evidence against anyone.
+ */
+async function provenKey(core: Core, caller: SignalCaller, s: Signal): Promise<string | undefined> {
+  if (!s.dpop || !s.htm || !s.htu || !s.token) return undefined;
+  if (caller.kind === 'resource' && !onAudience(s.htu, caller.resource.audience)) return undefined;
   try {
-    return await verifyStintToken(core, token, { allowExpired: true });
+    const { jkt } = await verifyDpopProof({
+      proof: s.dpop,
+      method: s.htm,
+      urls: [s.htu],
+      accessToken: s.token,
+      now: core.clock.now(),
+      // Its own namespace: the service consumed the proof already; two reports of one proof count once.
+      replay: { consume: (ns, jti, exp) => core.store.replay.consume(`report:${ns}`, jti, exp) },
+    });
+    return jkt;
   } catch {
     return undefined;
   }
 }
 
 /**
- * Signals from resource services and harnesses (POST /v1/signals). Substitution and
- * environment mismatch are stop events; tool errors are recorded and count as "recent
- * failures" for the rules that look back.
+ * Signals from resource services and harnesses (POST /v1/signals). A report of substitution
+ * or environment mismatch is evidence, not an accusation: it goes through the presentation
+ * rules with the key its proof proves, so a report without a verifiable proof changes no
+ * task (the token it names has leaked, and is revoked). Tool errors are recorded and count as
+ * "recent failures" for the rules that look back.
  */
 export async function reportSignal(core: Core, caller: SignalCaller, s: Signal): Promise<SignalOutcome> {
   const actor = actorOf(caller);
@@ -63,45 +98,19 @@ export async function reportSignal(core: Core, caller: SignalCaller, s: Signal):
   }
 
   if (caller.kind === 'agent') throw new StintError('forbidden', `${s.type} is reported by resource services or the operator`);
-  const claims = await ourToken(core, s.token);
-
-  if (s.type === 'credential_substitution') {
-    if (!s.presented_jkt) throw new StintError('invalid_request', 'credential_substitution needs presented_jkt, the thumbprint of the key the token came with');
-    if (claims && claims.cnf.jkt === s.presented_jkt) throw new StintError('invalid_request', 'the token was presented with the key it is bound to: that is not substitution');
-    const why = claims ? `presented ${claims.sub}'s ${claims.env} token (task ${claims.task_id}) to ${actor}` : `presented a credential the broker never issued to ${actor}`;
-    if (claims) {
-      await revokeLeaked(core, claims, actor, why);
-      out.revoked_tokens.push(claims.jti);
-    }
-    const presenters = await core.store.tasks.activeByKey(s.presented_jkt);
-    for (const t of presenters) {
-      if (core.policy.trajectory.rules.substitution === 'refuse') {
-        await record(core, { taskId: t.id, kind: 'signal', type: 'signal.credential_substitution', actor, detail: { signal: s.type, reason: why, detail } });
-        continue;
-      }
-      await stopTask(core, t, 'substitution', why, { actor, lockAgent: false, detail: { signal: s.type, presented_jkt: s.presented_jkt, leaked_jti: claims?.jti, detail } });
-      await lockAgent(core, t.agentId, `credential substitution: ${why}`, actor);
-      out.stopped_tasks.push(t.id);
-    }
-    if (presenters.length === 0) await core.audit.append({ type: 'credential.substitution', actor, data: { reason: why, presented_jkt: s.presented_jkt, leaked_jti: claims?.jti ?? null } });
-    return out;
-  }
-
-  // environment_mismatch: a token of one environment presented to a service of another.
-  if (!claims) throw new StintError('invalid_request', 'environment_mismatch needs a token this broker issued');
-  if (caller.kind === 'resource') {
-    const served = environmentOfResource(core.policy, caller.resource.audience);
-    if (served !== undefined && served === claims.env) throw new StintError('invalid_request', `the token is for ${claims.env}, which this service serves`);
-  }
-  const task = await currentTask(core, claims.task_id);
-  const why = `a ${claims.env} token was presented to ${caller.kind === 'resource' ? caller.resource.audience : 'another environment'}`;
-  if (task?.status === 'active') {
-    if (core.policy.trajectory.rules.environment_mismatch === 'stop') {
-      await stopTask(core, task, 'environment_mismatch', why, { actor, lockAgent: false, detail: { signal: s.type, jti: claims.jti, detail } });
-      out.stopped_tasks.push(task.id);
-    } else {
-      await record(core, { taskId: task.id, kind: 'signal', type: 'signal.environment_mismatch', actor, detail: { signal: s.type, reason: why, detail } });
-    }
-  }
+  if (!s.token) throw new StintError('invalid_request', `${s.type} needs the token that was presented`);
+  const where = caller.kind === 'resource' ? caller.resource.audience : 'a service the operator names';
+  const seen = await onPresentation(core, {
+    token: s.token,
+    jkt: await provenKey(core, caller, s),
+    where,
+    // A service whose audience maps to no environment cannot tell a mismatch.
+    servedEnvironment: caller.kind === 'resource' ? environmentOfResource(core.policy, caller.resource.audience) : undefined,
+    actor,
+    denial: { type: `signal.${s.type}`, kind: 'signal' },
+    detail: { signal: s.type, detail },
+  });
+  out.stopped_tasks.push(...seen.enforced.stopped);
+  if (seen.revoked) out.revoked_tokens.push(seen.revoked);
   return out;
 }

@@ -2,9 +2,11 @@ import type { Core } from './context.js';
 import { StintError } from './errors.js';
 import type { TaskRecord } from './ports.js';
 import { record } from './trajectory.js';
+import { revokeScope } from './revocation.js';
+import { agentScope } from './scope.js';
 
-/** The rules that stop a task (see PRODUCT.md point 4 and 5, and the policy's `trajectory`). */
-export type StopRule = 'substitution' | 'environment_mismatch' | 'destructive_outside_ceiling' | 'escalation_after_denial';
+/** The name of a stopping rule of the registry (core/rules/registry.ts). */
+export type StopRule = string;
 
 export const stoppedError = (task: Pick<TaskRecord, 'id' | 'statusReason'>) =>
   new StintError('task_stopped', `task ${task.id} was stopped by rule ${task.statusReason ?? '(unknown)'}`, { recorded: true });
@@ -36,9 +38,16 @@ export async function stopTask(
   return stopped;
 }
 
+/**
+ * Locks an agent: it gets nothing from the broker until an operator releases it, and
+ * everything it holds on any of its tasks dies now — its scope's epoch is raised (one write,
+ * pushed to verifiers as `scope.revoked`, which also voids its pending approvals and
+ * undelivered grants), so a second task under another key is no way around the stop.
+ */
 export async function lockAgent(core: Core, agentId: string, reason: string, actor: string) {
   if (await core.store.agents.setStatus(agentId, 'locked')) {
     await core.audit.append({ type: 'agent.locked', actor, data: { agent: agentId, reason } });
+    await revokeScope(core, agentScope(agentId), actor);
   }
 }
 

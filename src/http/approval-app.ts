@@ -46,8 +46,11 @@ export function createApprovalApp(deps: ApprovalDeps) {
     const auth = c.req.header('Authorization') ?? '';
     const presented = /^(bearer|dpop) /i.test(auth) ? auth.replace(/^\S+\s+/, '').trim() : '';
     if (presented && (await isBrokerToken(core, presented))) {
-      await reportAgentCredential(deps, presented);
-      throw new StintError('forbidden', 'agent credentials are not accepted by the approval service; the task that presented one has been stopped');
+      // The proof goes along exactly as received; its htu is judged against this service's
+      // configured URL, never the Host header.
+      const htu = `${core.selfUrl}${new URL(c.req.url).pathname}`;
+      await reportAgentCredential(deps, { token: presented, dpop: c.req.header('DPoP'), htm: c.req.method, htu });
+      throw new StintError('forbidden', 'agent credentials are not accepted by the approval service; the broker has been told');
     }
     return authenticateApprover(core, auth);
   };
@@ -94,9 +97,9 @@ export function createApprovalApp(deps: ApprovalDeps) {
   return app;
 }
 
-async function reportAgentCredential(deps: ApprovalDeps, token: string) {
+async function reportAgentCredential(deps: ApprovalDeps, seen: { token: string; dpop?: string; htm: string; htu: string }) {
   const { core } = deps;
-  const jwt = await signInternal(core.keys, core.selfUrl, core.issuer, { op: 'agent_credential', token }, core.clock.now());
+  const jwt = await signInternal(core.keys, core.selfUrl, core.issuer, { op: 'agent_credential', ...seen }, core.clock.now());
   try {
     await (deps.fetch ?? fetch)(`${deps.brokerUrl.replace(/\/+$/, '')}/internal/approval`, { method: 'POST', headers: { 'Content-Type': 'application/jwt' }, body: jwt, signal: AbortSignal.timeout(5_000) });
   } catch {

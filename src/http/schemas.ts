@@ -68,6 +68,11 @@ export function parseJsonParam(raw: string, code: ErrorCode, label: string): unk
 export const signalSchema = z.strictObject({
   type: z.enum(['credential_substitution', 'environment_mismatch', 'tool_error']),
   token: z.string().min(1).max(16_384).optional(),
+  /** The DPoP proof as the service received it, with the request's method and URL. */
+  dpop: z.string().min(1).max(8192).optional(),
+  htm: z.string().regex(/^[A-Z]{1,16}$/).optional(),
+  htu: z.string().max(2048).optional(),
+  /** Accepted for older verifiers; a bare thumbprint proves nothing and changes no task. */
   presented_jkt: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an RFC 7638 SHA-256 thumbprint, base64url').optional(),
   task_id: z.string().regex(/^task_[A-Za-z0-9_-]{10,64}$/).optional(),
   detail: z.string().max(2000).optional(),

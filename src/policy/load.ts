@@ -118,12 +118,12 @@ export function compilePolicy(sources: PolicySource[]): Policy {
     if (d.trajectory) {
       defineOnce(p, 'trajectory', '');
       const t = d.trajectory;
-      policy.trajectory = { window: t.window, maxRecentFailures: t.max_recent_failures, rules: t.rules };
+      policy.trajectory = compileTrajectory(t);
     }
   }
   if (!policy.trajectory) {
     const t = trajectorySchema.parse({});
-    policy.trajectory = { window: t.window, maxRecentFailures: t.max_recent_failures, rules: t.rules };
+    policy.trajectory = compileTrajectory(t);
   }
   if (files.length === 0 || Object.keys(policy.environments).length === 0) {
     throw new PolicyError(sources[0]?.file ?? '(policies)', 1, 'environments', 'no environment is defined');
@@ -162,4 +162,11 @@ export function compilePolicy(sources: PolicySource[]): Policy {
     });
   }
   return policy;
+}
+
+/** `stop` | `refuse` | `{action, lock_agent}` per rule, as the core reads it. */
+function compileTrajectory(t: PolicyFile['trajectory'] & object): Policy['trajectory'] {
+  const rules: Policy['trajectory']['rules'] = {};
+  for (const [name, v] of Object.entries(t.rules)) rules[name] = typeof v === 'string' ? { action: v } : { action: v.action, lockAgent: v.lock_agent };
+  return { window: t.window, maxRecentFailures: t.max_recent_failures, rules };
 }

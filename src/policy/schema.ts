@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stopRuleNames } from '../core/rules/registry.js';
 
 /**
  * The shape of one policy file. Several files under `policies/` are merged; each top-level
@@ -65,17 +66,13 @@ export const approvalSchema = z.strictObject({
 });
 
 const ruleAction = z.enum(['stop', 'refuse']);
+const ruleSetting = z.union([ruleAction, z.strictObject({ action: ruleAction, lock_agent: z.boolean().optional().describe("whether a stop locks the agent (default: the rule's own)") })]);
+/** One entry per stopping rule of the registry: adding a rule there adds it here. */
+const ruleSettings = z.strictObject(Object.fromEntries(stopRuleNames().map((n) => [n, ruleSetting.default('stop')])) as Record<string, z.ZodDefault<typeof ruleSetting>>);
 export const trajectorySchema = z.strictObject({
   window: seconds(86_400).default(600),
   max_recent_failures: z.number().int().min(1).max(1000).default(2),
-  rules: z
-    .strictObject({
-      substitution: ruleAction.default('stop'),
-      environment_mismatch: ruleAction.default('stop'),
-      destructive_outside_ceiling: ruleAction.default('stop'),
-      escalation_after_denial: ruleAction.default('stop'),
-    })
-    .prefault({}),
+  rules: ruleSettings.prefault({}),
 });
 
 export const policyFileSchema = z.strictObject({

@@ -19,6 +19,11 @@ export interface VerifierOptions {
   clientSecret: string;
   /** Longest the revocation view may go without hearing from the broker before refusing everything, ms. */
   maxStalenessMs?: number;
+  /**
+   * This service's public base URL (scheme, host, path prefix) when it sits behind a proxy:
+   * DPoP `htu` is checked against it instead of the URL the request arrived on.
+   */
+  publicUrl?: string;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -101,8 +106,10 @@ export class StintVerifier {
   async verify(req: Request): Promise<VerifiedRequest> {
     if (!this.healthy) throw new StintError('temporarily_unavailable', 'revocation view is stale: refusing until the broker is heard from again');
     const auth = req.headers.get('Authorization') ?? '';
-    if (!/^dpop /i.test(auth)) throw new StintError('invalid_token', 'send Authorization: DPoP <capability token> with a DPoP proof');
-    const token = auth.slice(5).trim();
+    const scheme = /^(dpop|bearer) +/i.exec(auth);
+    if (!scheme) throw new StintError('invalid_token', 'send Authorization: DPoP <capability token> with a DPoP proof');
+    const token = auth.slice(scheme[0].length).trim();
+    const proof = req.headers.get('DPoP') ?? undefined;
 
     let claims: StintClaims;
     try {
@@ -114,6 +121,9 @@ export class StintVerifier {
         requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti', 'cnf', 'task_id', 'env', 'token_use'],
       })) as unknown as { payload: StintClaims });
     } catch (e) {
+      // A stint token out of its owner's hands is reported whether or not it still works:
+      // ownership before expiry. The broker decides from the evidence.
+      if (e instanceof errors.JWTExpired) await this.report({ type: 'credential_substitution', ...this.evidence(req, token, proof), detail: `expired token presented to ${this.o.audience}` });
       const why = e instanceof errors.JWTExpired ? 'token has expired' : 'token is not a valid stint token';
       throw new StintError('invalid_token', why, { cause: e });
     }
@@ -122,22 +132,31 @@ export class StintVerifier {
     if ((claims.token_use === 'grant') !== (decodeProtectedHeader(token).kid ?? '').startsWith('approval.')) {
       throw new StintError('invalid_token', 'token type and signing authority do not match');
     }
-    if (claims.env !== this.o.environment) {
-      await this.report({ type: 'environment_mismatch', token, detail: `presented to ${this.o.audience} (${this.o.environment})` });
-      throw new StintError('invalid_token', `token is for ${claims.env}, this service is ${this.o.environment}`);
+    // Possession first: without a valid proof of its key, the token has leaked, and whatever
+    // else is wrong with it says nothing about its owner (the broker revokes it, stops nobody).
+    let jkt: string;
+    try {
+      if (scheme[1]!.toLowerCase() !== 'dpop') throw new StintError('invalid_token', 'a DPoP-bound token was sent as a Bearer token');
+      ({ jkt } = await verifyDpopProof({
+        proof,
+        method: req.method,
+        urls: [this.htu(req)],
+        accessToken: token,
+        now: this.now(),
+        replay: { consume: async (ns, jti, exp) => this.consume(`${ns}:${jti}`, exp) },
+        code: 'invalid_token',
+      }));
+    } catch (e) {
+      await this.report({ type: 'credential_substitution', token, detail: `presented to ${this.o.audience} without a valid proof of its key` });
+      throw e;
     }
-    const { jkt } = await verifyDpopProof({
-      proof: req.headers.get('DPoP') ?? undefined,
-      method: req.method,
-      urls: [req.url],
-      accessToken: token,
-      now: this.now(),
-      replay: { consume: async (ns, jti, exp) => this.consume(`${ns}:${jti}`, exp) },
-      code: 'invalid_token',
-    });
     if (jkt !== claims.cnf.jkt) {
-      await this.report({ type: 'credential_substitution', token, presented_jkt: jkt, detail: `presented to ${this.o.audience} with another key` });
+      await this.report({ type: 'credential_substitution', ...this.evidence(req, token, proof), detail: `presented to ${this.o.audience} with another key` });
       throw new StintError('invalid_token', 'token is bound to another key');
+    }
+    if (claims.env !== this.o.environment) {
+      await this.report({ type: 'environment_mismatch', ...this.evidence(req, token, proof), detail: `presented to ${this.o.audience} (${this.o.environment})` });
+      throw new StintError('invalid_token', `token is for ${claims.env}, this service is ${this.o.environment}`);
     }
     // After the key check: a stolen token is substitution whichever service it is shown to.
     if (claims.aud !== this.o.audience) throw new StintError('invalid_token', 'token is for another resource');
@@ -170,6 +189,18 @@ export class StintVerifier {
   }
 
   /** Tells the broker; waits (briefly) so the stop is in force before the refusal goes out. */
+  /** The URL the proof's `htu` must name: the public URL when the service sits behind a proxy. */
+  private htu(req: Request): string {
+    if (!this.o.publicUrl) return req.url;
+    const u = new URL(req.url);
+    return `${this.o.publicUrl.replace(/\/+$/, '')}${u.pathname}`;
+  }
+
+  /** What the broker needs to judge a presentation: the token, the proof as received, the request. */
+  private evidence(req: Request, token: string, proof: string | undefined): Record<string, string> {
+    return { token, ...(proof ? { dpop: proof } : {}), htm: req.method, htu: this.htu(req) };
+  }
+
   private async report(signal: Record<string, string>): Promise<void> {
     try {
       await this.fetch(`${this.broker}/v1/signals`, {

@@ -1,3 +1,4 @@
+import type { AnyRule } from '../../src/core/rules/registry.js';
 import type { AwsProvider } from '../../src/core/aws.js';
 import type { Policy } from '../../src/core/policy.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
@@ -20,13 +21,14 @@ export interface TokenOpts {
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
 export async function testBroker(
-  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsProvider } = {},
+  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsProvider; rules?: readonly AnyRule[] } = {},
 ) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({
     dbPath: opts.dbPath ?? ':memory:',
     policy: opts.policy ?? defaultPolicy(),
     aws: opts.aws,
+    rules: opts.rules,
     issuer: ISSUER,
     adminToken: ADMIN,
     masterKey: new Uint8Array(32).fill(1),

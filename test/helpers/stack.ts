@@ -1,3 +1,4 @@
+import type { Policy } from '../../src/core/policy.js';
 import { SignJWT } from 'jose';
 import { createNodeApprovals } from '../../src/runtime/node/wire.js';
 import { newKey, type KeyPair } from '../../src/client/proofs.js';
@@ -12,13 +13,13 @@ export const APPROVAL_ADMIN = 'approval-admin-token-0123456789';
  * The broker and the approval service, each with its own database and keys, talking to each
  * other through `app.request` instead of sockets, on one frozen clock.
  */
-export async function testStack() {
+export async function testStack(o: { policy?: Policy } = {}) {
   const clock = new FrozenClock();
   let approvalsApp: { request: (url: string, init?: RequestInit) => Response | Promise<Response> } | undefined;
-  const broker = await testBroker({ clock, approvalUrl: APPROVALS, approvalFetch: ((url: string, init?: RequestInit) => approvalsApp!.request(url, init)) as typeof fetch });
+  const broker = await testBroker({ clock, approvalUrl: APPROVALS, approvalFetch: ((url: string, init?: RequestInit) => approvalsApp!.request(url, init)) as typeof fetch, policy: o.policy });
   const approvals = await createNodeApprovals({
     dbPath: ':memory:',
-    policy: defaultPolicy(),
+    policy: o.policy ?? defaultPolicy(),
     issuer: ISSUER,
     selfUrl: APPROVALS,
     brokerUrl: ISSUER,

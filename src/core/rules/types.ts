@@ -24,5 +24,9 @@ export interface Rule<F> {
   trigger: string;
   /** Whether policy may say `stop | refuse` for this rule (it appears in trajectory.rules). */
   stops: boolean;
+  /** The answer when policy turns this rule's stop into a refusal. */
+  refuseCode?: ErrorCode;
+  /** Whether a stop by this rule locks the agent, unless policy says otherwise. */
+  locksAgent?: boolean;
   evaluate(facts: F): Verdict;
 }

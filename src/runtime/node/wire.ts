@@ -12,6 +12,7 @@ import { startAwsRevocation, type AwsProvider } from '../../core/aws.js';
 import { createCore } from '../../core/create.js';
 import { startSetPush } from '../../core/set.js';
 import type { Policy } from '../../core/policy.js';
+import type { AnyRule } from '../../core/rules/registry.js';
 import { systemClock, type Clock } from '../../core/ports.js';
 import { createApprovalStore } from '../../adapters/sqlite/approval-store.js';
 import { RemoteKeySet } from '../../adapters/remote-keys.js';
@@ -43,6 +44,8 @@ export interface NodeBrokerOptions {
   approvalFetch?: typeof fetch;
   /** The AWS port (default: the SDK, pointed at STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT if set). */
   aws?: AwsProvider;
+  /** The rules enforced (default: the registry's). */
+  rules?: readonly AnyRule[];
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
@@ -50,7 +53,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
   const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
-  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock, signer: nodeSigner });
+  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock, signer: nodeSigner, rules: o.rules });
   group.onRollback(() => core.audit.reset());
   core.aws = o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION });
   if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });

@@ -1,0 +1,48 @@
+import type { Policy } from '../policy.js';
+import { ceiling, destructiveOutsideCeiling } from './ceiling.js';
+import { environmentMismatch } from './environment-mismatch.js';
+import { escalationAfterDenial } from './escalation-after-denial.js';
+import { highImpactLowConfidence } from './low-confidence.js';
+import { substitution } from './substitution.js';
+import type { Rule, Verdict } from './types.js';
+
+/**
+ * Every rule stint enforces, in the order they are asked within a trigger (the first verdict
+ * that is not `allow` decides). Adding a rule is one file and one line here; its name appears
+ * under `trajectory.rules` in the policy schema when it can stop.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRule = Rule<any>;
+export const DEFAULT_RULES: readonly AnyRule[] = [
+  substitution,
+  environmentMismatch,
+  escalationAfterDenial,
+  destructiveOutsideCeiling,
+  ceiling,
+  highImpactLowConfidence,
+];
+
+/** Names of the rules policy may set to `stop | refuse` (the policy schema is built from these). */
+export const stopRuleNames = (rules: readonly AnyRule[] = DEFAULT_RULES) => rules.filter((r) => r.stops).map((r) => r.name);
+
+/** A verdict with what policy makes of it: a stop may become a refusal, and may or may not lock. */
+export type Decision =
+  | { kind: 'allow' }
+  | { kind: 'refuse'; rule: string; code: NonNullable<AnyRule['refuseCode']>; why: string }
+  | { kind: 'stop'; rule: string; why: string; lockAgent: boolean };
+
+const ALLOW: Decision = { kind: 'allow' };
+
+/** Asks every rule of `trigger`, in order, and applies policy to the first verdict that is not `allow`. */
+export function evaluate<F>(rules: readonly AnyRule[], trigger: string, facts: F, policy: Policy): Decision {
+  for (const rule of rules) {
+    if (rule.trigger !== trigger) continue;
+    const v: Verdict = rule.evaluate(facts);
+    if (v.kind === 'allow') continue;
+    if (v.kind === 'refuse') return { kind: 'refuse', rule: rule.name, code: v.code, why: v.why };
+    const setting = policy.trajectory.rules[v.rule];
+    if (setting?.action === 'refuse') return { kind: 'refuse', rule: v.rule, code: rule.refuseCode ?? 'access_denied', why: v.why };
+    return { kind: 'stop', rule: v.rule, why: v.why, lockAgent: setting?.lockAgent ?? rule.locksAgent ?? true };
+  }
+  return ALLOW;
+}
