@@ -111,7 +111,7 @@ describe('core on the in-memory store', () => {
     });
   });
 
-  it('of many concurrent stops of one task, one wins: one stop record, the agent locked once', async () => {
+  it('of many concurrent stops of one task, one wins: one stop record, the agent locked and its scope revoked once', async () => {
     const { core, store } = await memoryCore();
     await store.agents.create(agent('agt_1'));
     const t = task('t1', {});
@@ -121,6 +121,10 @@ describe('core on the in-memory store', () => {
     const types = (await store.audit.list(0, 100)).map((r) => r.type);
     expect(types.filter((x) => x === 'task.stopped')).toHaveLength(1);
     expect(types.filter((x) => x === 'agent.locked')).toHaveLength(1);
+    // The lock ends everything the agent holds: its scope, revoked once, under its key.
+    const revoked = (await store.audit.list(0, 100)).filter((r) => r.type === 'scope.revoked');
+    expect(revoked.map((r) => r.data.scope)).toEqual(['agent:agt_1']);
+    expect(await store.revocations.epochOf([agentScope('agt_1')])).toBe(core.clock.now());
     expect((await store.agents.get('agt_1'))?.status).toBe('locked');
     expect((await store.tasks.get('t1'))?.statusReason).toBe('substitution: r');
   });
