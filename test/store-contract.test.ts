@@ -3,8 +3,10 @@ import { openSqlite } from '../src/adapters/sqlite/node.js';
 import { GroupCommit } from '../src/adapters/sqlite/group-commit.js';
 import { withNativeHotPaths } from '../src/adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../src/adapters/sqlite/store.js';
+import { createMemoryStore } from '../src/adapters/memory/store.js';
 import { storeContract } from './contract/store.js';
 
+storeContract('memory', createMemoryStore);
 storeContract('drizzle (better-sqlite3)', () => createSqliteStore(openSqlite(':memory:').db));
 storeContract('drizzle + native hot paths', () => {
   const { db, sqlite } = openSqlite(':memory:');

@@ -2,10 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { createSodiumSealer } from '../src/adapters/sealing/libsodium.js';
 import { openSqlite } from '../src/adapters/sqlite/node.js';
 import { createSqliteStore } from '../src/adapters/sqlite/store.js';
+import { createMemoryStore } from '../src/adapters/memory/store.js';
+import type { Store } from '../src/core/ports.js';
 import { resealAll } from '../src/core/vault.js';
 
 const key = (n: number) => new Uint8Array(32).fill(n);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const stores: [string, () => Store][] = [
+  ['better-sqlite3', () => createSqliteStore(openSqlite(':memory:').db)],
+  ['memory', createMemoryStore],
+];
 
 describe('envelope sealing', () => {
   it('seals with a fresh data key each time and opens only under the master key', async () => {
@@ -18,9 +24,8 @@ describe('envelope sealing', () => {
     await expect((await createSodiumSealer(key(2))).open(a)).rejects.toThrow();
   });
 
-  it('rotates the master key by re-wrapping data keys only; the old key is then no longer needed', async () => {
-    const { db } = openSqlite(':memory:');
-    const store = createSqliteStore(db);
+  it.each(stores)('rotates the master key by re-wrapping data keys only; the old key is then no longer needed (%s)', async (_, make) => {
+    const store = make();
     const old = await createSodiumSealer(key(1));
     const sealed = await old.seal(new TextEncoder().encode('aws-root-credentials'));
     await store.secrets.put('aws-root', sealed, 1);

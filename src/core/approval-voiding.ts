@@ -1,5 +1,6 @@
 import type { Core } from './context.js';
 import type { VoidScope } from './approvals/void.js';
+import { parseScopeKey } from './scope.js';
 
 /**
  * Keeps the approval service in step with stops and revocations: pending approvals and
@@ -14,8 +15,8 @@ export function startApprovalVoiding(core: Core, log: (m: string) => void = cons
     if ((e.type === 'task.stopped' || e.type === 'task.revoked' || e.type === 'task.completed') && e.task_id) scope = { task_id: e.task_id };
     else if (e.type === 'token.revoked' && e.token_use === 'task' && e.task_id) scope = { task_id: e.task_id };
     else if (e.type === 'scope.revoked' && typeof e.scope === 'string' && typeof e.epoch === 'number') {
-      const [kind, name] = e.scope.split(/:(.*)/s);
-      scope = kind === 'agent' ? { agent: name!, before: e.epoch } : kind === 'env' ? { environment: name!, before: e.epoch } : { all: true, before: e.epoch };
+      const s = parseScopeKey(e.scope);
+      if (s) scope = s.kind === 'agent' ? { agent: s.id, before: e.epoch } : s.kind === 'environment' ? { environment: s.name, before: e.epoch } : { all: true, before: e.epoch };
     }
     if (scope) track(gateway.void(scope, `${e.type}${typeof e.reason === 'string' ? `: ${e.reason}` : ''}`).catch((err) => log(`approval voiding failed: ${(err as Error).message}`)));
   });

@@ -1,31 +1,19 @@
 import type { Clock, Store } from './ports.js';
 
+/**
+ * Housekeeping: expired replay and revocation rows are inert, and dropped only to bound the
+ * tables. Each delete is small so that none stalls the requests around it (one DELETE of a
+ * minute's rows at load took 147 ms); Node repeats rounds every 100 ms, Workers on a Cron
+ * Trigger until a round comes back empty.
+ */
 export interface PurgeOptions {
-  /** Pause between rounds, ms. */
-  everyMs: number;
   /** Rows per delete: each costs ≈20 µs a row here, so 64 holds the writer for ≈1.5 ms. */
   batch: number;
   /** Deletes per round at most (with a turn of the event loop between them). */
   batchesPerRound: number;
 }
 
-const DEFAULTS: PurgeOptions = { everyMs: 100, batch: 64, batchesPerRound: 8 };
-
-/**
- * Drops expired replay and revocation rows in the background, a small batch at a time, so that
- * no delete stalls the requests around it (one DELETE of a minute's rows at load took 147 ms).
- * The rows are inert once expired: this bounds the tables' size, nothing else. Returns a stop
- * function.
- */
-export function startPurge(store: Store, clock: Clock, options: Partial<PurgeOptions> = {}): () => void {
-  const o = { ...DEFAULTS, ...options };
-  let stopped = false;
-  const stop = repeat(() => purgeRound(store, clock, o, () => stopped), o.everyMs);
-  return () => {
-    stopped = true;
-    stop();
-  };
-}
+const DEFAULTS: PurgeOptions = { batch: 64, batchesPerRound: 8 };
 
 /** Runs `round` every `ms` after the previous one ended, until the returned function is called. */
 export function repeat(round: () => Promise<unknown>, ms: number): () => void {

@@ -4,6 +4,7 @@ import { randomId } from './encoding.js';
 import type { VerifierEvent } from './events.js';
 import { SIGNING_ALG } from './keys.js';
 import type { ReceiverRecord } from './ports.js';
+import { agentScope, scopeKey } from './scope.js';
 
 export const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 
@@ -11,7 +12,7 @@ export const SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-t
 function subjectOf(e: VerifierEvent): Record<string, string> {
   if (e.task_id) return { format: 'opaque', id: e.task_id };
   if (typeof e.scope === 'string') return { format: 'opaque', id: e.scope };
-  if (typeof e.agent === 'string') return { format: 'opaque', id: `agent:${e.agent}` };
+  if (typeof e.agent === 'string') return { format: 'opaque', id: scopeKey(agentScope(e.agent)) };
   return { format: 'opaque', id: 'unknown' };
 }
 

@@ -3,6 +3,7 @@ import { StintError } from './errors.js';
 import type { TaskRecord } from './ports.js';
 import { record } from './trajectory.js';
 import { revokeScope } from './revocation.js';
+import { agentScope } from './scope.js';
 
 /** The name of a stopping rule of the registry (core/rules/registry.ts). */
 export type StopRule = string;
@@ -46,7 +47,7 @@ export async function stopTask(
 export async function lockAgent(core: Core, agentId: string, reason: string, actor: string) {
   if (await core.store.agents.setStatus(agentId, 'locked')) {
     await core.audit.append({ type: 'agent.locked', actor, data: { agent: agentId, reason } });
-    await revokeScope(core, { agent: agentId }, actor);
+    await revokeScope(core, agentScope(agentId), actor);
   }
 }
 

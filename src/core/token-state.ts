@@ -2,9 +2,6 @@ import type { Core } from './context.js';
 import type { TaskRecord } from './ports.js';
 import type { StintClaims } from './tokens.js';
 
-/** Revocation scopes that cover a token or task: everything, its agent, its environment. */
-export const scopesOf = (agentId: string, environment: string) => ['all', `agent:${agentId}`, `env:${environment}`];
-
 /**
  * A scope revoked at `epoch` (ms) kills every token issued at or before that second. Token
  * `iat` has one-second resolution, so a token minted in the same second just after the

@@ -1,3 +1,4 @@
+import { scopeKey, scopesOf } from '../core/scope.js';
 import { coveredBy } from '../core/token-state.js';
 
 /** What a verifier needs of a token to decide whether it was revoked. */
@@ -52,7 +53,7 @@ export class RevocationView {
 
   isRevoked(c: RevocableClaims): boolean {
     if (this.deadJtis.has(c.jti) || this.deadTasks.has(c.task_id)) return true;
-    const epoch = Math.max(this.epochs.get('all') ?? 0, this.epochs.get(`agent:${c.sub}`) ?? 0, this.epochs.get(`env:${c.env}`) ?? 0);
+    const epoch = Math.max(0, ...scopesOf(c.sub, c.env).map((s) => this.epochs.get(scopeKey(s)) ?? 0));
     return coveredBy(c.iat, epoch);
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store, TaskRecord } from '../../src/core/ports.js';
+import { agentScope, allScope, environmentScope as envScope } from '../../src/core/scope.js';
 
 // One contract for every implementation of the store port: the drizzle store on better-sqlite3
 // and on D1 (inside workerd), and the Node store with raw hot paths. Same answers, same
@@ -63,12 +64,12 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     await s.revocations.revokeToken('j', 10);
     await s.revocations.revokeToken('j', 10);
     expect(await s.revocations.isTokenRevoked('j')).toBe(true);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:staging'])).toBe(0);
-    await s.revocations.raiseEpoch('env:staging', 500);
-    await s.revocations.raiseEpoch('env:staging', 300);
-    await s.revocations.raiseEpoch('agent:a', 400);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:staging'])).toBe(500);
-    expect(await s.revocations.epochOf(['all', 'agent:a', 'env:production'])).toBe(400);
+    expect(await s.revocations.epochOf([allScope, agentScope('a'), envScope('staging')])).toBe(0);
+    await s.revocations.raiseEpoch(envScope('staging'), 500);
+    await s.revocations.raiseEpoch(envScope('staging'), 300);
+    await s.revocations.raiseEpoch(agentScope('a'), 400);
+    expect(await s.revocations.epochOf([allScope, agentScope('a'), envScope('staging')])).toBe(500);
+    expect(await s.revocations.epochOf([allScope, agentScope('a'), envScope('production')])).toBe(400);
   });
 
   it('tasks.state: the task, its scopes\' latest epoch and a token\'s revocation in one read', async () => {
@@ -77,14 +78,14 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     await s.tasks.create(task('t1'));
     expect(await s.tasks.state('t1')).toEqual({ task: task('t1'), epoch: 0, revoked: false });
     // Only the task's own scopes count: another agent's and another environment's do not.
-    await s.revocations.raiseEpoch('agent:agt_2', 900);
-    await s.revocations.raiseEpoch('env:production', 900);
+    await s.revocations.raiseEpoch(agentScope('agt_2'), 900);
+    await s.revocations.raiseEpoch(envScope('production'), 900);
     expect((await s.tasks.state('t1')).epoch).toBe(0);
-    await s.revocations.raiseEpoch('env:staging', 300);
+    await s.revocations.raiseEpoch(envScope('staging'), 300);
     expect((await s.tasks.state('t1')).epoch).toBe(300);
-    await s.revocations.raiseEpoch('agent:agt_1', 400);
+    await s.revocations.raiseEpoch(agentScope('agt_1'), 400);
     expect((await s.tasks.state('t1')).epoch).toBe(400);
-    await s.revocations.raiseEpoch('all', 500);
+    await s.revocations.raiseEpoch(allScope, 500);
     expect((await s.tasks.state('t1')).epoch).toBe(500);
     expect((await s.tasks.state('t1', 'j')).revoked).toBe(false);
     await s.revocations.revokeToken('j', 10_000);
@@ -102,6 +103,136 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(await s.audit.list(1, 10)).toEqual([r(2)]);
   });
 
+  it('replay: many callers over many jtis, exactly one winner each', async () => {
+    const s = await make();
+    const jtis = Array.from({ length: 10 }, (_, i) => `j${i}`);
+    const calls = jtis.flatMap((j) => Array.from({ length: 20 }, () => s.replay.consume('ns', j, 10).then((won) => ({ j, won }))));
+    const results = await Promise.all(calls);
+    for (const j of jtis) expect(results.filter((r) => r.j === j && r.won)).toHaveLength(1);
+  });
+
+  it('tasks.end: of many callers one wins, and the task shows the winner\'s status and reason', async () => {
+    const s = await make();
+    await s.tasks.create(task('t1'));
+    const statuses = ['stopped', 'revoked', 'completed', 'expired'] as const;
+    const calls = Array.from({ length: 100 }, (_, i) => s.tasks.end('t1', statuses[i % 4]!, `r${i}`).then((won) => ({ i, won })));
+    const winners = (await Promise.all(calls)).filter((r) => r.won);
+    expect(winners).toHaveLength(1);
+    const i = winners[0]!.i;
+    expect(await s.tasks.get('t1')).toEqual(task('t1', { status: statuses[i % 4], statusReason: `r${i}` }));
+    expect(await s.tasks.end('t1', 'stopped', 'again')).toBe(false);
+    expect(await s.tasks.end('missing', 'stopped', 'x')).toBe(false);
+    expect((await s.tasks.state('t1')).task?.status).toBe(statuses[i % 4]);
+  });
+
+  it('agents.setStatus: of many callers setting one status, exactly one sees it change', async () => {
+    const s = await make();
+    await s.agents.create({ id: 'agt_1', name: 'a', owner: 'o', jwks: [], templates: [], status: 'active', createdAt: 1 });
+    const wins = await Promise.all(Array.from({ length: 30 }, () => s.agents.setStatus('agt_1', 'locked')));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect((await s.agents.get('agt_1'))?.status).toBe('locked');
+    expect(await s.agents.setStatus('missing', 'locked')).toBe(false);
+  });
+
+  it('audit.append: of many writers racing for one seq, exactly one lands and the log holds its record', async () => {
+    const s = await make();
+    const r = (seq: number, w: number) => ({ seq, at: seq, type: 't', actor: `w${w}`, taskId: null, data: { w }, prevHash: 'p', hash: `h${seq}-${w}` });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, w) => s.audit.append(r(1, w)).then((won) => ({ w, won }))));
+    const winners = results.filter((x) => x.won);
+    expect(winners).toHaveLength(1);
+    expect(await s.audit.last()).toEqual(r(1, winners[0]!.w));
+    expect(await s.audit.list(0, 10)).toEqual([r(1, winners[0]!.w)]);
+  });
+
+  it('audit.list pages by seq, after a seq and up to a limit', async () => {
+    const s = await make();
+    expect(await s.audit.last()).toBeUndefined();
+    const r = (seq: number) => ({ seq, at: seq, type: 't', actor: 'a', taskId: seq % 2 ? 't1' : null, data: { n: seq }, prevHash: `h${seq - 1}`, hash: `h${seq}` });
+    for (const seq of [1, 2, 3, 4, 5]) expect(await s.audit.append(r(seq))).toBe(true);
+    expect(await s.audit.list(0, 2)).toEqual([r(1), r(2)]);
+    expect(await s.audit.list(2, 2)).toEqual([r(3), r(4)]);
+    expect(await s.audit.list(4, 10)).toEqual([r(5)]);
+    expect(await s.audit.list(5, 10)).toEqual([]);
+    expect(await s.audit.last()).toEqual(r(5));
+  });
+
+  it('tasks: create refuses a taken id; recentEvents with one kind; state of a missing task', async () => {
+    const s = await make();
+    await s.tasks.create(task('t1'));
+    await expect(s.tasks.create(task('t1'))).rejects.toThrow();
+    await s.tasks.addEvent({ taskId: 't1', at: 10, kind: 'denial', detail: {} });
+    await s.tasks.addEvent({ taskId: 't1', at: 11, kind: 'grant', detail: {} });
+    await s.tasks.addEvent({ taskId: 'other', at: 12, kind: 'denial', detail: {} });
+    expect(await s.tasks.recentEvents('t1', ['denial'], 0)).toEqual([{ taskId: 't1', at: 10, kind: 'denial', detail: {} }]);
+    expect(await s.tasks.events('missing')).toEqual([]);
+    expect(await s.tasks.state('missing')).toEqual({ epoch: 0, revoked: false });
+  });
+
+  it('records read back are copies: changing one changes nothing stored', async () => {
+    const s = await make();
+    await s.tasks.create(task('t1'));
+    const got = (await s.tasks.get('t1'))!;
+    got.status = 'stopped';
+    expect((await s.tasks.get('t1'))?.status).toBe('active');
+    await s.tasks.addEvent({ taskId: 't1', at: 1, kind: 'grant', detail: { a: 1 } });
+    const [e] = await s.tasks.events('t1');
+    (e!.detail as { a: number }).a = 2;
+    expect((await s.tasks.events('t1'))[0]?.detail).toEqual({ a: 1 });
+  });
+
+  it('resources and receivers: create, get, list oldest first', async () => {
+    const s = await make();
+    const res = { id: 'res_1', name: 'api', audience: 'https://api', secretHash: 'h', createdAt: 1 };
+    await s.resources.create(res);
+    expect(await s.resources.get('res_1')).toEqual(res);
+    expect(await s.resources.get('nope')).toBeUndefined();
+    await s.receivers.create({ id: 'rcv_b', endpoint: 'https://b', audience: 'b', createdAt: 20 });
+    await s.receivers.create({ id: 'rcv_a', endpoint: 'https://a', audience: 'a', createdAt: 10 });
+    expect((await s.receivers.list()).map((r) => r.id)).toEqual(['rcv_a', 'rcv_b']);
+  });
+
+  it('keys: listed by use, newest first; reseal replaces the sealed form', async () => {
+    const s = await make();
+    const k = (kid: string, use: string, createdAt: number) => ({ kid, alg: 'EdDSA', use, publicJwk: { kty: 'OKP', crv: 'Ed25519', x: kid }, sealedPrivate: `sealed-${kid}`, createdAt });
+    await s.keys.add(k('k1', 'task', 1));
+    await s.keys.add(k('k2', 'task', 2));
+    await s.keys.add(k('k3', 'approval', 3));
+    expect(await s.keys.list('task')).toEqual([k('k2', 'task', 2), k('k1', 'task', 1)]);
+    await s.keys.reseal('k1', 'resealed');
+    expect((await s.keys.list('task'))[1]).toEqual({ ...k('k1', 'task', 1), sealedPrivate: 'resealed' });
+    expect((await s.keys.list('approval')).map((x) => x.kid)).toEqual(['k3']);
+  });
+
+  it('secrets: put creates or replaces (keeping createdAt), list by name, reseal', async () => {
+    const s = await make();
+    await s.secrets.put('b', 'v1', 10);
+    await s.secrets.put('a', 'x', 11);
+    await s.secrets.put('b', 'v2', 20);
+    expect(await s.secrets.get('b')).toEqual({ name: 'b', sealedValue: 'v2', createdAt: 10, updatedAt: 20 });
+    expect(await s.secrets.get('nope')).toBeUndefined();
+    expect((await s.secrets.list()).map((x) => x.name)).toEqual(['a', 'b']);
+    await s.secrets.reseal('a', 'y');
+    expect(await s.secrets.get('a')).toEqual({ name: 'a', sealedValue: 'y', createdAt: 11, updatedAt: 11 });
+  });
+
+  it('provider sessions: live means expiring after now', async () => {
+    const s = await make();
+    const x = (taskId: string, expiresAt: number) => ({ taskId, provider: 'aws', target: `arn:${taskId}`, expiresAt });
+    await s.providerSessions.add(x('t1', 100));
+    await s.providerSessions.add(x('t1', 200));
+    await s.providerSessions.add(x('t2', 300));
+    expect(await s.providerSessions.liveFor('t1', 100)).toEqual([x('t1', 200)]);
+    expect(await s.providerSessions.liveFor('t1', 99)).toEqual([x('t1', 100), x('t1', 200)]);
+    expect(await s.providerSessions.live(200)).toEqual([x('t2', 300)]);
+    expect(await s.providerSessions.liveFor('t3', 0)).toEqual([]);
+  });
+
+  it('flush resolves once writes are made', async () => {
+    const s = await make();
+    expect(await s.replay.consume('n', 'f', 10)).toBe(true);
+    await expect(s.flush()).resolves.toBeUndefined();
+  });
+
   it('purge drops only expired rows', async () => {
     const s = await make();
     await s.replay.consume('n', 'old', 5);
@@ -111,6 +242,19 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(await s.replay.consume('n', 'old', 50)).toBe(true);
     expect(await s.replay.consume('n', 'new', 50)).toBe(false);
     expect(await s.revocations.isTokenRevoked('old')).toBe(false);
+  });
+
+  it('purge: revoked tokens go in bounded batches too; scope epochs stay', async () => {
+    const s = await make();
+    for (let i = 0; i < 3; i++) await s.revocations.revokeToken(`old${i}`, 5);
+    await s.revocations.revokeToken('live', 50);
+    await s.revocations.raiseEpoch(allScope, 1);
+    expect(await s.purge(10, 2)).toBe(2);
+    expect(await s.purge(10, 2)).toBe(1);
+    expect(await s.purge(10, 2)).toBe(0);
+    expect(await s.revocations.isTokenRevoked('old2')).toBe(false);
+    expect(await s.revocations.isTokenRevoked('live')).toBe(true);
+    expect(await s.revocations.epochOf([allScope])).toBe(1);
   });
 
   it('purges in bounded batches', async () => {

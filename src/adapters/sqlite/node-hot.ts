@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AgentRecord, AuditRecord, Store, TaskEvent, TaskRecord } from '../../core/ports.js';
+import { SCOPE_KEY } from '../../core/scope.js';
 import type { GroupCommit } from './group-commit.js';
 
 /**
@@ -16,10 +17,10 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
       'SELECT id, agent_id, template, environment, purpose, jkt, status, status_reason, created_at, expires_at FROM tasks WHERE id = ?',
     ),
     consume: sqlite.prepare('INSERT INTO replay (namespace, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING jti'),
-    // The scope names are token-state.ts's scopesOf, spelled in SQL.
+    // A task's scopes (scope.ts's scopesOf), their keys built from its columns (the constants hold no quote).
     state: sqlite.prepare(
       `SELECT t.id, t.agent_id, t.template, t.environment, t.purpose, t.jkt, t.status, t.status_reason, t.created_at, t.expires_at,
-        (SELECT max(epoch) FROM revocation_epochs WHERE scope IN ('all', 'agent:' || t.agent_id, 'env:' || t.environment)) AS epoch,
+        (SELECT max(epoch) FROM revocation_epochs WHERE scope IN ('${SCOPE_KEY.all}', '${SCOPE_KEY.agent}' || t.agent_id, '${SCOPE_KEY.environment}' || t.environment)) AS epoch,
         EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked
        FROM tasks t WHERE t.id = ?`,
     ),

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, lt, max, ne, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { Store, TaskEvent } from '../../core/ports.js';
+import { parseScopeKey, SCOPE_KEY, scopeKey } from '../../core/scope.js';
 import * as s from './schema.js';
 
 /** Any drizzle SQLite database: better-sqlite3 (sync driver, awaited) or D1 (async). */
@@ -20,11 +21,11 @@ export function createSqliteStore(db: SqliteDb): Store {
     agent: db.select().from(s.agents).where(eq(s.agents.id, p('id'))).limit(1).prepare(),
     resource: db.select().from(s.resources).where(eq(s.resources.id, p('id'))).limit(1).prepare(),
     task: db.select().from(s.tasks).where(eq(s.tasks.id, p('id'))).limit(1).prepare(),
-    // The scope names are token-state.ts's scopesOf, spelled in SQL.
+    // A task's scopes (scope.ts's scopesOf), their keys built from its columns.
     state: db
       .select({
         task: s.tasks,
-        epoch: sql<number | null>`(SELECT max(${s.revocationEpochs.epoch}) FROM ${s.revocationEpochs} WHERE ${s.revocationEpochs.scope} IN ('all', 'agent:' || ${s.tasks.agentId}, 'env:' || ${s.tasks.environment}))`,
+        epoch: sql<number | null>`(SELECT max(${s.revocationEpochs.epoch}) FROM ${s.revocationEpochs} WHERE ${s.revocationEpochs.scope} IN (${SCOPE_KEY.all}, ${SCOPE_KEY.agent} || ${s.tasks.agentId}, ${SCOPE_KEY.environment} || ${s.tasks.environment}))`,
         revoked: sql<number>`EXISTS (SELECT 1 FROM ${s.revokedTokens} WHERE ${s.revokedTokens.jti} = ${p('jti')})`,
       })
       .from(s.tasks)
@@ -143,16 +144,21 @@ export function createSqliteStore(db: SqliteDb): Store {
       async raiseEpoch(scope, epoch) {
         await db
           .insert(s.revocationEpochs)
-          .values({ scope, epoch })
+          .values({ scope: scopeKey(scope), epoch })
           .onConflictDoUpdate({ target: s.revocationEpochs.scope, set: { epoch: sql`max(${s.revocationEpochs.epoch}, excluded.epoch)` } });
       },
       async epochOf(scopes) {
         if (scopes.length === 0 || scopes.length > 3) throw new Error('epochOf takes one to three scopes');
-        const [row] = await q.epoch.all({ s0: scopes[0], s1: scopes[1] ?? scopes[0], s2: scopes[2] ?? scopes[0] });
+        const [k0, k1 = k0, k2 = k0] = scopes.map(scopeKey);
+        const [row] = await q.epoch.all({ s0: k0, s1: k1, s2: k2 });
         return row?.epoch ?? 0;
       },
       async epochsSince(since) {
-        return db.select().from(s.revocationEpochs).where(gt(s.revocationEpochs.epoch, since));
+        const rows = await db.select().from(s.revocationEpochs).where(gt(s.revocationEpochs.epoch, since));
+        return rows.flatMap((r) => {
+          const scope = parseScopeKey(r.scope);
+          return scope ? [{ scope, epoch: r.epoch }] : [];
+        });
       },
     },
     receivers: {

@@ -1,5 +1,6 @@
 import type { Core } from '../context.js';
 import type { CredentialProvider } from './types.js';
+import { parseScopeKey } from '../scope.js';
 
 /** How provider-side revocation has been going: `/readyz` reports a failing one. */
 export interface RevocationHealth {
@@ -35,7 +36,8 @@ export function startProviderRevocation(core: Core, log: (m: string) => void = c
   return core.events.subscribe((e) => {
     for (const p of core.providers.values()) {
       if (endsTask(e) && e.task_id) run(p, e.task_id, () => p.revokeTask(core, e.task_id!));
-      if (e.type === 'scope.revoked' && typeof e.scope === 'string' && typeof e.epoch === 'number') run(p, e.scope, () => p.revokeScope(core, e.scope as string, e.epoch as number));
+      const scope = e.type === 'scope.revoked' && typeof e.scope === 'string' ? parseScopeKey(e.scope) : undefined;
+      if (scope && typeof e.epoch === 'number') run(p, e.scope as string, () => p.revokeScope(core, scope, e.epoch as number));
     }
   });
 }

@@ -1,6 +1,7 @@
 import type { Core } from '../context.js';
 import type { CapabilityPolicy } from '../policy.js';
 import type { AgentRecord, TaskRecord } from '../ports.js';
+import type { RevocationScope } from '../scope.js';
 
 /**
  * A credential provider: a capability that is a real credential of another system (an AWS STS
@@ -15,8 +16,8 @@ export interface CredentialProvider {
   issuedTokenType: string;
   issue(core: Core, req: { agent: AgentRecord; task: TaskRecord; capability: CapabilityPolicy }): Promise<ProviderIssue>;
   revokeTask(core: Core, taskId: string): Promise<void>;
-  /** A scope (`all`, `agent:<id>`, `env:<name>`) revoked at `epoch` (ms). */
-  revokeScope(core: Core, scope: string, epoch: number): Promise<void>;
+  /** A scope revoked at `epoch` (ms). */
+  revokeScope(core: Core, scope: RevocationScope, epoch: number): Promise<void>;
 }
 
 export interface ProviderIssue {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { randomId } from '../../core/encoding.js';
 import { revokeScope } from '../../core/revocation.js';
+import { agentScope, allScope, environmentScope } from '../../core/scope.js';
 import { agentView } from '../../core/agents.js';
 import { releaseAgent } from '../../core/stop.js';
 import { requireOperator } from '../auth.js';
@@ -12,7 +13,8 @@ import { parseWith, receiverSchema, revocationSchema } from '../schemas.js';
 export const revocationRoutes = new Hono<BrokerEnv>()
   .post('/v1/revocations', async (c) => {
     await requireOperator(c);
-    const scope = parseWith(revocationSchema, await readJson(c), 'invalid_request', '');
+    const body = parseWith(revocationSchema, await readJson(c), 'invalid_request', '');
+    const scope = 'agent' in body ? agentScope(body.agent) : 'environment' in body ? environmentScope(body.environment) : allScope;
     return c.json(await revokeScope(c.get('deps').core, scope, 'operator'));
   })
   .post('/v1/receivers', async (c) => {

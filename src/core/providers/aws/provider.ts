@@ -5,6 +5,7 @@ import type { AgentRecord, TaskRecord } from '../../ports.js';
 import { record } from '../../trajectory.js';
 import { readSecret } from '../../vault.js';
 import type { CredentialProvider } from '../types.js';
+import { allScope, scopeKey, type RevocationScope } from '../../scope.js';
 
 /** A capability that is a real AWS credential: AssumeRole narrowed by a session policy. */
 export interface AwsProviderPolicy extends ProviderPolicy {
@@ -133,11 +134,10 @@ export const REVOCATION_POLICY = 'stint-revocations';
 /** IAM's limit on a role's inline policies, characters. */
 const IAM_POLICY_LIMIT = 10_240;
 
-const scopeCondition = (scope: string, epoch: number) => {
-  const [kind, name] = scope.split(/:(.*)/s);
+const scopeCondition = (scope: RevocationScope, epoch: number) => {
   const issuedBefore = { DateLessThanEquals: { 'aws:TokenIssueTime': new Date(Math.floor(epoch / 1000) * 1000).toISOString() } };
-  if (kind === 'agent') return { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.agent}`]: name } };
-  if (kind === 'env') return { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.environment}`]: name } };
+  if (scope.kind === 'agent') return { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.agent}`]: scope.id } };
+  if (scope.kind === 'environment') return { ...issuedBefore, StringEquals: { [`aws:PrincipalTag/${TAGS.environment}`]: scope.name } };
   return issuedBefore;
 };
 
@@ -160,11 +160,11 @@ async function denyPolicyFor(core: Core, roleArn: string): Promise<string | unde
   const scopes = await core.store.revocations.epochsSince(now - AWS_SESSION_SECONDS * 1000);
   const statements: Record<string, unknown>[] = [];
   if (ended.length) statements.push({ Sid: 'StintEndedTasks', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringEquals: { [`aws:PrincipalTag/${TAGS.task}`]: ended.sort() } } });
-  scopes.sort((a, b) => a.scope.localeCompare(b.scope)).forEach((s, i) => statements.push({ Sid: `StintScope${i}`, Effect: 'Deny', Action: '*', Resource: '*', Condition: scopeCondition(s.scope, s.epoch) }));
+  scopes.sort((a, b) => scopeKey(a.scope).localeCompare(scopeKey(b.scope))).forEach((s, i) => statements.push({ Sid: `StintScope${i}`, Effect: 'Deny', Action: '*', Resource: '*', Condition: scopeCondition(s.scope, s.epoch) }));
   if (statements.length === 0) return undefined;
   const doc = JSON.stringify({ Version: '2012-10-17', Statement: statements });
   if (doc.length <= IAM_POLICY_LIMIT) return doc;
-  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'StintAll', Effect: 'Deny', Action: '*', Resource: '*', Condition: scopeCondition('all', now) }] });
+  return JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'StintAll', Effect: 'Deny', Action: '*', Resource: '*', Condition: scopeCondition(allScope, now) }] });
 }
 
 async function rewriteRolePolicies(api: AwsApi, core: Core, roles: string[], cause: string, taskId: string | null) {
@@ -205,7 +205,7 @@ export function awsProvider(api: AwsApi): CredentialProvider {
     },
     async revokeScope(core, scope) {
       const live = await core.store.providerSessions.live(core.clock.now());
-      await rewriteRolePolicies(api, core, rolesOf(live), scope, null);
+      await rewriteRolePolicies(api, core, rolesOf(live), scopeKey(scope), null);
     },
   };
 }
