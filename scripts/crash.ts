@@ -30,7 +30,7 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
   const dir = mkdtempSync(join(tmpdir(), 'stint-crash-'));
   const port = await freePort();
   const approvalPort = await freePort();
-  const env = { ...secrets, STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(approvalPort) };
+  const env = { ...secrets, STINT_RATE_LIMIT: 'off', STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(approvalPort) };
   const issuer = `http://localhost:${port}`;
   const start = () => startStint(env);
   const acked = { issued: new Set<string>(), revokedTasks: new Set<string>(), stoppedTasks: new Set<string>(), grantsUsed: new Set<string>() };

@@ -26,6 +26,7 @@ export async function testStack() {
     masterKey: new Uint8Array(32).fill(2),
     clock,
     fetch: ((url: string, init?: RequestInit) => broker.app.request(url, init)) as typeof fetch,
+    rateLimit: false,
   });
   approvalsApp = approvals.app;
   const nowSec = () => Math.floor(clock.now() / 1000);

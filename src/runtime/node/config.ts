@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { parseRateLimit, type RateLimitOptions } from '../../http/rate-limit.js';
 
 export interface NodeConfig {
   host: string;
@@ -22,6 +23,8 @@ export interface NodeConfig {
   /** How the broker reaches the approval service, and the reverse. */
   approvalUrl: string;
   brokerUrl: string;
+  /** STINT_RATE_LIMIT: per-source limit on /token, /bc-authorize and the approval service. */
+  rateLimit: RateLimitOptions | false;
   production: boolean;
   /** Human-readable notes for start-up (never secret values). */
   notices: string[];
@@ -139,7 +142,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     approvalMasterKey,
     previousMasterKeys: needs.includes('STINT_MASTER_KEY') ? previous('STINT_MASTER_KEY_PREVIOUS') : [],
     previousApprovalMasterKeys: needs.includes('STINT_APPROVAL_MASTER_KEY') ? previous('STINT_APPROVAL_MASTER_KEY_PREVIOUS') : [],
+    rateLimit: rateLimitSetting(env.STINT_RATE_LIMIT),
     production,
     notices,
   };
+}
+
+function rateLimitSetting(value: string | undefined) {
+  try {
+    return parseRateLimit(value);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }

@@ -22,6 +22,7 @@ import { guardStore } from '../../core/store-guard.js';
 import { resealAll } from '../../core/vault.js';
 import { createApprovalApp } from '../../http/approval-app.js';
 import { createBrokerApp } from '../../http/broker-app.js';
+import type { RateLimitOptions } from '../../http/rate-limit.js';
 
 export interface NodeBrokerOptions {
   dbPath: string;
@@ -43,6 +44,8 @@ export interface NodeBrokerOptions {
   approvalFetch?: typeof fetch;
   /** The AWS port (default: the SDK, pointed at STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT if set). */
   aws?: AwsProvider;
+  /** Per-source limit on /token and /bc-authorize (`false`: off). */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
@@ -59,7 +62,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const stopAws = startAwsRevocation(core);
   // Expired replay and revocation rows are dropped in the background; they are inert anyway.
   const stopPurge = startPurge(store, core.clock);
-  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, '') });
+  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, ''), rateLimit: o.rateLimit });
   return {
     app,
     core,
@@ -90,6 +93,8 @@ export interface NodeApprovalsOptions {
   clock?: Clock;
   fetch?: typeof fetch;
   dbSync?: 'normal' | 'full';
+  /** Per-source limit on the approval service (`false`: off). */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key, the Hono app. */
@@ -114,6 +119,6 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     brokerKey: (kid) => brokerKeys.key(kid),
   };
   group.onRollback(() => core.audit.reset());
-  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
+  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch, rateLimit: o.rateLimit });
   return { app, core, sqlite, close };
 }
