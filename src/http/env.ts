@@ -14,6 +14,8 @@ export interface BrokerDeps {
   approvalUrl?: string;
   /** Serves /v1/events from a hub shared by every instance (Workers: a Durable Object). */
   eventStream?: (lastEventId: number | undefined) => Promise<Response>;
+  /** Lets SET receivers be registered on loopback or private addresses (default: refused). */
+  allowPrivateReceivers?: boolean;
   /** Event streams one client may hold open at once (default MAX_STREAMS_PER_CLIENT). */
   maxStreamsPerClient?: number;
   /** Per-source limit on /token and /bc-authorize; `false` turns it off (default: DEFAULT_RATE_LIMIT). */

@@ -17,6 +17,13 @@ export interface VerifierOptions {
   /** The resource service's credentials from `POST /v1/resources`. */
   clientId: string;
   clientSecret: string;
+  /**
+   * This service's public origin (or base URL) as its clients call it, e.g.
+   * `https://api.example`: a DPoP proof's `htu` must name it plus the request's path. Without it
+   * the request's own URL is used, which behind a proxy or with a forged Host header is what the
+   * client says it is.
+   */
+  publicUrl?: string;
   /** Longest the revocation view may go without hearing from the broker before refusing everything, ms. */
   maxStalenessMs?: number;
   fetch?: typeof fetch;
@@ -129,7 +136,7 @@ export class StintVerifier {
     const { jkt } = await verifyDpopProof({
       proof: req.headers.get('DPoP') ?? undefined,
       method: req.method,
-      urls: [req.url],
+      urls: [this.htuOf(req)],
       accessToken: token,
       now: this.now(),
       replay: { consume: async (ns, jti, exp) => this.consume(`${ns}:${jti}`, exp) },
@@ -145,6 +152,11 @@ export class StintVerifier {
     // Single use is decided in one place, the broker: the first use there consumes the grant.
     if (claims.token_use === 'grant' && !(await this.consumeGrant(token))) throw new StintError('invalid_token', 'this single-use grant was already used');
     return { claims, jkt };
+  }
+
+  private htuOf(req: Request): string {
+    if (!this.o.publicUrl) return req.url;
+    return `${this.o.publicUrl.replace(/\/+$/, '')}${new URL(req.url).pathname}`;
   }
 
   private consume(key: string, expiresAt: number): boolean {
