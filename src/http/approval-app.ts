@@ -107,7 +107,8 @@ async function reportAgentCredential(deps: ApprovalDeps, token: string) {
   try {
     await (deps.fetch ?? fetch)(`${deps.brokerUrl.replace(/\/+$/, '')}/internal/approval`, { method: 'POST', headers: { 'Content-Type': 'application/jwt' }, body: jwt, signal: AbortSignal.timeout(5_000) });
   } catch {
-    // The refusal stands; the broker will hear of it when it is back.
+    // Not retried: if the broker cannot be reached the report is lost (the refusal stands, and
+    // this service's audit log below records that an agent credential was shown here).
   }
   await core.audit.append({ type: 'approval.agent_credential_refused', actor: 'approval-service', data: {} }).catch(() => undefined);
 }

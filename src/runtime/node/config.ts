@@ -25,6 +25,8 @@ export interface NodeConfig {
   brokerUrl: string;
   /** STINT_RATE_LIMIT: per-source limit on /token, /bc-authorize and the approval service. */
   rateLimit: RateLimitOptions | false;
+  /** STINT_ALLOW_PRIVATE_RECEIVERS=1: SET receivers may be on loopback or private addresses. */
+  allowPrivateReceivers: boolean;
   production: boolean;
   /** Human-readable notes for start-up (never secret values). */
   notices: string[];
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     previousMasterKeys: needs.includes('STINT_MASTER_KEY') ? previous('STINT_MASTER_KEY_PREVIOUS') : [],
     previousApprovalMasterKeys: needs.includes('STINT_APPROVAL_MASTER_KEY') ? previous('STINT_APPROVAL_MASTER_KEY_PREVIOUS') : [],
     rateLimit: rateLimitSetting(env.STINT_RATE_LIMIT),
+    allowPrivateReceivers: /^(1|true|yes)$/i.test(env.STINT_ALLOW_PRIVATE_RECEIVERS ?? ''),
     production,
     notices,
   };

@@ -46,6 +46,8 @@ export interface NodeBrokerOptions {
   aws?: AwsProvider;
   /** Per-source limit on /token and /bc-authorize (`false`: off). */
   rateLimit?: RateLimitOptions | false;
+  /** SET receivers may be on loopback or private addresses. */
+  allowPrivateReceivers?: boolean;
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
@@ -62,7 +64,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const stopAws = startAwsRevocation(core);
   // Expired replay and revocation rows are dropped in the background; they are inert anyway.
   const stopPurge = startPurge(store, core.clock);
-  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, ''), rateLimit: o.rateLimit });
+  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, ''), rateLimit: o.rateLimit, allowPrivateReceivers: o.allowPrivateReceivers });
   return {
     app,
     core,
