@@ -77,7 +77,13 @@ export class StintVerifier {
       },
       onEvent: (m) => {
         this.lastHeard = this.now();
-        if (m.event === 'stream.open') opened();
+        if (m.event === 'stream.open') {
+          // Everything up to the head it names has been sent (or concerns expired tokens):
+          // a reconnection resumes from there rather than asking for the recent past again.
+          const head = Number((JSON.parse(m.data) as { head?: number }).head);
+          if (Number.isSafeInteger(head) && head > this.view.lastEventId) this.view.lastEventId = head;
+          opened();
+        }
         if (m.event === 'stream.open' || m.event === 'heartbeat') return;
         const e = JSON.parse(m.data) as { type: string; id?: number };
         this.view.apply(e, this.now());
