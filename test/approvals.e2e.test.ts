@@ -85,7 +85,10 @@ describe('approvals over the two processes', () => {
     expect(byOwner.code).toBe(2);
     expect(byOwner.err).toMatch(/403 forbidden.*owns the requesting agent/);
     expect((await cli('approvals', 'approve', id, '--key', dave.file)).err).toMatch(/403 forbidden/);
-    expect((await cli('approvals', 'approve', id, '--key', bob.file)).out).toMatch(/^approved: .* pending/);
+    const byBob = await cli('approvals', 'approve', id, '--key', bob.file);
+    expect(byBob.out).toMatch(/^approved: .* pending/);
+    // What was signed was shown first (issue 12, finding 3).
+    expect(byBob.err).toMatch(/^approving:\n.*\n  action:   volume\.delete on https:\/\/api\.production\.example\/volumes in production\n  agent:    ops-bot .*owner alice/);
     expect((await poll(id)).body.error).toBe('authorization_pending');
     expect((await cli('approvals', 'approve', id, '--key', carol.file)).out).toMatch(/^approved: .* approved/);
 
