@@ -30,7 +30,7 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
   const dir = mkdtempSync(join(tmpdir(), 'stint-crash-'));
   const port = await freePort();
   const approvalPort = await freePort();
-  const env = { ...secrets, STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(approvalPort) };
+  const env = { ...secrets, STINT_RATE_LIMIT: 'off', STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(approvalPort) };
   const issuer = `http://localhost:${port}`;
   const start = () => startStint(env);
   const acked = { issued: new Set<string>(), revokedTasks: new Set<string>(), stoppedTasks: new Set<string>(), grantsUsed: new Set<string>() };
@@ -52,6 +52,16 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
       const file: ApproverKeyFile = { alg: 'EdDSA', private_jwk: { ...(await crypto.subtle.exportKey('jwk', k.privateKey)) } as never, public_jwk: k.publicJwk };
       approvers.push(new ApproverClient(stint.approvals, approver_id, file));
     }
+    // Grants are consumed by a resource service's introspection (the operator's only looks).
+    const rs = await op().resource('crash-volumes', 'https://api.production.example/volumes');
+    const consume = async (token: string) => {
+      const res = await fetch(`${stint.broker}/introspect`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${btoa(`${rs.client_id}:${rs.client_secret}`)}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }),
+      });
+      return (await res.json()) as { active?: boolean };
+    };
     const coder = await op().agent('crash-coder', 'carol', ['fix-credentials']);
     const ops = await op().agent('crash-ops', 'carol', ['ops-maintenance']);
 
@@ -79,7 +89,7 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
               const r = await op().call('POST', '/v1/signals', { type: 'environment_mismatch', token: c.body.access_token });
               if (r.status === 202 && r.body.stopped_tasks?.includes(t.body.task_id)) acked.stoppedTasks.add(t.body.task_id);
             } else {
-              const i = await op().introspect(grant);
+              const i = await consume(grant);
               if (i.active === true) {
                 if (acked.grantsUsed.has(grant)) lost.grantsUsedTwice++;
                 acked.grantsUsed.add(grant);
@@ -102,7 +112,7 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
       // Nothing acknowledged may be lost.
       for (const id of acked.revokedTasks) if ((await op().task(id)).body.status !== 'revoked') lost.revocations++;
       for (const id of acked.stoppedTasks) if ((await op().task(id)).body.status !== 'stopped') lost.stops++;
-      for (const g of acked.grantsUsed) if ((await op().introspect(g)).active !== false) lost.grantsUsedTwice++;
+      for (const g of acked.grantsUsed) if ((await consume(g)).active !== false) lost.grantsUsedTwice++;
       const verify = await op().call('GET', '/v1/audit/verify');
       if (verify.body.ok !== true) lost.chainBroken++;
       // Re-check only this round's revocations next time round.

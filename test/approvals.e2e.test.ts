@@ -85,7 +85,10 @@ describe('approvals over the two processes', () => {
     expect(byOwner.code).toBe(2);
     expect(byOwner.err).toMatch(/403 forbidden.*owns the requesting agent/);
     expect((await cli('approvals', 'approve', id, '--key', dave.file)).err).toMatch(/403 forbidden/);
-    expect((await cli('approvals', 'approve', id, '--key', bob.file)).out).toMatch(/^approved: .* pending/);
+    const byBob = await cli('approvals', 'approve', id, '--key', bob.file);
+    expect(byBob.out).toMatch(/^approved: .* pending/);
+    // What was signed was shown first (issue 12, finding 3).
+    expect(byBob.err).toMatch(/^approving:\n.*\n  action:   volume\.delete on https:\/\/api\.production\.example\/volumes in production\n  agent:    ops-bot .*owner alice/);
     expect((await poll(id)).body.error).toBe('authorization_pending');
     expect((await cli('approvals', 'approve', id, '--key', carol.file)).out).toMatch(/^approved: .* approved/);
 
@@ -95,9 +98,14 @@ describe('approvals over the two processes', () => {
     const jwks = (await (await fetch(`${stint.approvals}/.well-known/jwks.json`)).json()) as any;
     expect(decodeProtectedHeader(grant.body.access_token).kid).toBe(jwks.keys[0].kid);
 
-    const results = await Promise.all(Array.from({ length: 50 }, () => op.introspect(grant.body.access_token)));
+    // The resource service's introspection consumes the grant; the operator's would not (issue 12).
+    const rs = await op.resource(`volumes-${crypto.randomUUID()}`, 'https://api.production.example/volumes');
+    const basic = `Basic ${btoa(`${rs.client_id}:${rs.client_secret}`)}`;
+    const introspect = async (token: string) =>
+      (await (await fetch(`${stint.broker}/introspect`, { method: 'POST', headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }) })).json()) as { active: boolean };
+    const results = await Promise.all(Array.from({ length: 50 }, () => introspect(grant.body.access_token)));
     expect(results.filter((r) => r.active === true)).toHaveLength(1);
-  }, 30_000);
+  }, 60_000); // thirteen CLI processes: ~2 s each when the machine is busy
 
   it('a replayed decision is refused; a denial ends the request', async () => {
     const id = await ask('backup.delete');

@@ -142,7 +142,10 @@ describe('single use', () => {
     const id = await ask();
     for (const n of ['bob', 'carol']) await (await s.approver(n)).decide(id, 'approve');
     const grant = (await poll(id)).body.access_token as string;
-    const results = await Promise.all(Array.from({ length: 50 }, () => s.broker.introspect(grant)));
+    // Resource services consume grants; the operator's introspection does not (issue 12).
+    const rs = (await (await s.broker.admin('/v1/resources', { name: 'volumes', audience: 'https://api.production.example/volumes' })).json()) as any;
+    const basic = `Basic ${btoa(`${rs.client_id}:${rs.client_secret}`)}`;
+    const results = await Promise.all(Array.from({ length: 50 }, () => s.broker.introspect(grant, basic)));
     expect(results.filter((r) => r.active === true)).toHaveLength(1);
     expect(results.filter((r) => r.active === false)).toHaveLength(49);
   });

@@ -119,3 +119,14 @@ describe('the Worker’s bundled policy', () => {
     expect(POLICY_SOURCES).toEqual(defaults().map((s) => ({ file: s.file, text: s.text })));
   });
 });
+
+describe('protected environments (issue 12, finding 13: the flag means what it says)', () => {
+  it('refuses a protected environment whose approvals need fewer than two people, or allow the owner', () => {
+    const one = faultOf(`environments:\n  vault: { protected: true, max_token_ttl: 60, task_ttl: 600 }\napprovals:\n  - { environment: vault, quorum: 1, groups: [sre], allow_owner: false, ttl: 600 }\n`);
+    expect(one.message).toMatch(/"vault" is protected: its approvals need a quorum of at least 2/);
+    const owner = faultOf(`environments:\n  vault: { protected: true, max_token_ttl: 60, task_ttl: 600 }\napprovals:\n  - { environment: vault, quorum: 2, groups: [sre], allow_owner: true, ttl: 600 }\n`);
+    expect(owner.message).toMatch(/the agent's owner may not approve there/);
+    // Unprotected, the same rule is fine.
+    expect(() => compilePolicy([...defaults(), { file: 'x.yaml', text: `environments:\n  lab: { protected: false, max_token_ttl: 60, task_ttl: 600 }\napprovals:\n  - { environment: lab, quorum: 1, groups: [sre], allow_owner: true, ttl: 600 }\n` }])).not.toThrow();
+  });
+});

@@ -111,7 +111,10 @@ describe('task → capability flow', () => {
     const task = await agent.openTask();
     const cap = await agent.exchange(task.body.access_token, { scope: 'config.read' });
     const path = `/v1/tasks/${task.body.task_id}/complete`;
-    expect((await agent.call('POST', path, cap.body.access_token)).status).toBe(403);
+    // A capability token is not an agent credential at the broker (issue 12): 401 invalid_token.
+    const withCap = await agent.call('POST', path, cap.body.access_token);
+    expect(withCap.status).toBe(401);
+    expect(((await withCap.json()) as any).error).toBe('invalid_token');
     const other = await (await import('./helpers/agent.js')).newKey();
     const res = await agent.call('POST', path, task.body.access_token, { dpop: other });
     expect(res.status).toBe(401);

@@ -102,7 +102,7 @@ try {
   // ——— stint ———
   const port = await freePort();
   const issuer = `http://localhost:${port}`;
-  const stint = await startStint({ STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(await freePort()), STINT_ADMIN_TOKEN: ADMIN });
+  const stint = await startStint({ STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(await freePort()), STINT_ADMIN_TOKEN: ADMIN, STINT_RATE_LIMIT: 'off' }); // one loopback source at full speed: the per-source limit would be the figure
   const op = new OperatorClient(issuer, ADMIN, { brokerUrl: stint.broker });
   const watch = childPid(stint.child.pid!, 'broker.ts');
   const agent = await op.agent('bench-agent', 'alice', ['fix-credentials']);

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { ApproverClient, type ApproverKeyFile } from '../client/approver.js';
+import { printable, renderApproval, reviewBeforeSigning } from './render.js';
 
 const USAGE = `usage:
   stint keygen --out <file> [--alg EdDSA|ES256]
@@ -11,8 +12,9 @@ const USAGE = `usage:
         (uses STINT_APPROVAL_ADMIN_TOKEN)
   stint approvals list [--status pending] --key <file> [--url <url>] [--json]
   stint approvals show <id> --key <file> [--url <url>] [--json]
-  stint approvals approve <id> --key <file> [--url <url>]
-  stint approvals deny <id> --key <file> [--url <url>]
+  stint approvals approve <id> --key <file> [--url <url>] [--yes]
+  stint approvals deny <id> --key <file> [--url <url>] [--yes]
+        (shows the request before signing; on a terminal asks to confirm unless --yes)
   stint aws credential-process --capability <name> --client-id <id> --key <agent key file>
         --dpop-key <task key file> --task-token-file <file> [--url <broker>] [--issuer <issuer>]
         (prints AWS credential_process JSON: point ~/.aws/config's credential_process at it)`;
@@ -33,6 +35,7 @@ const { values: o, positionals: args } = parseArgs({
     'task-token-file': { type: 'string' },
     issuer: { type: 'string' },
     json: { type: 'boolean', default: false },
+    yes: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -52,20 +55,7 @@ const readKey = (): ApproverKeyFile => {
 };
 const urlOf = (k: ApproverKeyFile) => o.url ?? k.url ?? process.env.STINT_APPROVAL_URL ?? 'http://127.0.0.1:8788';
 
-function summary(a: any): string {
-  const lines = [
-    `${a.id}  ${a.status}${a.status_reason ? ` (${a.status_reason})` : ''}`,
-    `  action:   ${a.action.capability} on ${a.action.resource} in ${a.action.environment}`,
-    `  agent:    ${a.agent.name} (${a.agent.client_id}), owner ${a.agent.owner}`,
-    `  task:     ${a.task.id} ${a.task.template}: ${a.task.purpose}`,
-    `  needs:    ${a.rule.quorum} approval(s) from ${a.rule.groups.join(', ')}${a.rule.allow_owner ? '' : ', not the owner'}; has ${a.approvals.length}`,
-  ];
-  if (a.binding_message) lines.push(`  message:  ${a.binding_message}`);
-  lines.push(`  expires:  ${a.expires_at}`, '  trajectory:');
-  for (const e of a.task.trajectory) lines.push(`    ${e.at}  ${e.kind.padEnd(8)} ${e.detail.type ?? ''} ${e.detail.reason ?? (e.detail.capabilities ?? []).join(' ')}`);
-  lines.push(`  digest:   ${a.digest}`);
-  return lines.join('\n');
-}
+const summary = renderApproval;
 
 async function main() {
   const [cmd, sub, id] = args;
@@ -106,13 +96,13 @@ async function main() {
     if (!k.approver_id) fail(`${o.key} has no approver_id: run "stint approvers add" first`);
     const client = new ApproverClient(urlOf(k), k.approver_id!, k);
     const show = (r: { status: number; body: any }, render: (b: any) => string) => {
-      if (r.status >= 400) fail(`${r.status} ${r.body.error ?? ''}: ${r.body.detail ?? ''}`);
+      if (r.status >= 400) fail(`${r.status} ${printable(r.body.error ?? '')}: ${printable(r.body.detail ?? '')}`);
       console.log(o.json ? JSON.stringify(r.body, null, 2) : render(r.body));
     };
     if (sub === 'list') return show(await client.list(o.status), (b) => (b.approvals.length ? b.approvals.map(summary).join('\n\n') : `no ${o.status} approvals`));
     if (!id) fail(`an approval id is required\n${USAGE}`);
     if (sub === 'show') return show(await client.show(id!), summary);
-    if (sub === 'approve' || sub === 'deny') return show(await client.decide(id!, sub), (b) => `${sub === 'approve' ? 'approved' : 'denied'}: ${summary(b)}`);
+    if (sub === 'approve' || sub === 'deny') return show(await client.decide(id!, sub, (a) => reviewBeforeSigning(a, sub, { yes: o.yes })), (b) => `${sub === 'approve' ? 'approved' : 'denied'}: ${summary(b)}`);
   }
   fail(`unknown command\n${USAGE}`);
 }

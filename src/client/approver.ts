@@ -64,10 +64,15 @@ export class ApproverClient {
     return new SignJWT({ approval_id: id, decision, digest }).setProtectedHeader({ alg: this.file.alg }).setIssuedAt(this.now()).setJti(crypto.randomUUID()).sign(await this.privateKey());
   }
 
-  /** Reads the request, signs its digest, sends the decision. */
-  async decide(id: string, decision: 'approve' | 'deny') {
+  /**
+   * Reads the request, shows it (`review`, which may decline), signs its digest, sends the
+   * decision. The digest signed is the one of the request shown, so what was reviewed is what
+   * is decided.
+   */
+  async decide(id: string, decision: 'approve' | 'deny', review?: (approval: any) => boolean | Promise<boolean>) {
     const shown = await this.show(id);
     if (shown.status !== 200) return shown;
+    if (review && !(await review(shown.body))) return { status: 499, body: { error: 'cancelled', detail: 'not signed: the approver declined at review' } };
     return this.call('POST', `/v1/approvals/${encodeURIComponent(id)}/decision`, { decision_jws: await this.decisionJws(id, decision, shown.body.digest) });
   }
 }

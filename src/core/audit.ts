@@ -30,6 +30,7 @@ async function hashOf(r: Omit<AuditRecord, 'hash'>): Promise<string> {
  * and the previous record's hash, so editing, removing or reordering any record breaks every
  * hash after it. Appends in one process are serialised; a writer in another process that takes
  * the same `seq` first is detected by the store (`append` returns false) and we re-read the head.
+ * The bus hears of a record only after the store has committed it.
  */
 export class AuditLog {
   private head: { seq: number; hash: string } | undefined;
@@ -73,7 +74,13 @@ export class AuditLog {
         const record: AuditRecord = { ...base, hash: await hashOf(base) };
         if (await this.store.audit.append(record)) {
           this.head = { seq: record.seq, hash: record.hash };
-          this.bus.publish(record);
+          // Published once durable, never before: a group commit that rolls back would hand
+          // this seq to another record, and a verifier that heard of this one would skip that.
+          // Flushes resolve in the order they were asked for, so publishes keep audit order.
+          this.store.flush().then(
+            () => this.bus.publish(record),
+            () => undefined,
+          );
           return record;
         }
         this.head = undefined; // someone else wrote this seq: re-read and retry

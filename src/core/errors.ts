@@ -30,6 +30,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   server_error: 500,
   not_implemented: 501,
   temporarily_unavailable: 503,

@@ -1,3 +1,4 @@
+import type { Policy } from './policy.js';
 import type { AuditRecord, EventBus, Store } from './ports.js';
 
 /** Audit record types that verifiers must hear about: each one ends the life of some tokens. */
@@ -13,21 +14,40 @@ export interface VerifierEvent {
 
 export const toVerifierEvent = (r: AuditRecord): VerifierEvent => ({ ...r.data, id: r.seq, type: r.type, at: r.at, task_id: r.taskId });
 
-type Listener = (e: VerifierEvent) => void;
+/**
+ * `prev` is the id of the pushed event this hub published just before, when the hub knows it (a
+ * hub fed in audit order by its own process); a stream that has sent everything up to `prev`
+ * may send the event at once, any other must read the gap back from the log first.
+ */
+type Listener = (e: VerifierEvent, prev?: number) => void;
 
 /** Fans pushed events out to live subscribers, in audit order. */
 export class EventHub implements EventBus {
   private readonly listeners = new Set<Listener>();
+  /** The last seq this hub was told of; no pushed record lies in (vouchedFrom, lastSeq]. */
+  private lastSeq: number | undefined;
+  private vouchedFrom = 0;
 
+  /**
+   * Told of every durable record in audit order (the audit log publishes only after commit).
+   * It vouches for `prev` (no pushed record between it and this one) only over seqs it has seen
+   * itself: after a seq it never heard of (another process writing the same log, a publish
+   * lost), it vouches from there on, and a stream behind that point reads the log.
+   */
   publish(record: AuditRecord): void {
-    if (PUSHED_TYPES.has(record.type)) this.deliver(toVerifierEvent(record));
+    if (this.lastSeq === undefined || record.seq !== this.lastSeq + 1) this.vouchedFrom = record.seq - 1;
+    this.lastSeq = record.seq;
+    if (!PUSHED_TYPES.has(record.type)) return;
+    const prev = this.vouchedFrom;
+    this.vouchedFrom = record.seq;
+    this.deliver(toVerifierEvent(record), prev);
   }
 
-  /** Hands an already-converted event to the listeners (a hub fed by other processes). */
-  deliver(event: VerifierEvent): void {
+  /** Hands an already-converted event to the listeners (a hub fed by other processes: no `prev`). */
+  deliver(event: VerifierEvent, prev?: number): void {
     for (const l of this.listeners) {
       try {
-        l(event);
+        l(event, prev);
       } catch {
         // one broken subscriber must not stop the others
       }
@@ -47,10 +67,50 @@ export class EventHub implements EventBus {
 /** Pushed events after `afterSeq`, read back from the audit log (resumption). */
 export async function backlog(store: Store, afterSeq: number, pageSize = 1000): Promise<VerifierEvent[]> {
   const out: VerifierEvent[] = [];
+  for await (const page of backlogPages(store, afterSeq, pageSize)) out.push(...page.events);
+  return out;
+}
+
+/**
+ * The same, a page of the log at a time, so a stream can send a long backlog without holding it:
+ * each page gives its pushed events and the last audit seq it covered.
+ */
+export async function* backlogPages(store: Store, afterSeq: number, pageSize = 1000): AsyncGenerator<{ events: VerifierEvent[]; lastSeq: number }> {
   for (let after = afterSeq; ; ) {
     const page = await store.audit.list(after, pageSize);
-    for (const r of page) if (PUSHED_TYPES.has(r.type)) out.push(toVerifierEvent(r));
-    if (page.length < pageSize) return out;
+    if (page.length === 0) return;
     after = page[page.length - 1]!.seq;
+    yield { events: page.filter((r) => PUSHED_TYPES.has(r.type)).map(toVerifierEvent), lastSeq: after };
+    if (page.length < pageSize) return;
   }
+}
+
+/**
+ * The longest any token stint issues can live, seconds: a task token (an environment's task TTL),
+ * a capability token (its cap), an approval grant (60 s); plus a minute for clocks. A revocation
+ * older than this concerns only expired tokens, so a fresh verifier need not hear of it.
+ */
+export function longestTokenLifetime(policy: Policy): number {
+  let longest = 60;
+  for (const e of Object.values(policy.environments)) longest = Math.max(longest, e.taskTtl, e.maxTokenTtl);
+  for (const t of Object.values(policy.templates)) longest = Math.max(longest, t.taskTtl ?? 0);
+  return longest + 60;
+}
+
+/**
+ * The audit seq to resume after so as to hear every record written at or after `since` (ms):
+ * the last record before it, found by bisection over the log (seqs are dense and `at` grows
+ * with them; a record out of order by a clock step errs toward sending more).
+ */
+export async function seqBefore(store: Store, since: number): Promise<number> {
+  const head = (await store.audit.last())?.seq ?? 0;
+  let lo = 0; // every record ≤ lo is before `since` (0: none)
+  let hi = head; // answer ≤ hi
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const [r] = await store.audit.list(mid - 1, 1);
+    if (r && r.seq === mid && r.at < since) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }

@@ -18,7 +18,11 @@ export async function introspect(core: Core, token: string, caller: Introspectio
   }
   if (caller.kind === 'resource' && claims.aud !== caller.audience) return { active: false };
   if (!(await isTokenLive(core, claims))) return { active: false };
-  // A grant is single-use: the first introspection consumes it, in one guarded statement.
-  if (claims.token_use === 'grant' && !(await core.store.replay.consume('grant', claims.jti, claims.exp * 1000 + 1000))) return { active: false };
+  // A grant is single-use: the first introspection by a resource service consumes it, in one
+  // guarded statement. An operator looking at it must not use it up (nor learn whether it was).
+  if (claims.token_use === 'grant') {
+    if (caller.kind === 'operator') return { active: true, token_type: 'DPoP', ...claims, single_use: true };
+    if (!(await core.store.replay.consume('grant', claims.jti, claims.exp * 1000 + 1000))) return { active: false };
+  }
   return { active: true, token_type: 'DPoP', ...claims };
 }

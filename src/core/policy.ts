@@ -7,6 +7,11 @@ export const RISK_ORDER: Record<Risk, number> = { read: 0, write: 1, destructive
 
 export interface EnvironmentPolicy {
   name: string;
+  /**
+   * A two-person rule for destructive actions here (approval quorum ≥ 2, never the owner),
+   * checked when the policy is loaded; the guard counts an action whose environment it cannot
+   * tell as happening in the most protected one.
+   */
   protected: boolean;
   /** Cap on a capability token's lifetime, seconds. */
   maxTokenTtl: number;

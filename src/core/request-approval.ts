@@ -6,6 +6,10 @@ import { record } from './trajectory.js';
 import { answer, enforce } from './rules/enforce.js';
 import type { CapabilityFacts } from './rules/facts.js';
 import { evaluate } from './rules/registry.js';
+import { boundedTrajectory } from './trajectory-summary.js';
+
+/** Approval requests one task may have open at once. */
+export const MAX_OPEN_APPROVALS_PER_TASK = 5;
 
 /**
  * Hands one destructive action to the approval service (CIBA-shaped: an `auth_req_id` to
@@ -24,8 +28,14 @@ export async function requestApproval(core: Core, agent: AgentRecord, task: Task
     throw answer(await enforce(core, decision, target), target);
   }
   if (!core.approvals) throw new StintError('approval_required', `${capability} needs human approval, and no approval service is configured`);
+  // A task may not flood the approvers' queue: requests made within the approval TTL count as open.
+  const ttl = core.policy.approvals.find((a) => a.environment === task.environment)?.ttl ?? 600;
+  const asked = (await core.store.tasks.recentEvents(task.id, ['approval'], core.clock.now() - ttl * 1000)).filter((e) => e.detail.type === 'approval.requested').length;
+  if (asked >= MAX_OPEN_APPROVALS_PER_TASK) {
+    throw new StintError('too_many_requests', `this task already has ${asked} approval requests open (at most ${MAX_OPEN_APPROVALS_PER_TASK}): poll them before asking again`);
+  }
 
-  const trajectory = (await taskView(core, task.id)).events;
+  const trajectory = boundedTrajectory((await taskView(core, task.id)).events);
   const opened = await core.approvals.open(agent.id, {
     task_id: task.id,
     template: task.template,

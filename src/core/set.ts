@@ -67,7 +67,10 @@ export function startSetPush(core: Core, o: PushOptions = {}): () => void {
     const set = await buildSet(core, e, r.audience);
     for (let i = 0, delay = o.retryMs ?? 500; i < attempts; i++, delay *= 2) {
       try {
-        const res = await doFetch(r.endpoint, { method: 'POST', headers: { 'Content-Type': 'application/secevent+jwt', Accept: 'application/json' }, body: set, signal: AbortSignal.timeout(5_000) });
+        // Never redirected: a receiver could otherwise send the broker anywhere, past the
+        // private-address check made when it was registered.
+        const res = await doFetch(r.endpoint, { method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/secevent+jwt', Accept: 'application/json' }, body: set, signal: AbortSignal.timeout(5_000) });
+        if ((res.type as string) === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) return log(`SET push to ${r.id} answered a redirect (${res.status}): not followed, not retried`);
         if (res.status === 202 || res.ok) return;
         if (res.status === 400) return log(`SET push to ${r.id} refused (400): not retried`);
       } catch {

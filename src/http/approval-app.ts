@@ -13,6 +13,7 @@ import { durableResponses } from './durable.js';
 import { DEFAULT_MAX_BODY } from './broker-app.js';
 import { errorResponse } from './errors.js';
 import { standardHeaders } from './headers.js';
+import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitOptions } from './rate-limit.js';
 import { readJson } from './form.js';
 import { approverSchema, decisionSchema, internalCallSchema, parseWith } from './schemas.js';
 
@@ -23,6 +24,8 @@ export interface ApprovalDeps {
   /** Where the broker is, to report agent credentials presented here. */
   brokerUrl: string;
   fetch?: typeof fetch;
+  /** Per-source limit on every route but the broker's internal calls (`false`: off). */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /**
@@ -36,6 +39,10 @@ export function createApprovalApp(deps: ApprovalDeps) {
   const app = new Hono();
   app.use('*', standardHeaders({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }));
   app.use('*', durableResponses(() => core.store));
+  if (deps.rateLimit !== false) {
+    const limited = rateLimit(deps.rateLimit ?? DEFAULT_RATE_LIMIT, () => core.clock.now());
+    app.use('*', (c, next) => (c.req.path === '/internal/broker' || c.req.path === '/healthz' ? next() : limited(c, next)));
+  }
   app.use('*', limitBody(DEFAULT_MAX_BODY));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
@@ -103,7 +110,8 @@ async function reportAgentCredential(deps: ApprovalDeps, seen: { token: string; 
   try {
     await (deps.fetch ?? fetch)(`${deps.brokerUrl.replace(/\/+$/, '')}/internal/approval`, { method: 'POST', headers: { 'Content-Type': 'application/jwt' }, body: jwt, signal: AbortSignal.timeout(5_000) });
   } catch {
-    // The refusal stands; the broker will hear of it when it is back.
+    // Not retried: if the broker cannot be reached the report is lost (the refusal stands, and
+    // this service's audit log below records that an agent credential was shown here).
   }
   await core.audit.append({ type: 'approval.agent_credential_refused', actor: 'approval-service', data: {} }).catch(() => undefined);
 }

@@ -13,10 +13,13 @@ import type { BrokerEnv } from './env.js';
 
 type C = Context<BrokerEnv>;
 
-/** The URLs a DPoP proof's `htu` may name for this request: as received, and as the issuer says. */
+/**
+ * The URLs a DPoP proof's `htu` may name for this request: the configured issuer's URL for this
+ * path, never one built from the Host header (which the client chooses).
+ */
 export function htuCandidates(c: C): string[] {
   const { core } = c.get('deps');
-  return [c.req.url, `${core.issuer}${new URL(c.req.url).pathname}`];
+  return [`${core.issuer}${new URL(c.req.url).pathname}`];
 }
 
 export async function isOperator(c: C): Promise<boolean> {
@@ -60,7 +63,8 @@ export function agentFromForm(c: C, form: Map<string, string>) {
     clientAssertionType: form.get('client_assertion_type'),
     clientAssertion: form.get('client_assertion'),
     clientId: form.get('client_id'),
-    audiences: [core.issuer, tokenEndpoint(core.issuer), c.req.url],
+    // The issuer, its token endpoint, or (CIBA) the endpoint called, all as the issuer names them.
+    audiences: [...new Set([core.issuer, tokenEndpoint(core.issuer), `${core.issuer}${new URL(c.req.url).pathname}`])],
     now: core.clock.now(),
     store: core.store,
   });
@@ -77,6 +81,9 @@ export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { re
   if (!/^dpop /i.test(auth)) throw new StintError('invalid_token', 'send Authorization: DPoP <access token> with a DPoP proof');
   const token = auth.slice(5).trim();
   const claims = await verifyStintToken(core, token);
+  // An agent authenticates here with its task token, minted for this broker; a token minted for
+  // a resource (a capability, a grant) is not an agent credential.
+  if (claims.token_use !== 'task' || claims.aud !== core.issuer) throw new StintError('invalid_token', 'only a task token issued for this broker authenticates an agent here');
   const { jkt } = await verifyDpopProof({
     proof: c.req.header('DPoP'),
     method: c.req.method,

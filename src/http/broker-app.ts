@@ -5,6 +5,8 @@ import { durableResponses } from './durable.js';
 import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse } from './errors.js';
 import { standardHeaders } from './headers.js';
+import { DEFAULT_RATE_LIMIT, rateLimit } from './rate-limit.js';
+import { RefusalLog } from './refusal-log.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
@@ -20,7 +22,9 @@ import { tokenRoutes } from './routes/token.js';
 export const DEFAULT_MAX_BODY = 64 * 1024;
 
 /** The broker: agent- and operator-facing. Built from its dependencies, runtime-agnostic. */
-export function createBrokerApp(deps: BrokerDeps) {
+export function createBrokerApp(input: BrokerDeps) {
+  const clock = () => input.core.clock.now();
+  const deps: BrokerDeps = { ...input, refusalLog: input.refusalLog ?? new RefusalLog((r) => input.core.audit.append(r), clock) };
   const app = new Hono<BrokerEnv>();
   app.use('*', async (c, next) => {
     c.set('deps', deps);
@@ -28,6 +32,12 @@ export function createBrokerApp(deps: BrokerDeps) {
   });
   app.use('*', standardHeaders({ 'X-Content-Type-Options': 'nosniff' }));
   app.use('*', durableResponses(() => deps.core.store));
+  if (deps.rateLimit !== false) {
+    // Before the body is read: a throttled source costs no parsing and no signature check.
+    const limited = rateLimit(deps.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
+    app.use('/token', limited);
+    app.use('/bc-authorize', limited);
+  }
   app.use('*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY));
   app.route('/', metadataRoutes);
   app.route('/', tokenRoutes);

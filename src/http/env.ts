@@ -1,4 +1,6 @@
 import type { Core } from '../core/context.js';
+import type { RateLimitOptions } from './rate-limit.js';
+import type { RefusalLog } from './refusal-log.js';
 
 export interface BrokerDeps {
   core: Core;
@@ -12,6 +14,14 @@ export interface BrokerDeps {
   approvalUrl?: string;
   /** Serves /v1/events from a hub shared by every instance (Workers: a Durable Object). */
   eventStream?: (lastEventId: number | undefined) => Promise<Response>;
+  /** Lets SET receivers be registered on loopback or private addresses (default: refused). */
+  allowPrivateReceivers?: boolean;
+  /** Event streams one client may hold open at once (default MAX_STREAMS_PER_CLIENT). */
+  maxStreamsPerClient?: number;
+  /** Per-source limit on /token and /bc-authorize; `false` turns it off (default: DEFAULT_RATE_LIMIT). */
+  rateLimit?: RateLimitOptions | false;
+  /** Where refusals that precede client authentication are counted (built by the app if absent). */
+  refusalLog?: RefusalLog;
 }
 
 /** One typed Env for every broker route. */

@@ -1,44 +1,75 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { backlog, type EventHub, type VerifierEvent } from '../core/events.js';
+import { backlogPages, type EventHub, type VerifierEvent } from '../core/events.js';
 import type { Clock, Store } from '../core/ports.js';
 
 /** How often an idle stream says it is alive, so a verifier can tell silence from an outage. */
 export const HEARTBEAT_MS = 5_000;
+/** Audit records read per page while a stream catches up. */
+export const BACKLOG_PAGE = 500;
 
 /**
  * Revocations and stops as server-sent events, in audit order, each with the audit `seq` as its
- * id. With `lastEventId` the stream resumes after that id from the audit log (`0` replays every
- * event); live events published while the backlog is read are held and sent after it, without
- * gaps or repeats. Used by the broker on Node and by the event hub Durable Object on Workers.
+ * id, with no gaps and no repeats. With `lastEventId` the stream resumes after that id from the
+ * audit log, a page at a time; `stream.open` is sent once that backlog is out (a verifier counts
+ * itself current from then on).
+ *
+ * Live events can arrive out of order or with gaps (on Workers several isolates publish to one
+ * hub; a hub may miss a publish). So the stream keeps a cursor — every pushed event up to it has
+ * been sent — and a live event is sent at once only when the hub vouches that nothing pushed
+ * came between (`prev` ≤ cursor); otherwise the gap is read back from the log first. The audit
+ * log publishes only records already committed, and a committed seq implies every earlier one
+ * is (the chain), so the read finds what was missed. Used by the broker on Node and by the
+ * event hub Durable Object on Workers.
  */
-export function serveEventStream(c: Context, o: { hub: EventHub; store: Store; clock: Clock; lastEventId?: number; heartbeatMs?: number }) {
+export function serveEventStream(
+  c: Context,
+  o: { hub: EventHub; store: Store; clock: Clock; lastEventId?: number; heartbeatMs?: number; pageSize?: number; onClose?: () => void },
+) {
   return streamSSE(c, async (stream) => {
-    const held: VerifierEvent[] = [];
-    let lastSent = o.lastEventId ?? -1;
-    let live = false;
-    let chain = Promise.resolve();
-    const send = (e: VerifierEvent) => {
-      if (e.id <= lastSent) return;
-      lastSent = e.id;
-      chain = chain.then(() => stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) })).catch(() => undefined);
+    let cursor = 0;
+    const write = (e: VerifierEvent) => stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
+
+    /** Sends every pushed event in the log after the cursor, until `upTo` is covered (or the log ends). */
+    const catchUp = async (upTo = Infinity) => {
+      for await (const page of backlogPages(o.store, cursor, o.pageSize ?? BACKLOG_PAGE)) {
+        for (const e of page.events) if (e.id > cursor) await write(e);
+        cursor = Math.max(cursor, page.lastSeq);
+        if (cursor >= upTo || stream.aborted) return;
+      }
     };
-    const unsubscribe = o.hub.subscribe((e) => (live ? send(e) : held.push(e)));
-    stream.onAbort(unsubscribe);
+    const offer = async (e: VerifierEvent, prev?: number) => {
+      if (e.id <= cursor) return; // already sent (read back from the log)
+      if (prev === undefined || prev > cursor) await catchUp(e.id);
+      if (e.id > cursor) {
+        // Not (yet) readable where we looked: it is real, send it; nothing before it is missing
+        // that the log could still show us, since its seq is committed after theirs.
+        await write(e);
+        cursor = e.id;
+      }
+    };
+
+    let chain: Promise<unknown> = Promise.resolve();
+    const enqueue = (f: () => Promise<unknown>) => (chain = chain.then(f).catch(() => stream.abort()));
+    const unsubscribe = o.hub.subscribe((e, prev) => void enqueue(() => offer(e, prev)));
+    stream.onAbort(() => {
+      unsubscribe();
+      o.onClose?.(); // at once: the loop below may be asleep until the next heartbeat
+    });
     try {
       const head = (await o.store.audit.last())?.seq ?? 0;
-      if (o.lastEventId !== undefined) for (const e of await backlog(o.store, o.lastEventId)) send(e);
-      else lastSent = head;
-      await stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head }) });
-      for (const e of held) send(e);
-      live = true;
+      if (o.lastEventId !== undefined) {
+        cursor = Math.min(o.lastEventId, head);
+        await enqueue(() => catchUp(head));
+      } else cursor = head;
+      await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor) }) }));
       while (!stream.aborted) {
         await stream.sleep(o.heartbeatMs ?? HEARTBEAT_MS);
-        await chain;
-        await stream.writeSSE({ event: 'heartbeat', data: JSON.stringify({ at: o.clock.now() }) });
+        await enqueue(() => stream.writeSSE({ event: 'heartbeat', data: JSON.stringify({ at: o.clock.now() }) }));
       }
     } finally {
       unsubscribe();
+      o.onClose?.();
     }
   });
 }

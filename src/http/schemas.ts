@@ -1,9 +1,14 @@
 import { z } from 'zod';
 import { StintError, type ErrorCode } from '../core/errors.js';
+import { isSafeText, unsafeTextReason } from '../core/text.js';
 
 /** Request shapes, validated at the edge so the core sees only well-formed input. */
 
-const shortText = (max: number) => z.string().trim().min(1).max(max);
+/** No control characters (C0/C1) and no bidirectional overrides: see core/text.ts. */
+const SAFE = { message: 'must not contain control characters or bidirectional overrides' };
+const safe = <T extends z.ZodType<string>>(s: T) => s.refine(isSafeText, SAFE);
+export const safeText = (max: number) => safe(z.string().max(max));
+const shortText = (max: number) => safe(z.string().trim().min(1).max(max));
 const capabilityName = z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'not a capability name');
 
 export const taskDetailsSchema = z
@@ -56,12 +61,35 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, code: 
   throw new StintError(code, `${where}: ${issue.message}`);
 }
 
-/** Parses a JSON-valued form parameter (RFC 9396 `authorization_details`). */
+/**
+ * Parses a JSON-valued form parameter (RFC 9396 `authorization_details`). JSON escapes can
+ * spell any character, so every string in it is checked once decoded: a control character or
+ * a bidirectional override anywhere is `invalid_request`, whatever the field.
+ */
 export function parseJsonParam(raw: string, code: ErrorCode, label: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(raw);
+    value = JSON.parse(raw);
   } catch {
     throw new StintError(code, `${label} is not valid JSON`);
+  }
+  assertSafeStrings(value, label);
+  return value;
+}
+
+/** Throws `invalid_request` naming the first string (value or key) that holds unsafe text. */
+export function assertSafeStrings(value: unknown, label: string, depth = 0): void {
+  if (depth > 20) throw new StintError('invalid_request', `${label} is nested too deeply`);
+  if (typeof value === 'string') {
+    const why = unsafeTextReason(value);
+    if (why) throw new StintError('invalid_request', `${label} ${why}`);
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => assertSafeStrings(v, `${label}.${i}`, depth + 1));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (unsafeTextReason(k)) throw new StintError('invalid_request', `${label} has a key with a control or bidirectional character`);
+      assertSafeStrings(v, `${label}.${k}`, depth + 1);
+    }
   }
 }
 
@@ -75,7 +103,7 @@ export const signalSchema = z.strictObject({
   /** Accepted for older verifiers; a bare thumbprint proves nothing and changes no task. */
   presented_jkt: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'an RFC 7638 SHA-256 thumbprint, base64url').optional(),
   task_id: z.string().regex(/^task_[A-Za-z0-9_-]{10,64}$/).optional(),
-  detail: z.string().max(2000).optional(),
+  detail: safeText(2000).optional(),
 });
 
 export const revocationSchema = z.union([
@@ -98,19 +126,20 @@ export const approverSchema = z.strictObject({
 export const decisionSchema = z.strictObject({ decision_jws: z.string().min(1).max(16_384) });
 
 const text = (max: number) => z.string().max(max);
+// The approval service checks again what the broker should have refused: it is what approvers see.
 export const actionRequestSchema = z.strictObject({
   task_id: text(100),
-  template: text(100),
-  agent: text(100),
-  agent_name: text(200),
-  owner: text(200),
-  environment: text(100),
-  capability: text(100),
-  resource: text(2000),
-  purpose: text(1000),
+  template: safeText(100),
+  agent: safeText(100),
+  agent_name: safeText(200),
+  owner: safeText(200),
+  environment: safeText(100),
+  capability: safeText(100),
+  resource: safeText(2000),
+  purpose: safeText(1000),
   jkt: text(100),
   trajectory: z.array(z.object({ at: z.string(), kind: z.string(), detail: z.record(z.string(), z.unknown()) })).max(10_000),
-  binding_message: text(200).optional(),
+  binding_message: safeText(200).optional(),
 });
 
 export const internalCallSchema = z.discriminatedUnion('op', [

@@ -158,6 +158,12 @@ export function compilePolicy(sources: PolicySource[]): Policy {
       if (policy.approvals.some((x) => x.environment === a.environment)) {
         fail(p, ['approvals', ai, 'environment'], `a second approval rule for "${a.environment}"`);
       }
+      // `protected` means a two-person rule: a destructive action there needs two approvers,
+      // neither of them the agent's owner. A policy that says less for such an environment is refused.
+      if (policy.environments[a.environment]?.protected) {
+        if (a.quorum < 2) fail(p, ['approvals', ai, 'quorum'], `"${a.environment}" is protected: its approvals need a quorum of at least 2`);
+        if (a.allow_owner) fail(p, ['approvals', ai, 'allow_owner'], `"${a.environment}" is protected: the agent's owner may not approve there`);
+      }
       policy.approvals.push({ environment: a.environment, quorum: a.quorum, groups: a.groups, allowOwner: a.allow_owner, ttl: a.ttl });
     });
   }

@@ -8,6 +8,7 @@ import { purgeRound } from '../core/purge.js';
 import { guardStore } from '../core/store-guard.js';
 import { resealAll } from '../core/vault.js';
 import { createApprovalApp } from '../http/approval-app.js';
+import type { RateLimitOptions } from '../http/rate-limit.js';
 import type { Background, Service } from './types.js';
 
 export interface ApprovalPorts extends Background {
@@ -27,6 +28,8 @@ export interface ApprovalPorts extends Background {
   signer?: SignerFactory;
   /** How to reach the broker (a service binding on Workers, in-process in tests). */
   fetch?: typeof fetch;
+  /** Per-source limit (`false`: off). */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /** The approval service from its ports: its own key, its own stores, the same on every runtime. */
@@ -48,6 +51,6 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     audit: new AuditLog(store, clock),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
-  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch });
+  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit });
   return { core, app, start: () => {}, stop: () => {}, maintenance: () => purgeRound(store, clock) };
 }

@@ -4,7 +4,7 @@ export interface StreamOptions {
   url: string;
   headers: Record<string, string>;
   fetch: typeof fetch;
-  /** Called for every event, heartbeats included, in order. */
+  /** Called for every event, heartbeats included, in order (`stream.open` once the backlog is sent). */
   onEvent: (m: EventSourceMessage) => void;
   onState: (connected: boolean) => void;
   lastEventId: () => number;
@@ -26,14 +26,23 @@ export function followStream(o: StreamOptions): { close: () => void } {
     while (!closed) {
       controller = new AbortController();
       try {
-        const res = await o.fetch(o.url, {
-          headers: { ...o.headers, Accept: 'text/event-stream', 'Last-Event-ID': String(o.lastEventId()) },
+        // A verifier that has heard nothing yet asks for what could still matter (`from=recent`:
+        // the head minus the longest token lifetime), not for the whole history.
+        const last = o.lastEventId();
+        const res = await o.fetch(last > 0 ? o.url : `${o.url}${o.url.includes('?') ? '&' : '?'}from=recent`, {
+          headers: { ...o.headers, Accept: 'text/event-stream', ...(last > 0 ? { 'Last-Event-ID': String(last) } : {}) },
           signal: controller.signal,
         });
         if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
-        o.onState(true);
         delay = base;
-        const parser = createParser({ onEvent: o.onEvent });
+        // Connected once the backlog is applied: the broker sends `stream.open` after it, and
+        // events are handled in order, so every earlier one has been applied by then.
+        const parser = createParser({
+          onEvent: (m) => {
+            o.onEvent(m);
+            if (m.event === 'stream.open') o.onState(true);
+          },
+        });
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
           const { value, done } = await reader.read();

@@ -17,13 +17,15 @@ export interface VerifierOptions {
   /** The resource service's credentials from `POST /v1/resources`. */
   clientId: string;
   clientSecret: string;
-  /** Longest the revocation view may go without hearing from the broker before refusing everything, ms. */
-  maxStalenessMs?: number;
   /**
-   * This service's public base URL (scheme, host, path prefix) when it sits behind a proxy:
-   * DPoP `htu` is checked against it instead of the URL the request arrived on.
+   * This service's public origin (or base URL) as its clients call it, e.g.
+   * `https://api.example`: a DPoP proof's `htu` must name it plus the request's path. Without it
+   * the request's own URL is used, which behind a proxy or with a forged Host header is what the
+   * client says it is.
    */
   publicUrl?: string;
+  /** Longest the revocation view may go without hearing from the broker before refusing everything, ms. */
+  maxStalenessMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -75,7 +77,13 @@ export class StintVerifier {
       },
       onEvent: (m) => {
         this.lastHeard = this.now();
-        if (m.event === 'stream.open') opened();
+        if (m.event === 'stream.open') {
+          // Everything up to the head it names has been sent (or concerns expired tokens):
+          // a reconnection resumes from there rather than asking for the recent past again.
+          const head = Number((JSON.parse(m.data) as { head?: number }).head);
+          if (Number.isSafeInteger(head) && head > this.view.lastEventId) this.view.lastEventId = head;
+          opened();
+        }
         if (m.event === 'stream.open' || m.event === 'heartbeat') return;
         const e = JSON.parse(m.data) as { type: string; id?: number };
         this.view.apply(e, this.now());
@@ -140,7 +148,7 @@ export class StintVerifier {
       ({ jkt } = await verifyDpopProof({
         proof,
         method: req.method,
-        urls: [this.htu(req)],
+        urls: [this.htuOf(req)],
         accessToken: token,
         now: this.now(),
         replay: { consume: async (ns, jti, exp) => this.consume(`${ns}:${jti}`, exp) },
@@ -166,6 +174,11 @@ export class StintVerifier {
     return { claims, jkt };
   }
 
+  private htuOf(req: Request): string {
+    if (!this.o.publicUrl) return req.url;
+    return `${this.o.publicUrl.replace(/\/+$/, '')}${new URL(req.url).pathname}`;
+  }
+
   private consume(key: string, expiresAt: number): boolean {
     const now = this.now();
     if (this.seen.size > 50_000) for (const [k, exp] of this.seen) if (exp < now) this.seen.delete(k);
@@ -189,16 +202,9 @@ export class StintVerifier {
   }
 
   /** Tells the broker; waits (briefly) so the stop is in force before the refusal goes out. */
-  /** The URL the proof's `htu` must name: the public URL when the service sits behind a proxy. */
-  private htu(req: Request): string {
-    if (!this.o.publicUrl) return req.url;
-    const u = new URL(req.url);
-    return `${this.o.publicUrl.replace(/\/+$/, '')}${u.pathname}`;
-  }
-
   /** What the broker needs to judge a presentation: the token, the proof as received, the request. */
   private evidence(req: Request, token: string, proof: string | undefined): Record<string, string> {
-    return { token, ...(proof ? { dpop: proof } : {}), htm: req.method, htu: this.htu(req) };
+    return { token, ...(proof ? { dpop: proof } : {}), htm: req.method, htu: this.htuOf(req) };
   }
 
   private async report(signal: Record<string, string>): Promise<void> {

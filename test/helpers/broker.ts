@@ -1,6 +1,7 @@
 import type { AnyRule } from '../../src/core/rules/registry.js';
 import type { AwsApi } from '../../src/core/providers/aws/provider.js';
 import type { Policy } from '../../src/core/policy.js';
+import type { RateLimitOptions } from '../../src/http/rate-limit.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { assertion, dpopProof, newKey, type KeyPair } from './agent.js';
 import { FrozenClock } from './clock.js';
@@ -21,7 +22,7 @@ export interface TokenOpts {
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
 export async function testBroker(
-  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsApi; rules?: readonly AnyRule[] } = {},
+  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsApi; rules?: readonly AnyRule[]; rateLimit?: RateLimitOptions | false } = {},
 ) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({
@@ -36,6 +37,8 @@ export async function testBroker(
     setFetch: opts.setFetch,
     approvalUrl: opts.approvalUrl,
     approvalFetch: opts.approvalFetch,
+    // Off unless a test asks for it: a frozen clock never refills a bucket.
+    rateLimit: opts.rateLimit ?? false,
   });
   const nowSec = () => Math.floor(clock.now() / 1000);
 

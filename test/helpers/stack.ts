@@ -27,6 +27,7 @@ export async function testStack(o: { policy?: Policy } = {}) {
     masterKey: new Uint8Array(32).fill(2),
     clock,
     fetch: ((url: string, init?: RequestInit) => broker.app.request(url, init)) as typeof fetch,
+    rateLimit: false,
   });
   approvalsApp = approvals.app;
   const nowSec = () => Math.floor(clock.now() / 1000);

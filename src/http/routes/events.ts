@@ -1,23 +1,53 @@
 import { Hono } from 'hono';
 import { StintError } from '../../core/errors.js';
+import { longestTokenLifetime, seqBefore } from '../../core/events.js';
 import { basicResource, isOperator } from '../auth.js';
 import type { BrokerEnv } from '../env.js';
 import { lastEventIdOf, serveEventStream } from '../event-stream.js';
 
 export { HEARTBEAT_MS } from '../event-stream.js';
 
+/** Streams one client may hold open at once (a verifier needs one; a restart briefly two). */
+export const MAX_STREAMS_PER_CLIENT = 8;
+
+const open = new WeakMap<object, Map<string, number>>();
+
 /**
  * GET /v1/events for resource services (HTTP Basic) and the operator. Where the runtime has a
  * shared hub (Workers: a Durable Object), the stream is served there, so that an event raised in
  * any isolate reaches every subscriber; otherwise from this process's hub.
+ *
+ * `?from=recent` (what a fresh verifier asks for) starts at the first record younger than the
+ * longest token lifetime: anything older concerns only tokens that have expired, and replaying
+ * the whole history would grow with the log. `Last-Event-ID` resumes after an id; neither
+ * starts from now.
  */
 export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => {
-  if (!(await isOperator(c)) && !(await basicResource(c))) {
-    throw new StintError('unauthorized', 'events are for resource services (HTTP Basic) and the operator');
-  }
-  const last = lastEventIdOf(c);
+  const client = (await isOperator(c)) ? 'operator' : (await basicResource(c))?.id;
+  if (!client) throw new StintError('unauthorized', 'events are for resource services (HTTP Basic) and the operator');
+  let last = lastEventIdOf(c);
   if (last === 'invalid') throw new StintError('invalid_request', 'Last-Event-ID must be an event id');
   const deps = c.get('deps');
+  const { core } = deps;
+  if (last === undefined && c.req.query('from') === 'recent') {
+    last = await seqBefore(core.store, core.clock.now() - longestTokenLifetime(core.policy) * 1000);
+  }
   if (deps.eventStream) return deps.eventStream(last);
-  return serveEventStream(c, { hub: deps.core.events, store: deps.core.store, clock: deps.core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs });
+
+  const counts = open.get(deps) ?? new Map<string, number>();
+  open.set(deps, counts);
+  const n = counts.get(client) ?? 0;
+  if (n >= (deps.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT)) {
+    throw new StintError('too_many_requests', `this client already holds ${n} event streams; close one first`);
+  }
+  counts.set(client, n + 1);
+  let closed = false;
+  const release = () => {
+    if (closed) return;
+    closed = true;
+    const left = (counts.get(client) ?? 1) - 1;
+    if (left > 0) counts.set(client, left);
+    else counts.delete(client);
+  };
+  return serveEventStream(c, { hub: core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs, onClose: release });
 });

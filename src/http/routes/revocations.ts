@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { randomId } from '../../core/encoding.js';
+import { StintError } from '../../core/errors.js';
+import { isPrivateHost } from '../../core/private-address.js';
 import { revokeScope } from '../../core/revocation.js';
 import { agentScope, allScope, environmentScope } from '../../core/scope.js';
 import { agentView } from '../../core/agents.js';
@@ -20,7 +22,10 @@ export const revocationRoutes = new Hono<BrokerEnv>()
   .post('/v1/receivers', async (c) => {
     await requireOperator(c);
     const body = parseWith(receiverSchema, await readJson(c), 'invalid_request', '');
-    const { core } = c.get('deps');
+    const { core, allowPrivateReceivers } = c.get('deps');
+    if (!allowPrivateReceivers && isPrivateHost(body.endpoint)) {
+      throw new StintError('invalid_request', 'endpoint is on this machine or a private network; the broker is not configured to push there');
+    }
     const receiver = { id: randomId('rcv_'), endpoint: body.endpoint, audience: body.audience ?? body.endpoint, createdAt: core.clock.now() };
     await core.store.receivers.create(receiver);
     await core.audit.append({ type: 'receiver.registered', actor: 'operator', data: { receiver: receiver.id, endpoint: receiver.endpoint } });

@@ -5,6 +5,8 @@ import { ACCESS_TOKEN_TYPE, exchangeForCapability, type CapabilityRequest } from
 import { pollGrant } from '../../core/ciba.js';
 import { openTask } from '../../core/tasks.js';
 import { agentFromForm, htuCandidates } from '../auth.js';
+import { clientAddress } from '../client-address.js';
+import { truncate } from '../refusal-log.js';
 import type { BrokerEnv } from '../env.js';
 import { readForm } from '../form.js';
 import { capabilityDetailsSchema, parseJsonParam, parseWith, scopeSchema, taskDetailsSchema } from '../schemas.js';
@@ -25,25 +27,26 @@ export const tokenRoutes = new Hono<BrokerEnv>().post('/token', async (c) => {
   }
 });
 
+/** Forms whose client authenticated: their refusals are recorded one by one. */
+const authenticated = new WeakSet<Map<string, string>>();
+
 /**
  * Every refusal at the token endpoint is evidence (a replayed assertion or proof may be a
  * stolen key at work), so it is recorded; refusals the core already recorded with their task
- * are not recorded twice. A failed append does not change the answer: it was a refusal anyway.
+ * are not recorded twice. Refusals before the client authenticated are anyone's to send, so
+ * they are counted per code and source (`RefusalLog`), not appended one by one, and every
+ * field is truncated. A failed append does not change the answer: it was a refusal anyway.
  */
 async function auditRefusal(c: Context<BrokerEnv>, form: Map<string, string>, e: unknown) {
   if (!isStintError(e) || e.status >= 500 || e.recorded) return;
   // Malformed requests are not evidence of anything, and recording them would let anyone grow
   // the log at will; refusals of credentials are.
   if (e.code === 'invalid_request' || e.code === 'unsupported_grant_type') return;
-  await c
-    .get('deps')
-    .core.audit.append({
-      type: 'token.refused',
-      // Not necessarily authenticated: the client id is what the request claimed.
-      actor: 'token-endpoint',
-      data: { claimed_client_id: form.get('client_id') ?? null, grant_type: form.get('grant_type') ?? null, error: e.code, reason: e.message },
-    })
-    .catch(() => undefined);
+  const { core, refusalLog } = c.get('deps');
+  // Not necessarily authenticated: the client id is what the request claimed.
+  const data = { claimed_client_id: truncate(form.get('client_id')), grant_type: truncate(form.get('grant_type')), error: e.code, reason: truncate(e.message, 300) };
+  if (!authenticated.has(form) && refusalLog) return refusalLog.note(e.code, clientAddress(c), data);
+  await core.audit.append({ type: 'token.refused', actor: 'token-endpoint', data }).catch(() => undefined);
 }
 
 async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
@@ -62,6 +65,7 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
     verifyDpopProof({ proof: c.req.header('DPoP'), method: 'POST', urls: htuCandidates(c), now: core.clock.now(), replay: core.store.replay }),
   ]);
   if (auth.status === 'rejected') throw auth.reason;
+  authenticated.add(form);
   if (proof.status === 'rejected') throw proof.reason;
   const agent = auth.value;
   const { jkt } = proof.value;

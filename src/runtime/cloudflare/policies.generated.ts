@@ -10,7 +10,7 @@ export const POLICY_SOURCES = [
   },
   {
     "file": "environments.yaml",
-    "text": "# yaml-language-server: $schema=./schema.json\n# Environments: how long a capability token may live in each, how long a task may run,\n# and which are protected (destructive capabilities there need human approval).\nenvironments:\n  staging:\n    protected: false\n    max_token_ttl: 300   # seconds\n    task_ttl: 3600\n  production:\n    protected: true\n    max_token_ttl: 120\n    task_ttl: 1800\n"
+    "text": "# yaml-language-server: $schema=./schema.json\n# Environments: how long a capability token may live in each, how long a task may run,\n# and which are protected (a two-person rule: destructive capabilities there need approvals\n# from at least 2 people, never the agent's owner; a policy that says less is refused).\nenvironments:\n  staging:\n    protected: false\n    max_token_ttl: 300   # seconds\n    task_ttl: 3600\n  production:\n    protected: true\n    max_token_ttl: 120\n    task_ttl: 1800\n"
   },
   {
     "file": "templates.yaml",

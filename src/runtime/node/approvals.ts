@@ -20,6 +20,7 @@ const approvals = await createNodeApprovals({
   masterKey: config.approvalMasterKey,
   previousMasterKeys: config.previousApprovalMasterKeys,
   dbSync: config.dbSync,
+  rateLimit: config.rateLimit,
 });
 handler = approvals.app.fetch;
 

@@ -6,7 +6,7 @@ import { createNodeBroker } from './wire.js';
 
 const config = loadConfig(process.env, ['STINT_ADMIN_TOKEN', 'STINT_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
-const broker = await createNodeBroker({ dbPath: config.dbPath, policy, issuer: config.issuer, adminToken: config.adminToken, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys, dbSync: config.dbSync, approvalUrl: config.approvalUrl });
+const broker = await createNodeBroker({ dbPath: config.dbPath, policy, issuer: config.issuer, adminToken: config.adminToken, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys, dbSync: config.dbSync, approvalUrl: config.approvalUrl, rateLimit: config.rateLimit, allowPrivateReceivers: config.allowPrivateReceivers });
 const server = await listen(broker.app, config.host, config.port);
 
 const stop = async () => {

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
+import { parseRateLimit, type RateLimitOptions } from '../../http/rate-limit.js';
 
 export interface NodeConfig {
   host: string;
@@ -22,6 +23,10 @@ export interface NodeConfig {
   /** How the broker reaches the approval service, and the reverse. */
   approvalUrl: string;
   brokerUrl: string;
+  /** STINT_RATE_LIMIT: per-source limit on /token, /bc-authorize and the approval service. */
+  rateLimit: RateLimitOptions | false;
+  /** STINT_ALLOW_PRIVATE_RECEIVERS=1: SET receivers may be on loopback or private addresses. */
+  allowPrivateReceivers: boolean;
   production: boolean;
   /** Human-readable notes for start-up (never secret values). */
   notices: string[];
@@ -139,7 +144,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     approvalMasterKey,
     previousMasterKeys: needs.includes('STINT_MASTER_KEY') ? previous('STINT_MASTER_KEY_PREVIOUS') : [],
     previousApprovalMasterKeys: needs.includes('STINT_APPROVAL_MASTER_KEY') ? previous('STINT_APPROVAL_MASTER_KEY_PREVIOUS') : [],
+    rateLimit: rateLimitSetting(env.STINT_RATE_LIMIT),
+    allowPrivateReceivers: /^(1|true|yes)$/i.test(env.STINT_ALLOW_PRIVATE_RECEIVERS ?? ''),
     production,
     notices,
   };
+}
+
+function rateLimitSetting(value: string | undefined) {
+  try {
+    return parseRateLimit(value);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
 }

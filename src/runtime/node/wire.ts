@@ -13,6 +13,7 @@ import type { Policy } from '../../core/policy.js';
 import type { AnyRule } from '../../core/rules/registry.js';
 import type { Clock } from '../../core/ports.js';
 import { createApprovalStore } from '../../adapters/sqlite/approval-store.js';
+import type { RateLimitOptions } from '../../http/rate-limit.js';
 
 export interface NodeBrokerOptions {
   dbPath: string;
@@ -36,6 +37,10 @@ export interface NodeBrokerOptions {
   aws?: AwsApi;
   /** The rules enforced (default: the registry's). */
   rules?: readonly AnyRule[];
+  /** Per-source limit on /token and /bc-authorize (`false`: off). */
+  rateLimit?: RateLimitOptions | false;
+  /** SET receivers may be on loopback or private addresses. */
+  allowPrivateReceivers?: boolean;
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, node:crypto signing; the assembly is createBroker's. */
@@ -55,7 +60,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
     providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }))],
     approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
     setPush: { fetch: o.setFetch },
-    http: { heartbeatMs: o.heartbeatMs },
+    http: { heartbeatMs: o.heartbeatMs, rateLimit: o.rateLimit, allowPrivateReceivers: o.allowPrivateReceivers },
   });
   group.onRollback(() => broker.core.audit.reset());
   broker.start();
@@ -92,6 +97,8 @@ export interface NodeApprovalsOptions {
   clock?: Clock;
   fetch?: typeof fetch;
   dbSync?: 'normal' | 'full';
+  /** Per-source limit on the approval service (`false`: off). */
+  rateLimit?: RateLimitOptions | false;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
@@ -110,6 +117,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     clock: o.clock,
     signer: nodeSigner,
     fetch: o.fetch,
+    rateLimit: o.rateLimit,
   });
   group.onRollback(() => service.core.audit.reset());
   service.start();
