@@ -28,6 +28,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  too_many_requests: 429,
   payload_too_large: 413,
   unsupported_media_type: 415,
   server_error: 500,

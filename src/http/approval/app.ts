@@ -9,6 +9,8 @@ import { approvalRoutes } from './approvals.js';
 import { approverRoutes } from './approvers.js';
 import type { ApprovalDeps, ApprovalEnv } from './env.js';
 import { internalRoutes } from './internal.js';
+import { consoleRoutes } from './console/routes.js';
+import { webhookRoutes } from './webhooks.js';
 
 export type { ApprovalDeps, ApprovalEnv } from './env.js';
 
@@ -22,7 +24,9 @@ export type { ApprovalDeps, ApprovalEnv } from './env.js';
  * - anyone: GET /healthz, GET /.well-known/jwks.json
  * - approval admin (bearer): /v1/approvers…            (approvers.ts)
  * - approvers (request JWT): /v1/approvals…            (approvals.ts)
+ * - approval admin (bearer): /v1/webhooks…             (webhooks.ts)
  * - the broker (signed internal call): /internal/broker (internal.ts)
+ * - approvers in a browser (passkey, session cookie): /, /requests/:id, /keys, /enrol/:token, /console/… (console/)
  */
 export function createApprovalApp(deps: ApprovalDeps) {
   const { core } = deps;
@@ -39,7 +43,9 @@ export function createApprovalApp(deps: ApprovalDeps) {
   app.get('/.well-known/jwks.json', (c) => c.json({ keys: core.keys.publicJwks() }));
   app.route('/', approverRoutes);
   app.route('/', approvalRoutes);
+  app.route('/', webhookRoutes);
   app.route('/', internalRoutes);
+  app.route('/', consoleRoutes);
 
   app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => errorResponse(c, err));

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import { addApproverJwk, keyView, registerApprover, retireApproverKey } from '../../core/approvals/approvers.js';
+import { createEnrolment, relyingParty } from '../../core/approvals/passkeys.js';
 import { StintError } from '../../core/errors.js';
 import { readJson } from '../form.js';
 import { approverKeySchema, approverSchema, parseWith } from '../schemas.js';
 import { requireApprovalAdmin } from './auth.js';
-import type { ApprovalEnv } from './env.js';
+import { consoleOrigin, type ApprovalEnv } from './env.js';
 
 /** The approval admin's API: approvers and their keys (rotated or retired, never duplicated). */
 export const approverRoutes = new Hono<ApprovalEnv>();
@@ -43,4 +44,10 @@ approverRoutes.post('/v1/approvers/:id/keys', async (c) => {
 approverRoutes.delete('/v1/approvers/:id/keys/:kid', async (c) => {
   await retireApproverKey(c.get('deps').core, c.req.param('id'), c.req.param('kid'));
   return c.body(null, 204);
+});
+
+/** A one-time link on the console's origin where the approver enrols a passkey. */
+approverRoutes.post('/v1/approvers/:id/enrolment', async (c) => {
+  const deps = c.get('deps');
+  return c.json(await createEnrolment(deps.core, relyingParty(consoleOrigin(deps)), c.req.param('id')), 201);
 });

@@ -27,6 +27,8 @@ export interface ApprovalWorkerEnv {
   STINT_BROKER_URL: string;
   STINT_APPROVAL_ADMIN_TOKEN: string;
   STINT_APPROVAL_MASTER_KEY: string;
+  /** The console's origin, if not STINT_APPROVAL_URL's. */
+  STINT_APPROVAL_ORIGIN?: string;
   /** Service binding to the broker Worker (preferred over public HTTP). */
   BROKER?: { fetch: typeof fetch };
 }
@@ -54,7 +56,7 @@ function appFor(env: ApprovalWorkerEnv) {
       audit: new AuditLog(store, systemClock),
       brokerKey: (kid) => brokerKeys.key(kid),
     };
-    return createApprovalApp({ core, adminToken: env.STINT_APPROVAL_ADMIN_TOKEN, brokerUrl: env.STINT_BROKER_URL, fetch: viaBinding });
+    return createApprovalApp({ core, adminToken: env.STINT_APPROVAL_ADMIN_TOKEN, brokerUrl: env.STINT_BROKER_URL, fetch: viaBinding, origin: env.STINT_APPROVAL_ORIGIN ?? env.STINT_APPROVAL_URL });
   })().catch((e) => {
     app = undefined;
     throw e;

@@ -20,6 +20,8 @@ const approvals = await createNodeApprovals({
   masterKey: config.approvalMasterKey,
   previousMasterKeys: config.previousApprovalMasterKeys,
   dbSync: config.dbSync,
+  // Passkeys need a host name, not an IP address: the console answers on localhost by default.
+  origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
 });
 handler = approvals.app.fetch;
 

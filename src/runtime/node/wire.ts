@@ -90,6 +90,10 @@ export interface NodeApprovalsOptions {
   clock?: Clock;
   fetch?: typeof fetch;
   dbSync?: 'normal' | 'full';
+  /** The console's origin (STINT_APPROVAL_ORIGIN); default: selfUrl with 127.0.0.1 read as localhost. */
+  origin?: string;
+  /** How webhooks are reached (tests route them in-process). */
+  webhookFetch?: typeof fetch;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key, the Hono app. */
@@ -114,6 +118,6 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     brokerKey: (kid) => brokerKeys.key(kid),
   };
   group.onRollback(() => core.audit.reset());
-  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
+  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch, origin: o.origin, webhookFetch: o.webhookFetch });
   return { app, core, sqlite, close };
 }
