@@ -12,7 +12,7 @@ export function Layout({ title, approver, children }: { title: string; approver?
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>{title} · stint approvals</title>
         <link rel="stylesheet" href="/console.css" />
         <script src="/console.js" defer></script>

@@ -25,7 +25,8 @@ export const consoleHeaders: MiddlewareHandler = secureHeaders({
     frameAncestors: ["'none'"],
     baseUri: ["'none'"],
   },
-  referrerPolicy: 'no-referrer',
+  // same-origin, not no-referrer: under no-referrer a form POST carries `Origin: null`.
+  referrerPolicy: 'same-origin',
   xFrameOptions: 'DENY',
   crossOriginOpenerPolicy: 'same-origin',
   crossOriginResourcePolicy: 'same-origin',
