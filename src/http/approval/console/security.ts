@@ -91,9 +91,13 @@ function source(c: Context): string {
  * 429 with Retry-After. In memory, per instance: a brake on guessing, not an accounting.
  */
 export function rateLimit(bucket: string, limit: number, windowSec: number): MiddlewareHandler<ApprovalEnv> {
-  const windows = new Map<string, { start: number; count: number }>();
+  // Per app (the route modules are shared by every app built in a process).
+  const perApp = new WeakMap<object, Map<string, { start: number; count: number }>>();
   return async (c, next) => {
-    const now = c.get('deps').core.clock.now();
+    const deps = c.get('deps');
+    let windows = perApp.get(deps);
+    if (!windows) perApp.set(deps, (windows = new Map()));
+    const now = deps.core.clock.now();
     const key = source(c);
     let w = windows.get(key);
     if (!w || now - w.start >= windowSec * 1000) {
