@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { decodeJwt } from 'jose';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approvalDigest } from '../src/core/approvals/open.js';
 import type { ActionRequest } from '../src/core/approvals/types.js';
@@ -18,6 +18,7 @@ const present = existsSync(CHROMIUM);
 if (!present && !CI) console.warn(`console.browser.test: skipped: ${CHROMIUM} is absent (apt-get install -y chromium; CI=true runs it and fails without it)`);
 
 const CIBA = 'urn:openid:params:grant-type:ciba';
+const AUTHENTICATOR = { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } as const;
 type Stack = Awaited<ReturnType<typeof testStack>>;
 
 describe.skipIf(!present && !CI)('the approver console in a real browser', () => {
@@ -28,7 +29,7 @@ describe.skipIf(!present && !CI)('the approver console in a real browser', () =>
   let agent: AgentClient;
   let taskToken: string;
   const notices: { body: any; signature: string | null }[] = [];
-  const approvers: Record<string, { id: string; context: BrowserContext; page: Page }> = {};
+  const approvers: Record<string, { id: string; context: BrowserContext; page: Page; cdp: CDPSession; authenticatorId: string }> = {};
 
   const admin = async (path: string, body: unknown) => {
     const res = await s.approvals.app.request(`${APPROVALS}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${APPROVAL_ADMIN}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -51,14 +52,12 @@ describe.skipIf(!present && !CI)('the approver console in a real browser', () =>
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR });
     await page.goto(link.body.url);
     await page.click('#enrol');
     await page.waitForURL(`${origin}/`);
     await page.getByRole('heading', { name: 'Pending requests' }).waitFor();
-    approvers[name] = { id: body.approver_id, context, page };
+    approvers[name] = { id: body.approver_id, context, page, cdp, authenticatorId };
     return approvers[name]!;
   }
 
@@ -139,6 +138,33 @@ describe.skipIf(!present && !CI)('the approver console in a real browser', () =>
     expect(cookie).toMatchObject({ name: 'stint_console', httpOnly: true, sameSite: 'Strict' });
     expect(await page.evaluate(() => document.cookie)).toBe('');
   });
+
+  it('rotates a passkey from the console: add a new one, retire the old, sign in with the new', async () => {
+    const carol = approvers.carol!;
+    const { page, context } = carol;
+    await page.goto(`${origin}/keys`);
+    const before = await page.$$eval('#keys tbody code', (els) => els.map((e) => e.textContent));
+    expect(before).toHaveLength(1);
+    // A new device: the old authenticator goes, a fresh one comes (enrolment excludes credentials
+    // already registered, so the old device could not enrol twice anyway).
+    await carol.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: carol.authenticatorId });
+    carol.authenticatorId = (await carol.cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR })).authenticatorId;
+    await page.click('text=Add a passkey');
+    await page.waitForURL(/\/enrol\//);
+    await page.click('#enrol');
+    await page.waitForURL(`${origin}/`);
+    await page.goto(`${origin}/keys`);
+    expect(await page.locator('#keys tbody tr').count()).toBe(2);
+    await page.locator('#keys tbody tr', { hasText: before[0]! }).locator('button').click();
+    await page.waitForURL(`${origin}/keys`);
+    expect(await page.$$eval('#keys tbody code', (els) => els.map((e) => e.textContent))).not.toContain(before[0]);
+    expect(await page.locator('#keys tbody tr').count()).toBe(1);
+    expect(await context.cookies()).toHaveLength(1);
+    await page.click('header button[type=submit]');
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.click('#signin');
+    await page.getByRole('heading', { name: 'Pending requests' }).waitFor();
+  }, 60_000);
 
   it('two approvers approve a production volume.delete (quorum 2) with passkeys; the agent gets its single-use grant', async () => {
     const id = await ask();
@@ -269,6 +295,8 @@ describe.skipIf(!present && !CI)('the approver console in a real browser', () =>
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
     expect(await page.locator('#purpose script').count()).toBe(0);
     expect(await page.locator('#trajectory li.bad').count()).toBe(2);
-    await page.screenshot({ path: new URL('../docs/console-request.png', import.meta.url).pathname, fullPage: true });
+    // The README's picture: rewritten only when asked (STINT_UPDATE_SCREENSHOT=1), so test runs leave the tree clean.
+    const shot = await page.screenshot({ fullPage: true, ...(process.env.STINT_UPDATE_SCREENSHOT === '1' ? { path: new URL('../docs/console-request.png', import.meta.url).pathname } : {}) });
+    expect(shot.subarray(1, 4).toString()).toBe('PNG');
   }, 60_000);
 });

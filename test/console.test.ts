@@ -4,6 +4,8 @@ import { sha256 } from '../src/core/encoding.js';
 import { NOTICE_TYP } from '../src/core/approvals/notify.js';
 import { decisionChallenge } from '../src/core/approvals/passkeys.js';
 import { Visible, visibleText } from '../src/http/approval/console/visible.js';
+import { readFileSync } from 'node:fs';
+import { bundleConsole, GENERATED, render } from '../scripts/bundle-console.js';
 import { APPROVAL_ADMIN, APPROVALS, testStack } from './helpers/stack.js';
 
 // The console's defences that need no browser (the browser suite covers the ceremonies).
@@ -145,5 +147,11 @@ describe('hidden characters', () => {
     expect(decisionChallenge('areq_1', 'd2', 'approve', 'n')).not.toBe(a);
     expect(decisionChallenge('areq_2', 'd1', 'approve', 'n')).not.toBe(a);
     expect(decisionChallenge('areq_1', 'd1', 'approve', 'n')).toBe(a);
+  });
+});
+
+describe('/console.js', () => {
+  it('is the bundle of src/console/client.ts as it stands (npm run console:bundle after a change)', async () => {
+    expect(readFileSync(GENERATED, 'utf8')).toBe(render(await bundleConsole()));
   });
 });
