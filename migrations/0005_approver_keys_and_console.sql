@@ -27,6 +27,7 @@ CREATE INDEX `approver_keys_approver` ON `approver_keys` (`approver_id`);--> sta
 CREATE TABLE `approver_sessions` (
 	`id_hash` text PRIMARY KEY NOT NULL,
 	`approver_id` text NOT NULL,
+	`kid` text NOT NULL,
 	`created_at` integer NOT NULL,
 	`expires_at` integer NOT NULL
 );

@@ -90,13 +90,19 @@ export function approvalStoreContract(name: string, make: () => ApprovalStore | 
       expect(await s.enrolments.use('nope', 1)).toBeUndefined();
     });
 
-    it('sessions: valid until expiry, gone once deleted', async () => {
+    it('sessions: valid until expiry or their key’s retirement, gone once deleted', async () => {
       const s = await make();
-      await s.sessions.create({ idHash: 's1', approverId: 'apr_1', createdAt: 1, expiresAt: 100 });
+      await s.keys.add(key('pk1', 'apr_1', { kind: 'passkey', jwk: null, publicKey: 'pk' }));
+      await s.keys.add(key('pk2', 'apr_1', { kind: 'passkey', jwk: null, publicKey: 'pk' }));
+      await s.sessions.create({ idHash: 's1', approverId: 'apr_1', kid: 'pk1', createdAt: 1, expiresAt: 100 });
+      await s.sessions.create({ idHash: 's2', approverId: 'apr_1', kid: 'pk2', createdAt: 1, expiresAt: 100 });
       expect(await s.sessions.get('s1', 99)).toBe('apr_1');
       expect(await s.sessions.get('s1', 100)).toBeUndefined();
       await s.sessions.delete('s1');
       expect(await s.sessions.get('s1', 1)).toBeUndefined();
+      expect(await s.sessions.get('s2', 1)).toBe('apr_1');
+      await s.keys.retire('apr_1', 'pk2', 2);
+      expect(await s.sessions.get('s2', 3)).toBeUndefined();
     });
 
     it('challenges: taken exactly once, for their purpose, before expiry', async () => {

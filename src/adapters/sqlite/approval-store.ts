@@ -81,7 +81,8 @@ export function createApprovalStore(db: SqliteDb): ApprovalStore {
         const [row] = await db
           .select({ approverId: s.approverSessions.approverId })
           .from(s.approverSessions)
-          .where(and(eq(s.approverSessions.idHash, idHash), gt(s.approverSessions.expiresAt, now)))
+          .innerJoin(s.approverKeys, eq(s.approverKeys.kid, s.approverSessions.kid))
+          .where(and(eq(s.approverSessions.idHash, idHash), gt(s.approverSessions.expiresAt, now), isNull(s.approverKeys.retiredAt)))
           .limit(1);
         return row?.approverId;
       },

@@ -157,6 +157,8 @@ export const approverEnrolments = sqliteTable('approver_enrolments', {
 export const approverSessions = sqliteTable('approver_sessions', {
   idHash: text('id_hash').primaryKey(),
   approverId: text('approver_id').notNull(),
+  /** The passkey that opened it: retiring the key ends the session. */
+  kid: text('kid').notNull(),
   createdAt: integer('created_at').notNull(),
   expiresAt: integer('expires_at').notNull(),
 });

@@ -76,7 +76,7 @@ export async function enrolmentOptions(core: ApprovalCore, rp: RelyingParty, tok
   return options;
 }
 
-export async function enrol(core: ApprovalCore, rp: RelyingParty, token: string, response: RegistrationResponseJSON): Promise<ApproverRecord> {
+export async function enrol(core: ApprovalCore, rp: RelyingParty, token: string, response: RegistrationResponseJSON): Promise<{ approver: ApproverRecord; kid: string }> {
   const challenge = challengeOf(response);
   const subject = await core.approvals.challenges.take(challenge, 'enrol', core.clock.now());
   if (!subject || subject !== sha256(token)) refuse('this enrolment ceremony is unknown, expired or already answered');
@@ -103,7 +103,7 @@ export async function enrol(core: ApprovalCore, rp: RelyingParty, token: string,
   };
   if (!(await core.approvals.keys.add(key))) throw new StintError('conflict', 'this passkey is already registered');
   await core.audit.append({ type: 'approver.key_added', actor: approverId, data: { approver: approverId, kid: key.kid, kind: 'passkey' } });
-  return (await core.approvals.approvers.get(approverId))!;
+  return { approver: (await core.approvals.approvers.get(approverId))!, kid: key.kid };
 }
 
 // ——— Assertions: sign-in and decisions ———

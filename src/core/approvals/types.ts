@@ -100,7 +100,8 @@ export interface ApprovalStore {
     use(tokenHash: string, now: number): Promise<string | undefined>;
   };
   sessions: {
-    create(s: { idHash: string; approverId: string; createdAt: number; expiresAt: number }): Promise<void>;
+    create(s: { idHash: string; approverId: string; kid: string; createdAt: number; expiresAt: number }): Promise<void>;
+    /** The approver of an unexpired session whose key is still live. */
     get(idHash: string, now: number): Promise<string | undefined>;
     delete(idHash: string): Promise<void>;
   };

@@ -93,8 +93,8 @@ consoleRoutes.post('/console/enrol/options', enrolLimit, async (c) => {
 
 consoleRoutes.post('/console/enrol/verify', enrolLimit, async (c) => {
   const { token, response } = await body(c, enrolBody);
-  const approver = await enrol(c.get('deps').core, rp(c), token, response as never);
-  await startSession(c, approver.id);
+  const { approver, kid } = await enrol(c.get('deps').core, rp(c), token, response as never);
+  await startSession(c, approver.id, kid);
   return c.json({ approver_id: approver.id, name: approver.name });
 });
 
@@ -103,7 +103,7 @@ consoleRoutes.post('/console/signin/options', signInLimit, async (c) => c.json(a
 consoleRoutes.post('/console/signin/verify', signInLimit, async (c) => {
   const { response } = await body(c, signInBody);
   const approver = await signIn(c.get('deps').core, rp(c), response as never);
-  await startSession(c, approver.id);
+  await startSession(c, approver.id, response.id);
   return c.json({ approver_id: approver.id, name: approver.name });
 });
 

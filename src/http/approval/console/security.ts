@@ -36,11 +36,12 @@ const secure = (c: Context<ApprovalEnv>) => consoleOrigin(c.get('deps')).startsW
 /** `__Host-` needs Secure: on plain-http localhost the cookie goes without the prefix. */
 const cookieName = (c: Context<ApprovalEnv>) => (secure(c) ? '__Host-stint_console' : 'stint_console');
 
-export async function startSession(c: Context<ApprovalEnv>, approverId: string) {
+/** A session for the approver, tied to the passkey that opened it (retiring the key ends it). */
+export async function startSession(c: Context<ApprovalEnv>, approverId: string, kid: string) {
   const { core } = c.get('deps');
   const id = randomId('', 32);
   const now = core.clock.now();
-  await core.approvals.sessions.create({ idHash: sha256(id), approverId, createdAt: now, expiresAt: now + SESSION_TTL * 1000 });
+  await core.approvals.sessions.create({ idHash: sha256(id), approverId, kid, createdAt: now, expiresAt: now + SESSION_TTL * 1000 });
   setCookie(c, cookieName(c), id, { httpOnly: true, sameSite: 'Strict', secure: secure(c), path: '/', maxAge: SESSION_TTL });
 }
 
