@@ -120,8 +120,17 @@ export const receiverSchema = z.strictObject({
 export const approverSchema = z.strictObject({
   name: shortText(200),
   groups: z.array(shortText(100)).min(1).max(50),
-  jwk: publicJwk,
+  /** Optional: an approver may enrol a passkey from the console instead. */
+  jwk: publicJwk.optional(),
 });
+
+export const approverKeySchema = z.strictObject({
+  jwk: publicJwk,
+  /** A kid to retire in the same call (rotation). */
+  replaces: z.string().min(1).max(200).optional(),
+});
+
+export const webhookSchema = z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2000) });
 
 export const decisionSchema = z.strictObject({ decision_jws: z.string().min(1).max(16_384) });
 

@@ -30,6 +30,9 @@ export interface ApprovalPorts extends Background {
   fetch?: typeof fetch;
   /** Per-source limit (`false`: off). */
   rateLimit?: RateLimitOptions | false;
+  /** The console's origin (passkeys are bound to it) and how webhooks are reached. */
+  origin?: string;
+  webhookFetch?: typeof fetch;
 }
 
 /** The approval service from its ports: its own key, its own stores, the same on every runtime. */
@@ -51,6 +54,6 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     audit: new AuditLog(store, clock),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
-  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit });
+  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch });
   return { core, app, start: () => {}, stop: () => {}, maintenance: () => purgeRound(store, clock) };
 }

@@ -13,7 +13,7 @@ export const APPROVAL_ADMIN = 'approval-admin-token-0123456789';
  * The broker and the approval service, each with its own database and keys, talking to each
  * other through `app.request` instead of sockets, on one frozen clock.
  */
-export async function testStack(o: { policy?: Policy } = {}) {
+export async function testStack(o: { policy?: Policy; selfUrl?: string; origin?: string; webhookFetch?: typeof fetch } = {}) {
   const clock = new FrozenClock();
   let approvalsApp: { request: (url: string, init?: RequestInit) => Response | Promise<Response> } | undefined;
   const broker = await testBroker({ clock, approvalUrl: APPROVALS, approvalFetch: ((url: string, init?: RequestInit) => approvalsApp!.request(url, init)) as typeof fetch, policy: o.policy });
@@ -21,7 +21,9 @@ export async function testStack(o: { policy?: Policy } = {}) {
     dbPath: ':memory:',
     policy: o.policy ?? defaultPolicy(),
     issuer: ISSUER,
-    selfUrl: APPROVALS,
+    selfUrl: o.selfUrl ?? APPROVALS,
+    origin: o.origin,
+    webhookFetch: o.webhookFetch,
     brokerUrl: ISSUER,
     adminToken: APPROVAL_ADMIN,
     masterKey: new Uint8Array(32).fill(2),

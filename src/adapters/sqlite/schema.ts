@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import type { ActionRequest } from '../../core/approvals/types.js';
-import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * One SQLite schema for better-sqlite3 (Node) and D1 (Workers). Times are integer
@@ -113,11 +113,68 @@ export const receivers = sqliteTable('receivers', {
 
 // ——— The approval service's tables (they live in its own database file) ———
 
-export const approvers = sqliteTable('approvers', {
+export const approvers = sqliteTable(
+  'approvers',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** The name normalised (NFKC, case-folded): unique, and what the owner rule compares. */
+    nameKey: text('name_key').notNull(),
+    groups: text('groups', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('approvers_name_key').on(t.nameKey)],
+);
+
+/** An approver's keys: JWKs (the CLI path) and passkeys (the console). Rotated or retired, never duplicated. */
+export const approverKeys = sqliteTable(
+  'approver_keys',
+  {
+    /** A JWK's thumbprint, or a passkey's credential id (base64url). */
+    kid: text('kid').primaryKey(),
+    approverId: text('approver_id').notNull(),
+    kind: text('kind', { enum: ['jwk', 'passkey'] }).notNull(),
+    jwk: text('jwk', { mode: 'json' }).$type<JWK>(),
+    /** A passkey's COSE public key, base64url. */
+    publicKey: text('public_key'),
+    counter: integer('counter').notNull().default(0),
+    transports: text('transports', { mode: 'json' }).$type<string[]>(),
+    createdAt: integer('created_at').notNull(),
+    retiredAt: integer('retired_at'),
+  },
+  (t) => [index('approver_keys_approver').on(t.approverId)],
+);
+
+/** One-time enrolment links (only the token's hash is kept). */
+export const approverEnrolments = sqliteTable('approver_enrolments', {
+  tokenHash: text('token_hash').primaryKey(),
+  approverId: text('approver_id').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at'),
+});
+
+/** Console sessions (only the cookie's hash is kept). */
+export const approverSessions = sqliteTable('approver_sessions', {
+  idHash: text('id_hash').primaryKey(),
+  approverId: text('approver_id').notNull(),
+  /** The passkey that opened it: retiring the key ends the session. */
+  kid: text('kid').notNull(),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
+/** WebAuthn challenges handed out and not yet answered; each is taken once. */
+export const webauthnChallenges = sqliteTable('webauthn_challenges', {
+  challenge: text('challenge').primaryKey(),
+  purpose: text('purpose', { enum: ['enrol', 'signin', 'decision'] }).notNull(),
+  subject: text('subject').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
+/** Where the approval service announces new requests (signed notices, no secret). */
+export const approvalWebhooks = sqliteTable('approval_webhooks', {
   id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  groups: text('groups', { mode: 'json' }).$type<string[]>().notNull(),
-  jwk: text('jwk', { mode: 'json' }).$type<JWK>().notNull(),
+  url: text('url').notNull(),
   createdAt: integer('created_at').notNull(),
 });
 

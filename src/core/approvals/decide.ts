@@ -1,7 +1,6 @@
-import { jwtVerify } from 'jose';
 import { ACCEPTED_ALGS } from '../dpop.js';
 import { StintError } from '../errors.js';
-import { approverKey } from './approvers.js';
+import { normaliseName, verifyByApprover } from './approvers.js';
 import { approvalView } from './open.js';
 import type { ApprovalCore, ApprovalRecord, ApproverRecord } from './types.js';
 
@@ -30,7 +29,7 @@ export async function decide(core: ApprovalCore, approver: ApproverRecord, id: s
   if (!r) throw new StintError('not_found', 'no such approval request');
   let payload;
   try {
-    ({ payload } = await jwtVerify(decisionJws, await approverKey(approver), {
+    ({ payload } = await verifyByApprover(core, approver.id, decisionJws, {
       algorithms: ACCEPTED_ALGS,
       currentDate: new Date(core.clock.now()),
       requiredClaims: ['iat', 'jti'],
@@ -46,18 +45,27 @@ export async function decide(core: ApprovalCore, approver: ApproverRecord, id: s
   if (!(await core.store.replay.consume('decision', String(payload.jti), core.clock.now() + MAX_DECISION_AGE * 2000))) {
     throw new StintError('conflict', 'this decision was already submitted (jti replay)');
   }
+  return recordDecision(core, approver, r, decision, String(payload.jti), 'jws');
+}
+
+/**
+ * Counts one verified decision (a JWS by the approver's key, or a passkey assertion over the
+ * request's digest and the decision) toward the request: the same rules for both.
+ */
+export async function recordDecision(core: ApprovalCore, approver: ApproverRecord, r: ApprovalRecord, decision: 'approve' | 'deny', jti: string, via: 'jws' | 'passkey') {
+  const id = r.id;
   if (r.status !== 'pending') throw new StintError('conflict', `the request is ${r.status}`);
   if (!approver.groups.some((g) => r.groups.includes(g))) {
     throw new StintError('forbidden', `approvers for ${r.request.environment} come from ${r.groups.join(', ')}`);
   }
-  if (!r.allowOwner && approver.name === r.request.owner) {
+  if (!r.allowOwner && isOwner(approver, r)) {
     throw new StintError('forbidden', `${approver.name} owns the requesting agent and may not approve its requests`);
   }
   const at = core.clock.now();
-  if (!(await core.approvals.decisions.add({ requestId: id, approverId: approver.id, decision, jti: String(payload.jti), at }))) {
+  if (!(await core.approvals.decisions.add({ requestId: id, approverId: approver.id, decision, jti, at }))) {
     throw new StintError('conflict', 'you already decided this request');
   }
-  await core.audit.append({ type: 'approval.decision', actor: approver.id, taskId: r.request.task_id, data: { approval_id: id, decision, approver: approver.name, digest: r.digest } });
+  await core.audit.append({ type: 'approval.decision', actor: approver.id, taskId: r.request.task_id, data: { approval_id: id, decision, approver: approver.name, digest: r.digest, via } });
 
   if (decision === 'deny') {
     if (await core.approvals.requests.transition(id, ['pending'], 'denied', `denied by ${approver.name}`)) {
@@ -71,6 +79,9 @@ export async function decide(core: ApprovalCore, approver: ApproverRecord, id: s
   }
   return view(core, id);
 }
+
+/** The owner rule compares normalised names: "bob" owns what "Bob" or "ｂｏｂ" owns. */
+export const isOwner = (approver: ApproverRecord, r: ApprovalRecord) => approver.nameKey === normaliseName(r.request.owner);
 
 export async function view(core: ApprovalCore, id: string) {
   const r = await current(core, id);

@@ -43,10 +43,27 @@ export interface ApprovalRecord {
 export interface ApproverRecord {
   id: string;
   name: string;
+  /** `name` normalised (NFKC, case-folded): unique among approvers; the owner rule compares it. */
+  nameKey: string;
   groups: string[];
-  jwk: JWK;
   createdAt: number;
 }
+
+/** One of an approver's keys: a JWK (request JWTs, decision JWSs) or a passkey (the console). */
+export interface ApproverKey {
+  kid: string;
+  approverId: string;
+  kind: 'jwk' | 'passkey';
+  jwk: JWK | null;
+  /** A passkey's COSE public key, base64url. */
+  publicKey: string | null;
+  counter: number;
+  transports: string[] | null;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+export type ChallengePurpose = 'enrol' | 'signin' | 'decision';
 
 export interface DecisionRecord {
   requestId: string;
@@ -59,12 +76,49 @@ export interface DecisionRecord {
 /** The approval service's own storage; each method is one statement. */
 export interface ApprovalStore {
   approvers: {
-    create(a: ApproverRecord): Promise<void>;
+    /** `false` when the normalised name is taken. */
+    create(a: ApproverRecord): Promise<boolean>;
     get(id: string): Promise<ApproverRecord | undefined>;
+    list(): Promise<ApproverRecord[]>;
+  };
+  keys: {
+    /** `false` when this key is already registered (to anyone). */
+    add(k: ApproverKey): Promise<boolean>;
+    get(kid: string): Promise<ApproverKey | undefined>;
+    /** The approver's live (unretired) keys. */
+    list(approverId: string): Promise<ApproverKey[]>;
+    /** Retires a live key; `false` if it is not a live key of this approver. */
+    retire(approverId: string, kid: string, at: number): Promise<boolean>;
+    /** Moves a passkey's signature counter from `from` to `to`; exactly one concurrent caller wins. */
+    advanceCounter(kid: string, from: number, to: number): Promise<boolean>;
+  };
+  enrolments: {
+    create(e: { tokenHash: string; approverId: string; expiresAt: number }): Promise<void>;
+    /** The approver an unused, unexpired link is for. */
+    peek(tokenHash: string, now: number): Promise<string | undefined>;
+    /** Uses the link up; exactly one concurrent caller gets the approver id. */
+    use(tokenHash: string, now: number): Promise<string | undefined>;
+  };
+  sessions: {
+    create(s: { idHash: string; approverId: string; kid: string; createdAt: number; expiresAt: number }): Promise<void>;
+    /** The approver of an unexpired session whose key is still live. */
+    get(idHash: string, now: number): Promise<string | undefined>;
+    delete(idHash: string): Promise<void>;
+  };
+  challenges: {
+    put(c: { challenge: string; purpose: ChallengePurpose; subject: string; expiresAt: number }): Promise<void>;
+    /** Takes an unexpired challenge (its subject); exactly one concurrent caller gets it. */
+    take(challenge: string, purpose: ChallengePurpose, now: number): Promise<string | undefined>;
+  };
+  webhooks: {
+    add(w: { id: string; url: string; createdAt: number }): Promise<void>;
+    list(): Promise<{ id: string; url: string; createdAt: number }[]>;
+    remove(id: string): Promise<boolean>;
   };
   requests: {
     create(r: ApprovalRecord): Promise<void>;
     get(id: string): Promise<ApprovalRecord | undefined>;
+    /** Newest first. */
     list(status: ApprovalStatus, limit: number): Promise<ApprovalRecord[]>;
     /** Moves a request from one of `from` to `to`; exactly one concurrent caller wins. */
     transition(id: string, from: ApprovalStatus[], to: ApprovalStatus, reason: string): Promise<boolean>;

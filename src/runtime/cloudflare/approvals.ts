@@ -20,6 +20,8 @@ export interface ApprovalWorkerEnv {
   STINT_BROKER_URL: string;
   STINT_APPROVAL_ADMIN_TOKEN: string;
   STINT_APPROVAL_MASTER_KEY: string;
+  /** The console's origin, if not STINT_APPROVAL_URL's. */
+  STINT_APPROVAL_ORIGIN?: string;
   /** Service binding to the broker Worker (preferred over public HTTP). */
   BROKER?: { fetch: typeof fetch };
 }
@@ -42,6 +44,7 @@ function serviceFor(env: ApprovalWorkerEnv) {
       policy,
       adminToken: env.STINT_APPROVAL_ADMIN_TOKEN,
       fetch: viaBinding,
+      origin: env.STINT_APPROVAL_ORIGIN ?? env.STINT_APPROVAL_URL,
     });
     s.start();
     return s;

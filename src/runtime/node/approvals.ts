@@ -21,6 +21,8 @@ const approvals = await createNodeApprovals({
   previousMasterKeys: config.previousApprovalMasterKeys,
   dbSync: config.dbSync,
   rateLimit: config.rateLimit,
+  // Passkeys need a host name, not an IP address: the console answers on localhost by default.
+  origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
 });
 handler = approvals.app.fetch;
 

@@ -99,6 +99,10 @@ export interface NodeApprovalsOptions {
   dbSync?: 'normal' | 'full';
   /** Per-source limit on the approval service (`false`: off). */
   rateLimit?: RateLimitOptions | false;
+  /** The console's origin (STINT_APPROVAL_ORIGIN); default: selfUrl with 127.0.0.1 read as localhost. */
+  origin?: string;
+  /** How webhooks are reached (tests route them in-process). */
+  webhookFetch?: typeof fetch;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
@@ -118,6 +122,8 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     signer: nodeSigner,
     fetch: o.fetch,
     rateLimit: o.rateLimit,
+    origin: o.origin,
+    webhookFetch: o.webhookFetch,
   });
   group.onRollback(() => service.core.audit.reset());
   service.start();
