@@ -255,8 +255,10 @@ describe('the approval service accepts no agent or operator credential', () => {
     const res = await s.approvals.app.request(`${APPROVALS}/v1/approvals`, { headers: { Authorization: `DPoP ${taskToken}` } });
     expect(res.status).toBe(403);
     const view = (await (await s.broker.admin(`/v1/tasks/${taskId}`)).json()) as any;
-    expect(view.status).toBe('active');
+    // Leaked: the task token is revoked and its task with it, but nobody is stopped or locked.
+    expect(view.status).toBe('revoked');
     expect(await s.broker.introspect(taskToken)).toEqual({ active: false });
+    expect((await agent.openTask('ops-maintenance', 'production')).status).toBe(200); // not locked
   });
 
   it('an agent credential presented there with a proof of its own key stops that agent’s task', async () => {

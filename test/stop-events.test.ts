@@ -45,7 +45,9 @@ describe('rule 1: substitution seen by the broker', () => {
     expect(await b.introspect(stagingCap.body.access_token)).toEqual({ active: false });
     expect(await b.introspect(staging.body.access_token)).toEqual({ active: false });
     expect(await b.introspect(prodTask.body.access_token)).toEqual({ active: false });
-    expect((await b.introspect(prodCap.body.access_token)).active).toBe(true);
+    // A leaked task token ends its task (revoked): everything it held dies; its agent is not locked.
+    expect(await b.introspect(prodCap.body.access_token)).toEqual({ active: false });
+    expect((await task(prodTask.body.task_id)).status).toBe('revoked');
     // The presenter is locked; the victim is not.
     expect(agentStatus(coder.clientId)).toBe('locked');
     expect(agentStatus(victim.clientId)).toBe('active');
@@ -98,6 +100,47 @@ describe('rule 1: substitution seen by the broker', () => {
     expect((await task(t.body.task_id)).status).toBe('stopped');
     const audit = (await (await b.admin('/v1/audit')).text()).trim().split('\n').map((l) => JSON.parse(l).type);
     expect(audit).toContain('agent.released');
+  });
+});
+
+describe('stop evasion: every sighting of a found token counts', () => {
+  it('another agent’s task token at /v1/tasks/:id with the finder’s own key stops the finder’s task', async () => {
+    const victim = await b.registerAgent({ name: 'victim' });
+    const found = await victim.openTask();
+    const finder = await b.registerAgent({ name: 'finder' });
+    const own = await finder.openTask();
+    const res = await finder.call('GET', `/v1/tasks/${found.body.task_id}`, found.body.access_token);
+    expect(((await res.json()) as any).error).toBe('task_stopped');
+    expect((await task(own.body.task_id)).status_reason).toMatch(/^substitution/);
+    expect(agentStatus(finder.clientId)).toBe('locked');
+    expect((await task(found.body.task_id)).status).toBe('revoked'); // leaked: revoked, its owner not locked
+    expect(agentStatus(victim.clientId)).toBe('active');
+  });
+
+  it('a found token sent as Bearer, or with no proof, is revoked at the first sighting', async () => {
+    const victim = await b.registerAgent({ name: 'victim' });
+    const found = await victim.openTask();
+    const bearer = await b.request(`/v1/tasks/${found.body.task_id}`, { headers: { Authorization: `Bearer ${found.body.access_token}` } });
+    expect(bearer.status).toBe(401);
+    expect((await task(found.body.task_id)).status).toBe('revoked');
+    const other = await victim.openTask();
+    const signal = await b.request('/v1/signals', { method: 'POST', headers: { Authorization: `DPoP ${other.body.access_token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'tool_error' }) });
+    expect(signal.status).toBe(401);
+    expect((await task(other.body.task_id)).status).toBe('revoked');
+    expect(agentStatus(victim.clientId)).toBe('active');
+  });
+
+  it('an expired foreign token is still substitution at the token endpoint (ownership before expiry)', async () => {
+    const victim = await b.registerAgent({ name: 'victim' });
+    const found = await victim.openTask();
+    const finder = await b.registerAgent({ name: 'finder' });
+    const own = await finder.openTask();
+    b.clock.advance(3601); // the found task token has expired
+    const fresh = await finder.openTask();
+    const res = await finder.exchange(found.body.access_token, { scope: 'config.read' });
+    expect(res.body.error).toBe('task_stopped');
+    expect((await task(fresh.body.task_id)).status_reason).toMatch(/^substitution/);
+    expect(own.status).toBe(200);
   });
 });
 

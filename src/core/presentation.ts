@@ -63,12 +63,6 @@ export async function onPresentation(core: Core, p: Presentation): Promise<Prese
   const detail = { ...p.detail, presented_jkt: p.jkt, leaked_jti: claims?.jti, leaked_task: claims?.task_id, leaked_agent: claims?.sub, leaked_environment: claims?.env };
   const decision = evaluate(core.rules, 'presentation', facts, core.policy);
 
-  let revoked: string | undefined;
-  if (claims && !ownKey) {
-    await revokeLeaked(core, claims, p.actor, decision.kind === 'allow' ? `shown to ${p.where} without proof of its key` : decision.why);
-    revoked = claims.jti;
-  }
-
   const tasks: TaskRecord[] = [];
   const agentIds: string[] = [];
   if (decision.kind !== 'allow') {
@@ -88,5 +82,12 @@ export async function onPresentation(core: Core, p: Presentation): Promise<Prese
     }
   }
   const target: EnforceTarget = { tasks, agentIds, actor: p.actor, denial: p.denial, detail };
-  return { claims, enforced: await enforce(core, decision, target), target, revoked };
+  // The stop first (a presenter's own task is stopped, not merely revoked), then the leak.
+  const enforced = await enforce(core, decision, target);
+  let revoked: string | undefined;
+  if (claims && !ownKey) {
+    await revokeLeaked(core, claims, p.actor, decision.kind === 'allow' ? `shown to ${p.where} without proof of its key` : decision.why);
+    revoked = claims.jti;
+  }
+  return { claims, enforced, target, revoked };
 }

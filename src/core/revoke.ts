@@ -1,5 +1,5 @@
 import type { Core } from './context.js';
-import { StintError } from './errors.js';
+import { revokeLeaked } from './substitution.js';
 import type { StintClaims } from './tokens.js';
 import { verifyStintToken } from './verify-token.js';
 import { record } from './trajectory.js';
@@ -18,8 +18,11 @@ export async function revokeToken(core: Core, token: string, caller: RevocationC
   } catch {
     return;
   }
+  // Another agent's token in this agent's hands has leaked: it is revoked, and the answer is
+  // the same 200 as for any token (a different answer would tell which tokens are live).
   if (caller.kind === 'agent' && claims.client_id !== caller.agentId) {
-    throw new StintError('unauthorized_client', 'the token was not issued to this client');
+    await revokeLeaked(core, claims, caller.agentId, 'presented to /revoke by another agent');
+    return;
   }
   const actor = caller.kind === 'agent' ? caller.agentId : 'operator';
   await core.store.revocations.revokeToken(claims.jti, claims.exp * 1000 + 1000);

@@ -2,9 +2,13 @@ import type { Core } from './context.js';
 import type { StintClaims } from './tokens.js';
 import { record } from './trajectory.js';
 
-/** Revokes a token that turned up in the wrong hands. Its owner is not locked. */
+/**
+ * Revokes a token that turned up in the wrong hands; a leaked task token ends its task as
+ * `revoked` (everything it holds dies). Its owner is not stopped or locked on that account.
+ */
 export async function revokeLeaked(core: Core, leaked: StintClaims, actor: string, why: string) {
   await core.store.revocations.revokeToken(leaked.jti, leaked.exp * 1000 + 1000);
+  if (leaked.token_use === 'task') await core.store.tasks.end(leaked.task_id, 'revoked', `task token leaked: ${why}`.slice(0, 500));
   await record(core, {
     taskId: leaked.task_id,
     kind: 'revoke',

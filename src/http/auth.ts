@@ -4,6 +4,8 @@ import { tokenEndpoint } from '../core/context.js';
 import { verifyDpopProof } from '../core/dpop.js';
 import { timingSafeEqual } from '../core/encoding.js';
 import { StintError } from '../core/errors.js';
+import { onPresentation } from '../core/presentation.js';
+import { answer } from '../core/rules/enforce.js';
 import { authenticateResource } from '../core/resources.js';
 import { stoppedError } from '../core/stop.js';
 import { isTokenLive } from '../core/token-state.js';
@@ -73,27 +75,30 @@ export function agentFromForm(c: C, form: Map<string, string>) {
 /**
  * A DPoP-bound access token (RFC 9449 §7): `Authorization: DPoP <token>` with a proof by the
  * key the token is bound to, naming this method and URL and the token's hash. The token must
- * still be live.
+ * still be live. Anything else that carries a stint token is a sighting of it out of its
+ * owner's hands (Bearer, no proof, a proof by another key, expired or not): it goes through
+ * the presentation rules before the refusal is sent.
  */
 export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { requireLive: true }): Promise<StintClaims> {
   const { core } = c.get('deps');
   const auth = c.req.header('Authorization') ?? '';
-  if (!/^dpop /i.test(auth)) throw new StintError('invalid_token', 'send Authorization: DPoP <access token> with a DPoP proof');
-  const token = auth.slice(5).trim();
-  const claims = await verifyStintToken(core, token);
+  const scheme = /^(dpop|bearer) +/i.exec(auth);
+  if (!scheme) throw new StintError('invalid_token', 'send Authorization: DPoP <access token> with a DPoP proof');
+  const token = auth.slice(scheme[0].length).trim();
+  const proof = scheme[1]!.toLowerCase() === 'dpop' ? c.req.header('DPoP') : undefined;
+  const jkt = proof
+    ? (await verifyDpopProof({ proof, method: c.req.method, urls: htuCandidates(c), accessToken: token, now: core.clock.now(), replay: core.store.replay, code: 'invalid_token' }).catch(() => undefined))?.jkt
+    : undefined;
+  const claims = await verifyStintToken(core, token, { allowExpired: true }).catch(() => undefined);
+  if (!claims || jkt === undefined || jkt !== claims.cnf.jkt) {
+    const seen = await onPresentation(core, { token, jkt, where: `the broker (${new URL(c.req.url).pathname})`, actor: 'broker', denial: { type: 'credential.refused' }, detail: { risk: 'read' } });
+    if (seen.enforced.decision.kind !== 'allow') throw answer(seen.enforced, seen.target);
+    throw new StintError('invalid_token', claims ? 'the token was not presented with a valid DPoP proof of its key; it has been revoked' : 'not a token this broker issued');
+  }
+  if (claims.exp * 1000 <= core.clock.now()) throw new StintError('invalid_token', 'token has expired');
   // An agent authenticates here with its task token, minted for this broker; a token minted for
   // a resource (a capability, a grant) is not an agent credential.
   if (claims.token_use !== 'task' || claims.aud !== core.issuer) throw new StintError('invalid_token', 'only a task token issued for this broker authenticates an agent here');
-  const { jkt } = await verifyDpopProof({
-    proof: c.req.header('DPoP'),
-    method: c.req.method,
-    urls: htuCandidates(c),
-    accessToken: token,
-    now: core.clock.now(),
-    replay: core.store.replay,
-    code: 'invalid_token',
-  });
-  if (jkt !== claims.cnf.jkt) throw new StintError('invalid_token', 'the DPoP proof is not signed by the key this token is bound to');
   if (opts.requireLive && !(await isTokenLive(core, claims))) {
     const task = await core.store.tasks.get(claims.task_id);
     if (task?.status === 'stopped') throw stoppedError(task);

@@ -49,11 +49,13 @@ export async function enforce(core: Core, decision: Decision, t: EnforceTarget):
 }
 
 /** The error a request gets for an enforced refusal or stop. */
-export function answer(e: Enforced, t: Pick<EnforceTarget, 'tasks'>): StintError {
+export function answer(e: Enforced, t: Pick<EnforceTarget, 'tasks' | 'agentIds'>): StintError {
   const d = e.decision;
   if (d.kind === 'allow') return new StintError('server_error', 'nothing to answer');
   const recorded = t.tasks.length > 0;
   if (d.kind === 'refuse') return new StintError(d.code, d.why, { recorded });
+  // A stop that caught nobody (a key no task is bound to): the credential is refused, that is all.
+  if (t.tasks.length === 0 && t.agentIds.length === 0) return new StintError('invalid_token', d.why, { recorded: true });
   const ids = t.tasks.map((x) => x.id).join(', ');
   const which = ids ? `task ${ids} was stopped` : 'the agent was locked';
   // The contract: outside the ceiling is `invalid_authorization_details`, "and a destructive
