@@ -8,6 +8,7 @@ import { standardHeaders } from './headers.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
+import { authzenRoutes } from './routes/authzen.js';
 import { bcAuthorizeRoutes } from './routes/bc-authorize.js';
 import { eventRoutes } from './routes/events.js';
 import { internalRoutes } from './routes/internal.js';
@@ -40,6 +41,7 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.route('/', secretRoutes);
   app.route('/', bcAuthorizeRoutes);
   app.route('/', internalRoutes);
+  app.route('/', authzenRoutes);
   app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => errorResponse(c, err));
   return app;
