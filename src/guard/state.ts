@@ -22,6 +22,8 @@ export interface TaskState {
   dpop: { alg: 'EdDSA' | 'ES256'; private_jwk: JWK; public_jwk: JWK; jkt: string };
   /** Capability tokens `stint token` got for this task: the task's own too. */
   tokens?: string[];
+  /** The agent key file the task was opened with (a path; the key stays in its file). */
+  agent_key?: string;
 }
 
 export const stintHome = (env: Record<string, string | undefined> = process.env) => env.STINT_HOME ?? join(homedir(), '.stint');
