@@ -2,11 +2,19 @@
 // reads stdin (bounded in size and time), answers, exits. A watchdog answers "block" if
 // anything takes longer than the harness would wait.
 import { writeSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { ADAPTERS } from './adapters/index.js';
 import type { Harness } from './event.js';
 import { MAX_INPUT, runGuard } from './run.js';
 
 const TOTAL_MS = Number(process.env.STINT_GUARD_TIMEOUT_MS ?? 8000);
+
+// The shell grammar is 1.3 MB of WebAssembly. Baseline-compile it only: V8's dynamic tiering
+// recompiles hot functions with TurboFan on background threads, and the process cannot exit
+// until they finish (3-5 s measured here, after a 0.1 s parse). One parse per process gains
+// nothing from optimised code.
+setFlagsFromString('--liftoff-only');
+setFlagsFromString('--no-wasm-dynamic-tiering');
 
 function out(stdout: string, stderr: string, code: number): never {
   try {

@@ -49,8 +49,12 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     const now = o.nowSec?.() ?? Math.floor(Date.now() / 1000);
     if (state.expires_at <= now) return passive ? { kind: 'allow' } : { kind: 'block', reason: `stint guard: task ${state.task_id} has expired; open a new one` };
     const own: Ownership = { taskId: state.task_id, issuer: state.issuer, tokens: new Set([state.task_token, ...(state.tokens ?? [])]) };
+    const t0 = performance.now();
     if (ev.command !== undefined) await loadShellParser();
+    const t1 = performance.now();
     const facts = await analyze(ev, { own, env });
+    const t2 = performance.now();
+    if (env.STINT_GUARD_DEBUG) process.stderr.write(`stint guard: parser ${(t1 - t0).toFixed(1)} ms, analysis ${(t2 - t1).toFixed(1)} ms, since start ${t2.toFixed(1)} ms\n`);
     let decision;
     try {
       decision = await evaluate(state, facts, o.brokerTimeoutMs ?? 3000, o.fetch, now);

@@ -3,7 +3,9 @@
 // anything (quotes, escapes, $'…' decoding, variables assigned earlier or sourced from a file,
 // `$(cat file)`), their redirections and here-documents. What cannot be told is marked, so the
 // caller can refuse it rather than guess.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Node as TSNode, Parser as TSParser } from 'web-tree-sitter';
 
 export interface Word {
@@ -45,11 +47,14 @@ let loading: Promise<TSParser> | undefined;
 /** Loads the parser once per process (WebAssembly compile: the guard's main start-up cost). */
 export function loadShellParser(): Promise<TSParser> {
   return (loading ??= (async () => {
-    const require = createRequire(import.meta.url);
     const { Parser, Language } = await import('web-tree-sitter');
-    const runtimeWasm = process.env.STINT_TS_WASM ?? require.resolve('web-tree-sitter/web-tree-sitter.wasm');
+    // bundled (dist/guard/): the WebAssembly files sit beside the bundle; from source: in node_modules
+    const here = new URL('./web-tree-sitter.wasm', import.meta.url);
+    const bundled = here.protocol === 'file:' && existsSync(fileURLToPath(here));
+    const require = createRequire(import.meta.url);
+    const runtimeWasm = bundled ? fileURLToPath(here) : require.resolve('web-tree-sitter/web-tree-sitter.wasm');
     await Parser.init({ locateFile: () => runtimeWasm });
-    const bashWasm = process.env.STINT_TS_BASH_WASM ?? require.resolve('tree-sitter-bash/tree-sitter-bash.wasm');
+    const bashWasm = bundled ? fileURLToPath(new URL('./tree-sitter-bash.wasm', import.meta.url)) : require.resolve('tree-sitter-bash/tree-sitter-bash.wasm');
     const lang = await Language.load(bashWasm);
     const p = new Parser();
     p.setLanguage(lang);
