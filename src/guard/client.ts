@@ -20,8 +20,38 @@ export function dpopProof(state: TaskState, htm: string, htu: string, accessToke
 
 export class BrokerUnreachable extends Error {}
 
+/**
+ * A minimal fetch over node:http(s): the global fetch loads undici on first use, which costs
+ * more than the whole decision on loopback.
+ */
+type Answer = Pick<Response, 'ok' | 'status' | 'json'>;
+
+async function httpFetch(url: string, init: RequestInit): Promise<Answer> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise<Answer>((resolve, reject) => {
+    const req = mod.request(u, { method: init.method, headers: init.headers as Record<string, string>, signal: init.signal ?? undefined }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 1024 * 1024) req.destroy(new Error('answer larger than 1 MiB'));
+        else chunks.push(c);
+      });
+      res.on('end', () => {
+        const status = res.statusCode ?? 500;
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ ok: status >= 200 && status < 300, status, json: async () => JSON.parse(text) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', (e) => reject(init.signal?.aborted ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : e));
+    req.end(init.body as string);
+  });
+}
+
 /** POST /access/v1/evaluation; throws BrokerUnreachable on a network failure, time-out or non-JSON answer. */
-export async function evaluate(state: TaskState, facts: ToolCallFacts, timeoutMs: number, fetchImpl: typeof fetch = fetch, nowSec?: number): Promise<ToolCallDecision> {
+export async function evaluate(state: TaskState, facts: ToolCallFacts, timeoutMs: number, fetchImpl?: typeof fetch, nowSec?: number): Promise<ToolCallDecision> {
   const path = '/access/v1/evaluation';
   const body = {
     subject: { type: 'agent', id: state.client_id, properties: { task_id: state.task_id } },
@@ -43,9 +73,9 @@ export async function evaluate(state: TaskState, facts: ToolCallFacts, timeoutMs
     resource: { type: 'tool', id: facts.tool || 'unknown' },
     context: {},
   };
-  let res: Response;
+  let res: Answer;
   try {
-    res = await fetchImpl(`${state.url.replace(/\/+$/, '')}${path}`, {
+    res = await (fetchImpl ?? httpFetch)(`${state.url.replace(/\/+$/, '')}${path}`, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',

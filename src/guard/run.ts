@@ -4,7 +4,7 @@ import { ADAPTERS } from './adapters/index.js';
 import { analyze } from './analyze.js';
 import { BrokerUnreachable, evaluate } from './client.js';
 import { UnreadableEvent, type GuardAnswer, type GuardEvent, type Harness, type Rendered } from './event.js';
-import { loadShellParser } from './shell.js';
+import { loadShellParser, plainCommands } from './shell.js';
 import { loadState, stintHome, type TaskState } from './state.js';
 import type { Ownership } from './secrets.js';
 
@@ -50,7 +50,7 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     if (state.expires_at <= now) return passive ? { kind: 'allow' } : { kind: 'block', reason: `stint guard: task ${state.task_id} has expired; open a new one` };
     const own: Ownership = { taskId: state.task_id, issuer: state.issuer, tokens: new Set([state.task_token, ...(state.tokens ?? [])]) };
     const t0 = performance.now();
-    if (ev.command !== undefined) await loadShellParser();
+    if (ev.command !== undefined && !plainCommands(ev.command)) await loadShellParser();
     const t1 = performance.now();
     const facts = await analyze(ev, { own, env });
     const t2 = performance.now();

@@ -73,8 +73,61 @@ export interface Env {
 const MAX_DEPTH = 4;
 const MAX_COMMANDS = 200;
 
+const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'function', 'select', 'time', 'coproc', 'in']);
+
+/**
+ * Commands made only of plain words (letters, digits, `_@%+=:,./-`) joined by `&&`, `||` or `;`
+ * mean exactly their whitespace-separated words to any POSIX shell: no quoting, expansion,
+ * globbing, redirection or comment is possible in them. Those are read without loading the
+ * grammar (most of an agent's commands: `git status`, `npm test`); anything else, and any
+ * command that runs a shell, `eval` or `source`, goes to the real parser.
+ */
+export function plainCommands(script: string): SimpleCommand[] | undefined {
+  if (script.length > 4096 || !/^[A-Za-z0-9_@%+=:,./\- \t;&|]*$/.test(script)) return undefined;
+  const tokens = script.split(/[ \t]+/).filter(Boolean);
+  const out: SimpleCommand[] = [];
+  let cur: string[] = [];
+  const flush = (): boolean => {
+    if (cur.length === 0) return false;
+    const assigns: SimpleCommand['assigns'] = [];
+    let i = 0;
+    while (i < cur.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(cur[i]!)) {
+      const [name, ...v] = cur[i]!.split('=');
+      assigns.push({ name: name!, value: { text: v.join('='), literal: true, refs: [], files: [] } });
+      i++;
+    }
+    const argv = cur.slice(i).map((t) => ({ text: t, literal: true, refs: [], files: [] }));
+    const base = stripWrappers(argv)[0]?.text.split('/').pop();
+    if (argv[0] && RESERVED.has(argv[0].text)) return true;
+    if (base && (SHELLS.has(base) || base === 'eval' || base === 'source' || base === '.')) return true;
+    out.push({ argv, assigns, inputs: [], outputs: [], depth: 0 });
+    cur = [];
+    return false;
+  };
+  let last = '';
+  for (const t of tokens) {
+    if (t === '&&' || t === '||' || t === ';') {
+      if (flush() || out.length === 0) return undefined;
+    } else if (!PLAIN_WORD.test(t)) return undefined;
+    else cur.push(t);
+    last = t;
+  }
+  // `a &&` is incomplete: the parser says so
+  if (last === '&&' || last === '||') return undefined;
+  if (cur.length && flush()) return undefined;
+  return out.length ? out : undefined;
+}
+
 /** Parses `script` into its simple commands. Never throws on bad input: it marks it uncertain. */
 export function parseShell(script: string, env: Env, depth = 0): ParsedShell {
+  if (depth === 0) {
+    const plain = plainCommands(script);
+    if (plain) {
+      for (const c of plain) for (const a of c.assigns) if (c.argv.length === 0) env.vars.set(a.name, a.value.text);
+      return { commands: plain };
+    }
+  }
   if (!parser) throw new Error('loadShellParser() first');
   if (depth > MAX_DEPTH) return { commands: [], uncertain: 'shell nesting deeper than 4' };
   if (script.length > 256 * 1024) return { commands: [], uncertain: 'a command longer than 256 KiB' };
