@@ -2,8 +2,8 @@
 // or would show (kind + fingerprint only), the calls it makes (HTTP, GraphQL, SQL, command
 // lines) and whether anything could not be read. Files the call pulls in are read, bounded.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
 import type { GuardEvent } from './event.js';
 import { CREDENTIAL_NAME, dedupe, fromHeader, fromUserinfo, positional, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
@@ -67,7 +67,7 @@ export async function analyze(ev: GuardEvent, ctx: AnalyzeContext): Promise<Tool
   if (ev.command !== undefined) {
     const vars = new Map<string, string>();
     for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) vars.set(k, v);
-    const env: Env = { vars, readFile };
+    const env: Env = { vars, readFile, cwd: ev.cwd };
     const parsed = parseShell(ev.command, env);
     uncertain = parsed.uncertain;
     const r = await shellFacts(parsed.commands, env, own, ctx.env);
@@ -127,6 +127,31 @@ function safeUrl(s: string): URL | undefined {
 
 const isCredName = (n: string) => CREDENTIAL_NAME.test(n);
 
+/** Files under a directory a recursive search reads (bounded: 200 entries, no node_modules or .git). */
+function listFiles(env: Env, dir: string): string[] {
+  const out: string[] = [];
+  const root = isAbsolute(dir) ? dir : resolve(env.cwd ?? '.', dir);
+  const queue = [root];
+  let seen = 0;
+  while (queue.length && seen < 200 && out.length < 24) {
+    const d = queue.shift()!;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (++seen > 200) break;
+      if (e.name === 'node_modules' || e.name === '.git') continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) queue.push(p);
+      else if (e.isFile()) out.push(p);
+    }
+  }
+  return out;
+}
+
 async function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, processEnv: Record<string, string | undefined>) {
   const used: Found[] = [];
   const exposed: Found[] = [];
@@ -182,8 +207,13 @@ async function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, p
       }
     }
     if (DISPLAY.has(base)) {
+      const recursive = (base === 'rg' || base === 'ag' || argv.some((w) => /^-[a-zA-Z]*[rR]/.test(w.text) || w.text === '--recursive')) && base !== 'cp';
       for (const w of argv.slice(1)) {
         if (w.text.startsWith('-') || !w.literal) continue;
+        if (recursive) for (const f of listFiles(env, w.text)) {
+          const text = env.readFile(f);
+          if (text !== undefined) (cmd.captured ? used : exposed).push(...scanContent(text, 'file', own, f));
+        }
         const text = env.readFile(w.text);
         // read into a captured word ($(grep TOKEN f)), the content feeds the call: a use
         if (text !== undefined) (cmd.captured ? used : exposed).push(...scanContent(text, 'file', own, w.text));

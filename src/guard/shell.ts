@@ -68,6 +68,8 @@ export interface Env {
   vars: Map<string, string>;
   /** Reads a file the command pulls in (bounded); undefined if it cannot be read. */
   readFile(path: string): string | undefined;
+  /** Where relative paths start. */
+  cwd?: string;
 }
 
 const MAX_DEPTH = 4;
