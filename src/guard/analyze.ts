@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
 import type { GuardEvent } from './event.js';
-import { CREDENTIAL_NAME, dedupe, fromHeader, fromUserinfo, positional, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
+import { CREDENTIAL_NAME, isCredentialHeader, dedupe, fromHeader, fromUserinfo, positional, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
 import { parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
 import { graphqlOf, sqlOf } from './statements.js';
 
@@ -301,6 +301,8 @@ async function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
       case '--header-file': {
         const v = opt === '--header-file' ? fileOrValue({ ...val, text: `@${val.text}` }) : fileOrValue(val);
         if (v) for (const line of v.text.split(/\r?\n/)) if (line.trim()) used.push(...fromHeader(line, own, v.file));
+        // a credential header whose value is only known when the command runs ($(gh auth token), an unset $VAR)
+        if (v && !v.literal && isCredentialHeader(v.text)) uncertain ??= `a credential header whose value cannot be known before the command runs (${v.text.split(':')[0]!.slice(0, 40)})`;
         break;
       }
       case '-u':
@@ -309,6 +311,7 @@ async function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
       case '--proxy-user':
       case '--user:':
         used.push(...fromUserinfo(val.text, 'userinfo', own, val.files[0]));
+        if (!val.literal) uncertain ??= 'credentials (-u) whose value cannot be known before the command runs';
         break;
       case '--password':
       case '--http-password':

@@ -123,6 +123,12 @@ export function fromHeader(line: string, own: Ownership, file?: string): Found[]
   return scanFormats(value, 'header', own, file);
 }
 
+/** Whether a `Name: value` header line names a credential header. */
+export function isCredentialHeader(line: string): boolean {
+  const name = line.slice(0, Math.max(0, line.indexOf(':'))).trim();
+  return !!name && !/^dpop$/i.test(name) && (CREDENTIAL_HEADER.test(name) || CREDENTIAL_NAME.test(name));
+}
+
 /** `user:password` (curl -u, URL user info): the password is the credential. */
 export function fromUserinfo(userinfo: string, position: string, own: Ownership, file?: string): Found[] {
   const i = userinfo.indexOf(':');

@@ -49,6 +49,8 @@ describe('the guard fails closed', () => {
       `curl -X POST https://backboard.railway.app/graphql/v2 -d '{"query":"mutation { volumeDelete(volumeId: "}'`,
       `curl -X POST https://backboard.railway.app/graphql/v2 -d "$BODY"`,
       `psql -h db.staging.example -c "$SQL"`,
+      'curl -H "Authorization: Bearer $(gh auth token)" https://api.github.com/user',
+      'curl -H "X-Api-Key: $UNSET_SOMEWHERE" https://api.staging.example/config',
       'x'.repeat(300 * 1024),
     ]) {
       const r = await s.guard('claude-code', claudeBash(cmd, s.cwd));
