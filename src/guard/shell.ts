@@ -429,8 +429,14 @@ class Walker {
           }
         }
         this.captured++;
+        const before = this.commands.length;
         for (const c of inner) this.visit(c);
         this.captured--;
+        // $(stint token <capability>): a capability token of this very task, the agent's own
+        const ran = this.commands.slice(before).filter((c) => c.argv.length);
+        const words = ran.length === 1 ? ran[0]!.argv.map((w) => (w.literal ? w.text : '\0')) : [];
+        const at = words[0] === 'npx' ? words.findIndex((w, i) => i > 0 && !w.startsWith('-')) : 0;
+        if (at >= 0 && /(^|\/)stint$/.test(words[at] ?? '') && words[at + 1] === 'token' && words.length <= at + 5) return { text: '<stint token of this task>', literal: true, refs: [], files: [] };
         return { text: '$(…)', literal: false, refs: [], files: [] };
       }
       case 'process_substitution':

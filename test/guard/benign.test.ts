@@ -64,6 +64,7 @@ const COMMANDS = [
   'bash -c "npm run lint -- --fix"',
   'sh -c \'cd src && ls\'',
   'npx prettier --check "src/**/*.ts"',
+  'curl -s https://api.staging.example/config -H "Authorization: DPoP $(npx stint token config.read)" -H "DPoP: $STINT_PROOF"',
 ];
 
 describe('benign development work: zero blocks, zero stops', () => {
