@@ -82,6 +82,17 @@ export async function analyze(ev: GuardEvent, ctx: AnalyzeContext): Promise<Tool
     if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
     summary ??= `read ${f}`;
   }
+  // a content search (Grep, search_file_content) shows the matching lines of every file it reads
+  if (ev.kind === 'search' && /grep|search_file_content/i.test(ev.tool) && ev.args && typeof ev.args === 'object') {
+    const a = ev.args as Record<string, unknown>;
+    const where = typeof a.path === 'string' ? a.path : typeof a.dir_path === 'string' ? a.dir_path : '.';
+    const env: Env = { vars: new Map(), readFile, cwd: ev.cwd };
+    for (const f of [...listFiles(env, where), where]) {
+      const text = readFile(f);
+      if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
+    }
+    summary ??= `search ${String(a.pattern ?? '').slice(0, 60)} in ${where}`;
+  }
   for (const w of ev.filesWritten) {
     if (w.content) used.push(...scanContent(w.content, 'write', own, w.path));
     summary ??= `write ${w.path}`;

@@ -78,6 +78,8 @@ describe('reading a credential is blocked (a refusal), in every harness', () => 
       await s.guard('gemini', geminiRead(file, s.cwd)),
       await s.guard('gemini', geminiShell('printenv', s.cwd), { env: { HOME: '/nonexistent', GITHUB_TOKEN } }),
       await s.guard('cursor', cursorShell('head -5 ops/gh.txt', s.cwd)),
+      await s.guard('claude-code', { ...claudeRead('', s.cwd), tool_name: 'Grep', tool_input: { pattern: 'TOKEN', path: 'ops', output_mode: 'content' } }),
+      await s.guard('codex', codexBash('grep -rn TOKEN .', s.cwd)),
     ];
     for (const r of results) {
       expect(r.answer.kind, r.rendered.stderr).toBe('block');
