@@ -34,7 +34,13 @@ describe('the default policy set', () => {
       'volume.delete': 'destructive',
       'backup.delete': 'destructive',
       'aws.s3.read': 'read',
+      'db.drop': 'destructive',
+      'infra.destroy': 'destructive',
     });
+    expect(p.environments.staging!.hosts).toEqual(['*.staging.example']);
+    expect(p.environments.production!.hosts).toEqual(['*.production.example']);
+    expect(p.actions.map((a) => a.capability)).toEqual(expect.arrayContaining(['volume.delete', 'backup.delete', 'db.drop']));
+    for (const t of Object.values(p.templates)) expect(t.ceiling).not.toContain('db.drop');
     expect(p.capabilities['aws.s3.read']).toMatchObject({
       resources: { staging: 'arn:aws:iam::000000000000:role/stint-demo-reader' },
       provider: { type: 'aws', session_policy: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::stint-demo-staging/*' }] } },

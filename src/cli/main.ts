@@ -19,6 +19,16 @@ const USAGE = `usage:
         --dpop-key <task key file> --task-token-file <file> [--url <broker>] [--issuer <issuer>]
         (prints AWS credential_process JSON: point ~/.aws/config's credential_process at it)`;
 
+// The task, token and guard commands are commander programs (src/cli/commands/); they run before
+// the approver commands' argument parser sees options it does not know.
+if (['task', 'token', 'guard'].includes(process.argv[2] ?? '')) {
+  const { Command } = await import('commander');
+  const program = new Command('stint').exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 1));
+  for (const m of [await import('./commands/task.js'), await import('./commands/token.js'), await import('./commands/guard.js')]) m.register(program);
+  await program.parseAsync(process.argv);
+  process.exit(process.exitCode ?? 0);
+}
+
 const { values: o, positionals: args } = parseArgs({
   allowPositionals: true,
   options: {

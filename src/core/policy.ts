@@ -17,6 +17,20 @@ export interface EnvironmentPolicy {
   maxTokenTtl: number;
   /** Hard lifetime of a task (and its task token), seconds. */
   taskTtl: number;
+  /** Host names of this environment (`*.staging.example` for any subdomain). */
+  hosts: string[];
+}
+
+export type SqlStatementKind = 'drop_database' | 'drop_table' | 'truncate' | 'delete_without_where' | 'update_without_where' | 'drop_schema';
+
+/** Maps a call seen on the tool-call path to a capability (see src/core/actions.ts). */
+export interface ActionMatcher {
+  capability: string;
+  description?: string;
+  http?: { methods: string[]; path: string; hosts?: string[] };
+  graphql?: { hosts?: string[]; mutations: string[] };
+  sql?: { statements: SqlStatementKind[] };
+  command?: { argv: string[]; flags?: string[] };
 }
 
 export interface CapabilityPolicy {
@@ -85,6 +99,8 @@ export interface Policy {
   grants: GrantPolicy[];
   approvals: ApprovalPolicy[];
   trajectory: TrajectoryPolicy;
+  /** The tool-call path's action matchers, in file order. */
+  actions: ActionMatcher[];
 }
 
 /** Templates an agent may open: those named at registration plus those policy grants it. */

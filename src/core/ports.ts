@@ -48,7 +48,7 @@ export interface TaskRecord {
   expiresAt: number;
 }
 
-export type TaskEventKind = 'opened' | 'grant' | 'denial' | 'signal' | 'stop' | 'revoke' | 'complete' | 'approval';
+export type TaskEventKind = 'opened' | 'grant' | 'denial' | 'signal' | 'stop' | 'revoke' | 'complete' | 'approval' | 'tool';
 export interface TaskEvent {
   taskId: string;
   at: number;

@@ -10,6 +10,7 @@ import { RefusalLog } from './refusal-log.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
+import { authzenRoutes } from './routes/authzen.js';
 import { bcAuthorizeRoutes } from './routes/bc-authorize.js';
 import { eventRoutes } from './routes/events.js';
 import { internalRoutes } from './routes/internal.js';
@@ -50,6 +51,7 @@ export function createBrokerApp(input: BrokerDeps) {
   app.route('/', secretRoutes);
   app.route('/', bcAuthorizeRoutes);
   app.route('/', internalRoutes);
+  app.route('/', authzenRoutes);
   app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => errorResponse(c, err));
   return app;

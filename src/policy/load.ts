@@ -92,6 +92,7 @@ export function compilePolicy(sources: PolicySource[]): Policy {
     templates: {},
     grants: [],
     approvals: [],
+    actions: [],
     trajectory: undefined as unknown as Policy['trajectory'],
   };
   const origin = new Map<string, Parsed>();
@@ -105,7 +106,7 @@ export function compilePolicy(sources: PolicySource[]): Policy {
     const d = p.data;
     for (const [name, e] of Object.entries(d.environments ?? {})) {
       defineOnce(p, 'environments', name);
-      policy.environments[name] = { name, protected: e.protected, maxTokenTtl: e.max_token_ttl, taskTtl: e.task_ttl };
+      policy.environments[name] = { name, protected: e.protected, maxTokenTtl: e.max_token_ttl, taskTtl: e.task_ttl, hosts: e.hosts };
     }
     for (const [name, c] of Object.entries(d.capabilities ?? {})) {
       defineOnce(p, 'capabilities', name);
@@ -165,6 +166,10 @@ export function compilePolicy(sources: PolicySource[]): Policy {
         if (a.allow_owner) fail(p, ['approvals', ai, 'allow_owner'], `"${a.environment}" is protected: the agent's owner may not approve there`);
       }
       policy.approvals.push({ environment: a.environment, quorum: a.quorum, groups: a.groups, allowOwner: a.allow_owner, ttl: a.ttl });
+    });
+    (d.actions ?? []).forEach((a, ai) => {
+      if (!(a.capability in policy.capabilities)) fail(p, ['actions', ai, 'capability'], `unknown capability "${a.capability}"`);
+      policy.actions.push(a);
     });
   }
   return policy;

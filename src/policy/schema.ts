@@ -10,12 +10,17 @@ import { providerSchema } from './providers.js';
 const name = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'lowercase letters, digits, - and _');
 const capabilityName = z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'lowercase letters, digits, ., - and _');
 const seconds = (max: number) => z.number().int().min(1).max(max);
+const hostPattern = z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a host name, optionally starting with "*."');
 
 export const environmentSchema = z.strictObject({
   description: z.string().optional(),
   protected: z.boolean().default(false),
   max_token_ttl: seconds(3600).describe('cap on a capability token lifetime, seconds'),
   task_ttl: seconds(86_400).default(3600).describe('hard lifetime of a task, seconds'),
+  hosts: z
+    .array(hostPattern)
+    .default([])
+    .describe('host names that belong to this environment; "*.staging.example" matches any subdomain'),
 });
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -65,6 +70,40 @@ export const trajectorySchema = z.strictObject({
   rules: ruleSettings.prefault({}),
 });
 
+/**
+ * Action matchers: how the tool-call path (`stint guard`, the AuthZEN endpoint) tells which
+ * capability a call exercises. Exactly one of `http`, `graphql`, `sql`, `command` per matcher.
+ * The environment comes from the call's host (environments' `hosts`); a call whose environment
+ * cannot be told counts as the most protected environment.
+ */
+export const SQL_STATEMENTS = ['drop_database', 'drop_table', 'truncate', 'delete_without_where', 'update_without_where', 'drop_schema'] as const;
+export const actionSchema = z
+  .strictObject({
+    capability: capabilityName,
+    description: z.string().optional(),
+    http: z
+      .strictObject({
+        methods: z.array(z.string().regex(/^[A-Z]+$/)).min(1).describe('HTTP methods, upper case'),
+        path: z.string().regex(/^\//).describe('a path prefix; "/volumes/" matches "/volumes/v1"'),
+        hosts: z.array(hostPattern).optional().describe('hosts it applies to; default: every host of an environment'),
+      })
+      .optional(),
+    graphql: z
+      .strictObject({
+        hosts: z.array(hostPattern).optional().describe('GraphQL endpoints it applies to; default: any host'),
+        mutations: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/)).min(1).describe('mutation field names'),
+      })
+      .optional(),
+    sql: z.strictObject({ statements: z.array(z.enum(SQL_STATEMENTS)).min(1) }).optional(),
+    command: z
+      .strictObject({
+        argv: z.array(z.string().min(1)).min(1).describe('the leading words of the command line, options skipped ("railway", "volume", "delete")'),
+        flags: z.array(z.string().regex(/^-/)).optional().describe('all of these options must also be present'),
+      })
+      .optional(),
+  })
+  .refine((a) => [a.http, a.graphql, a.sql, a.command].filter(Boolean).length === 1, { message: 'exactly one of http, graphql, sql, command' });
+
 export const policyFileSchema = z.strictObject({
   environments: z.record(name, environmentSchema).optional(),
   capabilities: z.record(capabilityName, capabilitySchema).optional(),
@@ -72,6 +111,7 @@ export const policyFileSchema = z.strictObject({
   grants: z.array(grantSchema).optional(),
   approvals: z.array(approvalSchema).optional(),
   trajectory: trajectorySchema.optional(),
+  actions: z.array(actionSchema).optional(),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

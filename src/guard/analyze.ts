@@ -1,0 +1,446 @@
+// From one normalised event to the facts the broker decides on: the credentials the call uses
+// or would show (kind + fingerprint only), the calls it makes (HTTP, GraphQL, SQL, command
+// lines) and whether anything could not be read. Files the call pulls in are read, bounded.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
+import type { GuardEvent } from './event.js';
+import { CREDENTIAL_NAME, isCredentialHeader, dedupe, fromHeader, fromUserinfo, positional, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
+import { parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
+import { graphqlOf, sqlOf } from './statements.js';
+
+export interface AnalyzeContext {
+  own: Ownership;
+  /** The environment the agent's commands see (the hook's own, which the harness passes on). */
+  env: Record<string, string | undefined>;
+  /** Files larger than this are read only this far. */
+  maxFileBytes?: number;
+}
+
+const MAX_FILES = 32;
+
+export function fileReader(cwd: string, max = 256 * 1024) {
+  let count = 0;
+  const cache = new Map<string, string | undefined>();
+  return (path: string): string | undefined => {
+    const p = isAbsolute(path) ? path : resolve(cwd || '.', path);
+    if (cache.has(p)) return cache.get(p);
+    let text: string | undefined;
+    if (count++ < MAX_FILES) {
+      try {
+        const st = statSync(p);
+        // regular files only: never block on a FIFO or a device
+        if (st.isFile()) text = st.size <= max ? readFileSync(p, 'utf8') : readFileSync(p).subarray(0, max).toString('utf8');
+      } catch {
+        text = undefined;
+      }
+    }
+    cache.set(p, text);
+    return text;
+  };
+}
+
+const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
+
+/** Commands that show a file's content to the agent. */
+const DISPLAY = new Set(['cat', 'head', 'tail', 'less', 'more', 'bat', 'batcat', 'grep', 'egrep', 'fgrep', 'rg', 'ag', 'strings', 'xxd', 'od', 'hexdump', 'base64', 'jq', 'yq', 'sed', 'awk', 'nl', 'tac', 'sort', 'uniq', 'cut', 'diff', 'cmp', 'column', 'fold', 'rev', 'tr', 'view', 'vim', 'vi', 'nano', 'python3', 'python', 'node', 'openssl', 'gpg', 'cp', 'scp', 'rsync', 'tee', 'dd']);
+const HTTP = new Set(['curl', 'wget', 'http', 'https', 'xh', 'xhs', 'httpie', 'curlie']);
+const SQL = new Set(['psql', 'mysql', 'mariadb', 'sqlite3', 'sqlite', 'cockroach', 'clickhouse-client', 'duckdb', 'sqlcmd', 'pgcli', 'mycli', 'litecli', 'turso', 'wrangler']);
+const INLINE = new Set(['node', 'python', 'python3', 'ruby', 'perl', 'php', 'deno', 'bun']);
+const PRINT_ENV = new Set(['env', 'printenv', 'set', 'export', 'declare']);
+
+export interface Analysis {
+  facts: Omit<ToolCallFacts, 'stage' | 'tool' | 'harness'>;
+}
+
+/** Analyses one event. Never throws for bad input: what cannot be read becomes `uncertain`. */
+export async function analyze(ev: GuardEvent, ctx: AnalyzeContext): Promise<ToolCallFacts> {
+  const readFile = fileReader(ev.cwd, ctx.maxFileBytes);
+  const used: Found[] = [];
+  const exposed: Found[] = [];
+  const calls: CallDescriptor[] = [];
+  let uncertain: string | undefined;
+  let summary: string | undefined;
+  const own = ctx.own;
+
+  if (ev.command !== undefined) {
+    const vars = new Map<string, string>();
+    for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) vars.set(k, v);
+    const env: Env = { vars, readFile, cwd: ev.cwd };
+    const parsed = parseShell(ev.command, env);
+    uncertain = parsed.uncertain;
+    const r = await shellFacts(parsed.commands, env, own, ctx.env);
+    used.push(...r.used);
+    exposed.push(...r.exposed);
+    calls.push(...r.calls);
+    uncertain ??= r.uncertain;
+    summary = ev.command.replace(/\s+/g, ' ').slice(0, 160);
+  }
+  for (const f of ev.filesRead) {
+    const text = ev.fileContents?.[f] ?? readFile(f);
+    if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
+    summary ??= `read ${f}`;
+  }
+  // a content search (Grep, search_file_content) shows the matching lines of every file it reads
+  if (ev.kind === 'search' && /grep|search_file_content/i.test(ev.tool) && ev.args && typeof ev.args === 'object') {
+    const a = ev.args as Record<string, unknown>;
+    const where = typeof a.path === 'string' ? a.path : typeof a.dir_path === 'string' ? a.dir_path : '.';
+    const env: Env = { vars: new Map(), readFile, cwd: ev.cwd };
+    for (const f of [...listFiles(env, where), where]) {
+      const text = readFile(f);
+      if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
+    }
+    summary ??= `search ${String(a.pattern ?? '').slice(0, 60)} in ${where}`;
+  }
+  for (const w of ev.filesWritten) {
+    if (w.content) used.push(...scanContent(w.content, 'write', own, w.path));
+    summary ??= `write ${w.path}`;
+  }
+  if (ev.kind === 'mcp' && ev.args !== undefined) {
+    used.push(...scanJson(ev.args, 'mcp', own));
+    summary ??= `mcp ${ev.tool}`;
+  } else if (ev.kind === 'other' && ev.args !== undefined && ev.command === undefined) {
+    used.push(...scanJson(ev.args, 'argument', own));
+  }
+  if (ev.url) {
+    used.push(...scanUrls(ev.url, own), ...scanFormats(ev.url, 'argument', own));
+    const u = safeUrl(ev.url);
+    if (u) calls.push({ type: 'http', method: 'GET', host: u.hostname, path: u.pathname });
+  }
+
+  const foreignUse = dedupe(used).filter((f) => !f.own);
+  const foreignExposed = dedupe(exposed).filter((f) => !f.own && !foreignUse.some((u) => u.fingerprint === f.fingerprint));
+  const hasSecret = used.length + exposed.length > 0;
+  const callHash = hash(JSON.stringify({ tool: ev.tool, command: ev.command?.trim().replace(/\s+/g, ' '), files: ev.filesRead, writes: ev.filesWritten.map((w) => w.path), args: ev.command === undefined ? ev.args : undefined }));
+  return {
+    stage: ev.stage === 'other' ? 'session' : ev.stage,
+    tool: ev.tool,
+    harness: ev.harness,
+    credentials: foreignUse.map(wire).slice(0, 50),
+    exposed: foreignExposed.map(wire).slice(0, 50),
+    calls: calls.slice(0, 50),
+    ...(uncertain ? { uncertain: uncertain.slice(0, 500) } : {}),
+    callHash,
+    ...(ev.error ? { error: ev.error.slice(0, 2000) } : {}),
+    // a summary is kept only when the call held no credential (the trajectory never holds one)
+    ...(summary && !hasSecret ? { summary } : {}),
+  };
+}
+
+function safeUrl(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined;
+  }
+}
+
+const isCredName = (n: string) => CREDENTIAL_NAME.test(n);
+
+/** Files under a directory a recursive search reads (bounded: 200 entries, no node_modules or .git). */
+function listFiles(env: Env, dir: string): string[] {
+  const out: string[] = [];
+  const root = isAbsolute(dir) ? dir : resolve(env.cwd ?? '.', dir);
+  const queue = [root];
+  let seen = 0;
+  while (queue.length && seen < 200 && out.length < 24) {
+    const d = queue.shift()!;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (++seen > 200) break;
+      if (e.name === 'node_modules' || e.name === '.git') continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) queue.push(p);
+      else if (e.isFile()) out.push(p);
+    }
+  }
+  return out;
+}
+
+async function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, processEnv: Record<string, string | undefined>) {
+  const used: Found[] = [];
+  const exposed: Found[] = [];
+  const calls: CallDescriptor[] = [];
+  let uncertain: string | undefined;
+  const fromWord = (w: Word, position: string) => {
+    const file = w.files[0];
+    const pos = file ? 'file' : position;
+    used.push(...scanFormats(w.text, pos, own, file), ...scanUrls(w.text, own, file));
+    for (const ref of w.refs) {
+      if (!isCredName(ref)) continue;
+      const v = env.vars.get(ref) ?? processEnv[ref];
+      if (v !== undefined) used.push(...positional(v, 'env', ref, own));
+    }
+  };
+
+  for (const cmd of commands) {
+    for (const a of cmd.assigns) {
+      const file = a.value.files[0];
+      if (isCredName(a.name)) {
+        if (a.value.literal || a.value.files.length) used.push(...positional(a.value.text, file ? 'file' : 'env', a.name, own, file));
+        else used.push({ kind: `env:${a.name.toLowerCase()}`, fingerprint: hash(`unresolved:${a.name}`).slice(0, 16), position: 'env', own: false });
+      } else if (!file) fromWord(a.value, 'env');
+      else used.push(...scanContent(a.value.text, 'file', own, file));
+    }
+    const argv = stripWrappers(cmd.argv);
+    if (argv.length === 0) continue;
+    for (const w of argv) fromWord(w, 'argument');
+    if (cmd.stdin) fromWord(cmd.stdin, 'body');
+    const base = argv[0]!.text.split('/').pop()!;
+    calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
+
+    if (HTTP.has(base)) {
+      const r = await httpCall(base, argv, cmd, env, own);
+      used.push(...r.used);
+      calls.push(r.call);
+      if (r.uncertain) uncertain ??= r.uncertain;
+    } else if (SQL.has(base)) {
+      const r = await sqlCall(base, argv, cmd, env, own);
+      used.push(...r.used);
+      if (r.call) calls.push(r.call);
+    } else if (PRINT_ENV.has(base) && argv.length <= 2) {
+      // printing the environment shows every credential in it
+      const names = argv.length === 2 ? [argv[1]!.text] : Object.keys(processEnv);
+      for (const n of names) if (isCredName(n) && processEnv[n]) exposed.push(...positional(processEnv[n]!, 'env', n, own));
+    } else if (INLINE.has(base)) {
+      const ci = argv.findIndex((w) => /^-(e|c|p|-eval|-print)$/.test(w.text));
+      if (ci > 0 && argv[ci + 1]) {
+        const code = argv[ci + 1]!.text;
+        used.push(...scanFormats(code, 'argument', own), ...scanUrls(code, own));
+        const gql = /(volumeDelete|backupDelete|DROP\s+(TABLE|DATABASE)|TRUNCATE)/i.exec(code);
+        if (gql) uncertain ??= `inline ${base} code that names ${gql[0]}`;
+      }
+    }
+    if (DISPLAY.has(base)) {
+      const recursive = (base === 'rg' || base === 'ag' || argv.some((w) => /^-[a-zA-Z]*[rR]/.test(w.text) || w.text === '--recursive')) && base !== 'cp';
+      for (const w of argv.slice(1)) {
+        if (w.text.startsWith('-') || !w.literal) continue;
+        if (recursive) for (const f of listFiles(env, w.text)) {
+          const text = env.readFile(f);
+          if (text !== undefined) (cmd.captured ? used : exposed).push(...scanContent(text, 'file', own, f));
+        }
+        const text = env.readFile(w.text);
+        // read into a captured word ($(grep TOKEN f)), the content feeds the call: a use
+        if (text !== undefined) (cmd.captured ? used : exposed).push(...scanContent(text, 'file', own, w.text));
+      }
+    }
+    for (const input of cmd.inputs) {
+      if (!input.literal) continue;
+      const text = env.readFile(input.text);
+      if (text === undefined) continue;
+      // a file fed into a network or database client is used; into anything else, shown
+      (HTTP.has(base) || SQL.has(base) ? used : exposed).push(...scanContent(text, HTTP.has(base) || SQL.has(base) ? 'file' : 'file', own, input.text));
+    }
+  }
+  return { used, exposed, calls, uncertain };
+}
+
+/** Options of curl that take a value (so the next word is not the URL). */
+const CURL_VALUE = new Set(['-H', '--header', '-d', '--data', '--data-raw', '--data-binary', '--data-ascii', '--data-urlencode', '--json', '-F', '--form', '--form-string', '-X', '--request', '-u', '--user', '-o', '--output', '-A', '--user-agent', '-e', '--referer', '-b', '--cookie', '-c', '--cookie-jar', '-K', '--config', '--url', '-T', '--upload-file', '-w', '--write-out', '-m', '--max-time', '--connect-timeout', '--retry', '-x', '--proxy', '-U', '--proxy-user', '--oauth2-bearer', '--cacert', '--cert', '--key', '-E', '--resolve', '--connect-to', '-r', '--range', '-C', '--continue-at', '--max-redirs', '--limit-rate', '-Y', '-y', '-z', '--aws-sigv4', '--variable', '--expand-data', '--expand-header', '--expand-url', '-D', '--dump-header', '--trace', '--trace-ascii', '--stderr', '-Q', '--quote', '--interface', '--dns-servers', '-t', '--telnet-option', '--unix-socket', '--abstract-unix-socket', '--netrc-file', '--pinnedpubkey', '--ciphers', '--tls-max', '--proto', '--proto-redir', '--header-file']);
+const WGET_VALUE = new Set(['--header', '--post-data', '--post-file', '--body-data', '--body-file', '--method', '--user', '--password', '--http-user', '--http-password', '-O', '--output-document', '-o', '--output-file', '-U', '--user-agent', '-e', '--execute', '-P', '--directory-prefix', '-t', '--tries', '-T', '--timeout', '--load-cookies', '-i', '--input-file']);
+
+async function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
+  const used: Found[] = [];
+  let method: string | undefined;
+  let url: Word | undefined;
+  const bodies: { text: string; file?: string; literal: boolean }[] = [];
+  let uncertain: string | undefined;
+  const stdinText = (): { text: string; literal: boolean } | undefined => (cmd.stdin ? { text: cmd.stdin.text, literal: cmd.stdin.literal } : undefined);
+  const fileOrValue = (w: Word): { text: string; file?: string; literal: boolean } | undefined => {
+    if (w.text.startsWith('@')) {
+      const path = w.text.slice(1);
+      if (path === '-') return stdinText();
+      const text = env.readFile(path);
+      if (text === undefined) {
+        uncertain ??= `a file the call sends cannot be read (${path.slice(0, 60)})`;
+        return undefined;
+      }
+      return { text, file: path, literal: true };
+    }
+    return { text: w.text, literal: w.literal, ...(w.files[0] ? { file: w.files[0] } : {}) };
+  };
+  const isCurl = base === 'curl' || base === 'curlie';
+  const isWget = base === 'wget';
+  const valueOpts = isCurl ? CURL_VALUE : isWget ? WGET_VALUE : new Set<string>();
+  for (let i = 1; i < argv.length; i++) {
+    const w = argv[i]!;
+    let opt = w.text;
+    let val: Word | undefined;
+    const eq = opt.startsWith('--') ? opt.indexOf('=') : -1;
+    if (eq > 0) {
+      val = { ...w, text: opt.slice(eq + 1) };
+      opt = opt.slice(0, eq);
+    } else if (isCurl && /^-[HdXuFbKTx][^-]/.test(opt) && opt.length > 2) {
+      // curl -XDELETE, -H'…'
+      val = { ...w, text: opt.slice(2) };
+      opt = opt.slice(0, 2);
+    } else if (valueOpts.has(opt)) val = argv[++i];
+    if (!isCurl && !isWget) {
+      // httpie / xh: [METHOD] URL [Header:value | key=value | key:=json | @file]
+      if (!url && /^[A-Z]+$/.test(w.text)) method = w.text;
+      else if (!url && !w.text.startsWith('-')) url = w;
+      else if (url && /^[A-Za-z0-9-]+:[^=]/.test(w.text)) used.push(...fromHeader(w.text, own, w.files[0]));
+      else if (url && /^[^=:]+:?=/.test(w.text)) {
+        const [k, ...rest] = w.text.split(/:?=/);
+        const v = rest.join('=');
+        if (isCredName(k!) || /^(token|apikey|password|secret)$/i.test(k!)) used.push(...positional(v, 'body', k!, own, w.files[0]));
+        bodies.push({ text: JSON.stringify({ [k!]: v }), literal: w.literal });
+      } else if (w.text.startsWith('-a') || w.text === '--auth') {
+        const v = w.text === '--auth' || w.text === '-a' ? argv[++i] : { ...w, text: w.text.slice(2) };
+        if (v) used.push(...fromUserinfo(v.text, 'userinfo', own, v.files[0]));
+      }
+      continue;
+    }
+    if (!val && !opt.startsWith('-')) {
+      url ??= w;
+      continue;
+    }
+    if (!val) {
+      if (opt === '-I' || opt === '--head') method ??= 'HEAD';
+      if (opt === '-G' || opt === '--get') method = 'GET';
+      continue;
+    }
+    switch (opt) {
+      case '-H':
+      case '--header':
+      case '--header-file': {
+        const v = opt === '--header-file' ? fileOrValue({ ...val, text: `@${val.text}` }) : fileOrValue(val);
+        if (v) for (const line of v.text.split(/\r?\n/)) if (line.trim()) used.push(...fromHeader(line, own, v.file));
+        // a credential header whose value is only known when the command runs ($(gh auth token), an unset $VAR)
+        if (v && !v.literal && isCredentialHeader(v.text)) uncertain ??= `a credential header whose value cannot be known before the command runs (${v.text.split(':')[0]!.slice(0, 40)})`;
+        break;
+      }
+      case '-u':
+      case '--user':
+      case '-U':
+      case '--proxy-user':
+      case '--user:':
+        used.push(...fromUserinfo(val.text, 'userinfo', own, val.files[0]));
+        if (!val.literal) uncertain ??= 'credentials (-u) whose value cannot be known before the command runs';
+        break;
+      case '--password':
+      case '--http-password':
+        used.push(...positional(val.text, 'userinfo', 'password', own, val.files[0]));
+        break;
+      case '--oauth2-bearer':
+        used.push(...positional(val.text, 'header', 'authorization', own, val.files[0]));
+        break;
+      case '-b':
+      case '--cookie':
+        if (val.text.includes('=')) used.push(...positional(val.text, 'header', 'cookie', own, val.files[0]));
+        break;
+      case '-K':
+      case '--config': {
+        const text = env.readFile(val.text);
+        if (text !== undefined) used.push(...scanContent(text, 'file', own, val.text));
+        else uncertain ??= 'a curl config file that cannot be read';
+        break;
+      }
+      case '-X':
+      case '--request':
+      case '--method':
+        method = val.text.toUpperCase();
+        break;
+      case '--url':
+        url = val;
+        break;
+      case '-d':
+      case '--data':
+      case '--data-raw':
+      case '--data-binary':
+      case '--data-ascii':
+      case '--data-urlencode':
+      case '--json':
+      case '--post-data':
+      case '--body-data':
+      case '-F':
+      case '--form':
+      case '-T':
+      case '--upload-file': {
+        const v = opt === '--data-raw' ? { text: val.text, literal: val.literal } : opt === '-T' || opt === '--upload-file' ? fileOrValue({ ...val, text: `@${val.text}` }) : fileOrValue(val);
+        if (v) bodies.push(v);
+        method ??= opt === '-T' || opt === '--upload-file' ? 'PUT' : 'POST';
+        break;
+      }
+      case '--post-file':
+      case '--body-file': {
+        const v = fileOrValue({ ...val, text: `@${val.text}` });
+        if (v) bodies.push(v);
+        method ??= 'POST';
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const b of bodies) {
+    used.push(...scanContent(b.text, b.file ? 'file' : 'body', own, b.file));
+  }
+  const u = url && (url.literal ? safeUrl(/^[a-z][a-z0-9+.-]*:\/\//i.test(url.text) ? url.text : `http://${url.text}`) : undefined);
+  if (url) {
+    used.push(...scanUrls(url.text, own, url.files[0]));
+    if (u) for (const [k, v] of u.searchParams) if (isCredName(k) || /^(token|key|apikey|access_token|auth)$/i.test(k)) used.push(...positional(v, 'query', k, own));
+  }
+  const host = u ? u.hostname.toLowerCase() : '';
+  const path = u ? decodeURIComponent(u.pathname) : '';
+  const call: CallDescriptor & { type: 'http' } = { type: 'http', method: (method ?? (bodies.length ? 'POST' : 'GET')).toUpperCase(), host, path };
+  const gqlTexts = bodies.map((b) => ({ text: b.text, literal: b.literal }));
+  if (u?.searchParams.get('query')) gqlTexts.push({ text: JSON.stringify({ query: u.searchParams.get('query') }), literal: true });
+  const looksGraphql = /graphql/i.test(path) || gqlTexts.some((b) => /\b(mutation|query)\b|"query"/.test(b.text));
+  if (looksGraphql) {
+    const g = await graphqlOf(gqlTexts);
+    if (g.unparsed) call.graphqlUnparsed = true;
+    call.graphql = { mutations: g.mutations, queries: g.queries };
+  }
+  return { used, call, uncertain };
+}
+
+async function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
+  const used: Found[] = [];
+  const texts: Word[] = [];
+  let host: string | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const w = argv[i]!;
+    const t = w.text;
+    if (t === '-c' || t === '--command' || t === '-e' || t === '--execute' || t === '--cmd' || t === '-Q' || t === '-q') {
+      const v = argv[++i];
+      if (v) texts.push(v);
+    } else if (/^--(command|execute)=/.test(t)) texts.push({ ...w, text: t.slice(t.indexOf('=') + 1) });
+    else if (t === '-f' || t === '--file' || t === '-i') {
+      const f = argv[++i];
+      const text = f?.literal ? env.readFile(f.text) : undefined;
+      texts.push({ text: text ?? '', literal: text !== undefined, refs: [], files: f ? [f.text] : [] });
+    } else if (t === '-h' || t === '--host' || t === '-S') host = argv[++i]?.text;
+    else if (/^--host=/.test(t)) host = t.slice(7);
+    else if (/^-p.+/.test(t) && base !== 'psql') used.push(...positional(t.slice(2), 'argument', 'password', own));
+    else if (/^--password=/.test(t)) used.push(...positional(t.slice(11), 'argument', 'password', own));
+    else if (/^[a-z]+(ql)?(\+[a-z]+)?:\/\//i.test(t)) {
+      const u = safeUrl(t);
+      if (u) host = u.hostname;
+    } else if ((base === 'sqlite3' || base === 'sqlite' || base === 'duckdb') && !t.startsWith('-') && i >= 2) texts.push(w);
+  }
+  if (cmd.stdin) texts.push(cmd.stdin);
+  for (const input of cmd.inputs) if (input.literal) {
+    const text = env.readFile(input.text);
+    if (text !== undefined) texts.push({ text, literal: true, refs: [], files: [input.text] });
+  }
+  if (cmd.pipedFrom) {
+    const from = stripWrappers(cmd.pipedFrom.argv);
+    const b = from[0]?.text.split('/').pop();
+    if (b === 'echo' || b === 'printf') texts.push({ text: from.slice(1).map((w) => w.text).join(' '), literal: from.slice(1).every((w) => w.literal), refs: [], files: [] });
+    else if (b === 'cat' && from[1]?.literal) {
+      const text = env.readFile(from[1].text);
+      texts.push({ text: text ?? '', literal: text !== undefined, refs: [], files: [] });
+    } else if (from.length) texts.push({ text: '', literal: false, refs: [], files: [] });
+  }
+  if (texts.length === 0) return { used, call: undefined };
+  const r = await sqlOf(texts.map((t) => ({ text: t.text, literal: t.literal })), base);
+  const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}) };
+  return { used, call };
+}

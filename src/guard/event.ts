@@ -1,0 +1,108 @@
+/**
+ * One hook event, the same whatever harness sent it. Adapters (src/guard/adapters/) translate
+ * each harness's JSON into this and render the guard's answer back in that harness's format.
+ */
+export type Harness = 'claude-code' | 'codex' | 'cursor' | 'gemini';
+export type Stage = 'pre' | 'post' | 'failure' | 'session' | 'prompt' | 'other';
+export type ToolKind = 'shell' | 'read' | 'write' | 'edit' | 'mcp' | 'fetch' | 'search' | 'other';
+
+export interface GuardEvent {
+  harness: Harness;
+  session: string;
+  /** The harness's own event name (`PreToolUse`, `beforeShellExecution`, `BeforeTool`). */
+  event: string;
+  stage: Stage;
+  tool: string;
+  kind: ToolKind;
+  /** A shell command line, when the tool runs one. */
+  command?: string;
+  /** The tool's arguments as the harness gave them (MCP and other tools). */
+  args?: unknown;
+  /** Files the call reads (Read tool, `beforeReadFile`). */
+  filesRead: string[];
+  /** Content the harness already read for us (Cursor's `beforeReadFile` sends it). */
+  fileContents?: Record<string, string>;
+  /** Files the call writes, with the content written when the harness says it. */
+  filesWritten: { path: string; content?: string }[];
+  /** A URL the tool fetches (WebFetch, web_fetch). */
+  url?: string;
+  cwd: string;
+  /** A failure's message (PostToolUseFailure, postToolUseFailure, AfterTool with an error). */
+  error?: string;
+}
+
+/** The guard's answer before a harness renders it. */
+export type GuardAnswer =
+  | { kind: 'allow'; note?: string }
+  | { kind: 'block'; reason: string }
+  | { kind: 'stop'; reason: string };
+
+export interface Rendered {
+  stdout: string;
+  stderr: string;
+  exitCode: 0 | 2;
+}
+
+export interface HarnessAdapter {
+  harness: Harness;
+  parse(input: unknown): GuardEvent;
+  render(answer: GuardAnswer, event: GuardEvent | undefined): Rendered;
+}
+
+export class UnreadableEvent extends Error {}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const field = (o: unknown, ...keys: string[]): string | undefined => {
+  if (!o || typeof o !== 'object') return undefined;
+  for (const k of keys) {
+    const v = str((o as Record<string, unknown>)[k]);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+};
+export const obj = (o: unknown, key: string): Record<string, unknown> | undefined => {
+  const v = o && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined;
+  if (typeof v === 'string') {
+    try {
+      const parsed = JSON.parse(v) as unknown;
+      return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+};
+
+/** A tool's kind from its name, across harnesses (Bash, Shell, run_shell_command, local_shell, …). */
+export function kindOf(tool: string): ToolKind {
+  const t = tool.toLowerCase();
+  if (t.startsWith('mcp__') || t.startsWith('mcp_') || t.startsWith('mcp:')) return 'mcp';
+  if (/^(bash|shell|run_shell_command|local_shell|exec_command|terminal|run_terminal_cmd|unified_exec)$/.test(t)) return 'shell';
+  if (/^(read|read_file|readfile|read_many_files|view|notebookread)$/.test(t)) return 'read';
+  if (/^(write|write_file|create_file|notebookedit)$/.test(t)) return 'write';
+  if (/^(edit|multiedit|replace|str_replace|strreplace|apply_patch|edit_file|search_replace|tabwrite)$/.test(t)) return 'edit';
+  if (/^(webfetch|web_fetch|fetch)$/.test(t)) return 'fetch';
+  if (/^(grep|glob|ls|list_directory|search_file_content|glob_file_search|codebase_search|websearch|google_web_search|todowrite|task|agent)$/.test(t)) return 'search';
+  return 'other';
+}
+
+/** Fills the tool-specific fields of an event from a tool's input object. */
+export function fromToolInput(e: GuardEvent, input: Record<string, unknown> | undefined) {
+  if (!input) return;
+  e.args = input;
+  if (e.kind === 'shell') e.command = field(input, 'command', 'cmd');
+  if (Array.isArray(input.command) && input.command.every((x) => typeof x === 'string')) {
+    // Codex's exec-style argv: ["bash", "-lc", "…"]
+    const argv = input.command as string[];
+    e.command = argv.length >= 3 && /^-[a-z]*c$/.test(argv[1]!) ? argv.slice(2).join(' ') : argv.map(shellQuote).join(' ');
+    e.kind = 'shell';
+  }
+  const path = field(input, 'file_path', 'path', 'absolute_path', 'target_file', 'notebook_path');
+  if (e.kind === 'read' && path) e.filesRead.push(path);
+  if (e.kind === 'read' && Array.isArray(input.paths)) for (const p of input.paths) if (typeof p === 'string') e.filesRead.push(p);
+  if ((e.kind === 'write' || e.kind === 'edit') && path) e.filesWritten.push({ path, content: field(input, 'content', 'new_string', 'new_str', 'code_edit', 'new_source', 'file_text') });
+  if (e.kind === 'edit' && field(input, 'input', 'patch')) e.filesWritten.push({ path: path ?? '(patch)', content: field(input, 'input', 'patch') });
+  if (e.kind === 'fetch') e.url = field(input, 'url', 'prompt');
+}
+
+const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -1,0 +1,53 @@
+// The hook's process entry (bundled to dist/guard/stint-guard.mjs by `npm run build:guard`):
+// reads stdin (bounded in size and time), answers, exits. A watchdog answers "block" if
+// anything takes longer than the harness would wait.
+import { writeSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { ADAPTERS } from './adapters/index.js';
+import type { Harness } from './event.js';
+import { MAX_INPUT, runGuard } from './run.js';
+
+const TOTAL_MS = Number(process.env.STINT_GUARD_TIMEOUT_MS ?? 8000);
+
+// The shell grammar is 1.3 MB of WebAssembly. Baseline-compile it only: V8's dynamic tiering
+// recompiles hot functions with TurboFan on background threads, and the process cannot exit
+// until they finish (3-5 s measured here, after a 0.1 s parse). One parse per process gains
+// nothing from optimised code.
+setFlagsFromString('--liftoff-only');
+setFlagsFromString('--no-wasm-dynamic-tiering');
+
+function out(stdout: string, stderr: string, code: number): never {
+  try {
+    if (stdout) writeSync(1, stdout);
+    if (stderr) writeSync(2, stderr);
+  } finally {
+    process.exit(code);
+  }
+}
+
+export async function guardMain(argv: string[]) {
+  const i = argv.indexOf('--harness');
+  const harness = (i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--harness='))?.slice(10)) as Harness | undefined;
+  if (!harness || !(harness in ADAPTERS)) out('', `stint guard: --harness ${Object.keys(ADAPTERS).join('|')} is required; blocked\n`, 2);
+  const adapter = ADAPTERS[harness!];
+  const watchdog = setTimeout(() => {
+    const r = adapter.render({ kind: 'block', reason: `stint guard did not decide within ${TOTAL_MS} ms; blocked (fail closed)` }, undefined);
+    out(r.stdout, r.stderr, r.exitCode);
+  }, TOTAL_MS);
+  watchdog.unref?.();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of process.stdin) {
+    size += (c as Buffer).length;
+    if (size > MAX_INPUT) break;
+    chunks.push(c as Buffer);
+  }
+  const input = size > MAX_INPUT ? 'x'.repeat(MAX_INPUT + 1) : Buffer.concat(chunks).toString('utf8');
+  const { rendered } = await runGuard({ harness: harness!, input, brokerTimeoutMs: Math.min(5000, TOTAL_MS - 1000) });
+  out(rendered.stdout, rendered.stderr, rendered.exitCode);
+}
+
+const self = process.argv[1] ?? '';
+if (/stint-guard\.(m?js|ts)$/.test(self) || process.env.STINT_GUARD_MAIN === '1') {
+  guardMain(process.argv.slice(2)).catch((e) => out('', `stint guard failed: ${(e as Error).message}; blocked\n`, 2));
+}

@@ -1,0 +1,212 @@
+// Seeing credentials: by format (well-known token shapes) and by position (where a value sits:
+// an Authorization header, a *TOKEN* variable, URL user info, `-u user:pass`, a JSON `apiKey`).
+// Only a kind and a fingerprint ever leave this module; the value never does.
+import { createHash } from 'node:crypto';
+import type { SeenCredential } from '../core/tool-call.js';
+
+export const fingerprint = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);
+
+/** Well-known formats (after the rules of secret scanners such as secretlint's recommended preset). */
+const FORMATS: { kind: string; re: RegExp }[] = [
+  { kind: 'aws_access_key', re: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}\b/g },
+  { kind: 'github_token', re: /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g },
+  { kind: 'github_pat', re: /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g },
+  { kind: 'gitlab_token', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g },
+  { kind: 'slack_token', re: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b/g },
+  { kind: 'slack_webhook', re: /https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9_]+\/B[A-Za-z0-9_]+\/[A-Za-z0-9_]+/g },
+  { kind: 'stripe_key', re: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
+  { kind: 'anthropic_key', re: /\bsk-ant-[A-Za-z0-9_-]{20,}\b/g },
+  { kind: 'openai_key', re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}\b/g },
+  { kind: 'google_api_key', re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { kind: 'npm_token', re: /\bnpm_[A-Za-z0-9]{36}\b/g },
+  { kind: 'sendgrid_key', re: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
+  { kind: 'private_key', re: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/g },
+  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+];
+
+/** Names of variables, headers and JSON keys whose value is a credential. */
+export const CREDENTIAL_NAME = /(TOKEN|SECRET|PASSW(OR)?D|PASSWD|API[_-]?KEY|ACCESS[_-]?KEY|PRIVATE[_-]?KEY|AUTH(?!OR)|CREDENTIAL|(^|[_-])KEY$|(^|[_-])PWD$|^PGPASSWORD$)/i;
+const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|x-api-key|api-key|apikey|x-auth-token|x-access-token|private-token|x-railway-token|project-access-token|cookie|x-[a-z0-9-]*(token|key|secret|auth)[a-z0-9-]*)$/i;
+const JSON_KEY = /^(token|access_?token|refresh_?token|id_?token|api_?key|apikey|secret|client_?secret|password|passwd|private_?key|auth|authorization|credentials?|bearer)$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What this task owns: its stint token (and any capability token minted for it). */
+export interface Ownership {
+  taskId?: string;
+  issuer?: string;
+  tokens: Set<string>;
+}
+
+export interface Found extends SeenCredential {
+  /** Never sent: kept only to compare. */
+  own: boolean;
+}
+
+const decodeJwtPayload = (jwt: string): Record<string, unknown> | undefined => {
+  try {
+    const part = jwt.split('.')[1]!;
+    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+};
+const decodeJwtHeader = (jwt: string): Record<string, unknown> | undefined => {
+  try {
+    return JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A JWT's kind, and whether it is this task's own stint token. DPoP proofs are not credentials. */
+function classifyJwt(jwt: string, own: Ownership): { kind: string; own: boolean } | undefined {
+  const header = decodeJwtHeader(jwt);
+  if (header?.typ === 'dpop+jwt') return undefined;
+  const claims = decodeJwtPayload(jwt);
+  if (claims && typeof claims.task_id === 'string' && claims.cnf) {
+    const mine = own.tokens.has(jwt) || (claims.task_id === own.taskId && (!own.issuer || claims.iss === own.issuer));
+    return { kind: 'stint_token', own: mine };
+  }
+  return { kind: 'jwt', own: own.tokens.has(jwt) };
+}
+
+/** Credentials found by format anywhere in `text`. */
+export function scanFormats(text: string, position: string, own: Ownership, file?: string): Found[] {
+  const out: Found[] = [];
+  const sample = text.length > 512 * 1024 ? text.slice(0, 512 * 1024) : text;
+  for (const { kind, re } of FORMATS) {
+    re.lastIndex = 0;
+    for (const m of sample.matchAll(re)) {
+      const value = m[0];
+      let k = kind;
+      let mine = own.tokens.has(value);
+      if (kind === 'jwt') {
+        const c = classifyJwt(value, own);
+        if (!c) continue;
+        k = c.kind;
+        mine = c.own;
+      }
+      out.push({ kind: k, fingerprint: fingerprint(value), position, own: mine, ...(file ? { file } : {}) });
+      if (out.length > 50) return out;
+    }
+  }
+  return out;
+}
+
+const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\*+|x{3,}|\.\.\.|changeme|null|none|true|false|undefined|\s*)$/i;
+
+/**
+ * A value that sits in a credential position. Any non-trivial value counts, whatever its format:
+ * scanners miss infrastructure providers' tokens (Railway's are bare UUIDs).
+ */
+export function positional(value: string, position: string, name: string, own: Ownership, file?: string): Found[] {
+  let v = value.trim();
+  const scheme = /^(bearer|basic|token|dpop|bot)\s+/i.exec(v);
+  if (scheme) v = v.slice(scheme[0].length).trim();
+  if (v.length < 8 || PLACEHOLDER.test(v)) return [];
+  const byFormat = scanFormats(v, position, own, file);
+  if (byFormat.length) return byFormat;
+  let kind = `${position}:${name.toLowerCase()}`;
+  if (UUID.test(v)) kind = `uuid_token:${name.toLowerCase()}`;
+  else if (/^basic$/i.test(scheme?.[1] ?? '')) kind = 'basic_auth';
+  return [{ kind, fingerprint: fingerprint(v), position, own: own.tokens.has(v), ...(file ? { file } : {}) }];
+}
+
+/** An HTTP header line `Name: value`: a credential when the name says so (or the value's format does). */
+export function fromHeader(line: string, own: Ownership, file?: string): Found[] {
+  const i = line.indexOf(':');
+  if (i <= 0) return scanFormats(line, 'header', own, file);
+  const name = line.slice(0, i).trim();
+  const value = line.slice(i + 1).trim();
+  if (/^dpop$/i.test(name)) return [];
+  if (CREDENTIAL_HEADER.test(name) || CREDENTIAL_NAME.test(name)) return positional(value, 'header', name, own, file);
+  return scanFormats(value, 'header', own, file);
+}
+
+/** Whether a `Name: value` header line names a credential header. */
+export function isCredentialHeader(line: string): boolean {
+  const name = line.slice(0, Math.max(0, line.indexOf(':'))).trim();
+  return !!name && !/^dpop$/i.test(name) && (CREDENTIAL_HEADER.test(name) || CREDENTIAL_NAME.test(name));
+}
+
+/** `user:password` (curl -u, URL user info): the password is the credential. */
+export function fromUserinfo(userinfo: string, position: string, own: Ownership, file?: string): Found[] {
+  const i = userinfo.indexOf(':');
+  const secret = i >= 0 ? userinfo.slice(i + 1) : userinfo;
+  let decoded = secret;
+  try {
+    decoded = decodeURIComponent(secret);
+  } catch {
+    /* keep raw */
+  }
+  return positional(decoded, position, 'userinfo', own, file);
+}
+
+/** Credentials in URLs' user info within `text` (`https://user:pass@host`, `postgres://u:p@h/db`). */
+export function scanUrls(text: string, own: Ownership, file?: string): Found[] {
+  const out: Found[] = [];
+  for (const m of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^\s/@"'`]+)@[^\s"'`]+/gi)) {
+    if (m[1]!.includes(':')) out.push(...fromUserinfo(m[1]!, 'userinfo', own, file));
+  }
+  return out;
+}
+
+/** JSON (a body, MCP arguments, a credentials file): keys such as `token`, `apiKey`, plus formats. */
+export function scanJson(value: unknown, position: string, own: Ownership, file?: string, depth = 0): Found[] {
+  if (depth > 12) return [];
+  if (typeof value === 'string') return [...scanFormats(value, position, own, file), ...scanUrls(value, own, file)];
+  if (Array.isArray(value)) return value.slice(0, 500).flatMap((v) => scanJson(v, position, own, file, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Found[] = [];
+    for (const [k, v] of Object.entries(value).slice(0, 500)) {
+      if (typeof v === 'string' && (JSON_KEY.test(k) || CREDENTIAL_NAME.test(k))) out.push(...positional(v, position, k, own, file));
+      else if (/^headers?$/i.test(k) && v && typeof v === 'object' && !Array.isArray(v)) {
+        for (const [hk, hv] of Object.entries(v)) if (typeof hv === 'string') out.push(...fromHeader(`${hk}: ${hv}`, own, file));
+      } else out.push(...scanJson(v, position, own, file, depth + 1));
+    }
+    return out;
+  }
+  return [];
+}
+
+/** `KEY=value` lines of a dotenv-like file, for `source .env` and for scanning a file's content. */
+export function parseDotenv(text: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/).slice(0, 5000)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(.*)$/.exec(raw);
+    if (!m) continue;
+    let v = m[2]!.trim();
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    else v = v.replace(/\s+#.*$/, '');
+    vars.set(m[1]!, v);
+  }
+  return vars;
+}
+
+/** Everything credential-like in a file's (or any text's) content: formats, user info, `*TOKEN*=`, JSON keys. */
+export function scanContent(text: string, position: string, own: Ownership, file?: string): Found[] {
+  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file)];
+  for (const [k, v] of parseDotenv(text)) if (CREDENTIAL_NAME.test(k)) out.push(...positional(v, position, k, own, file));
+  const t = text.trim();
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      out.push(...scanJson(JSON.parse(t), position, own, file));
+    } catch {
+      /* not JSON */
+    }
+  }
+  return dedupe(out);
+}
+
+export function dedupe(found: Found[]): Found[] {
+  const seen = new Set<string>();
+  return found.filter((f) => {
+    const k = `${f.fingerprint}|${f.position}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** What may leave the guard: kind, fingerprint, position, file. */
+export const wire = (f: Found): SeenCredential => ({ kind: f.kind, fingerprint: f.fingerprint, position: f.position, ...(f.file ? { file: f.file } : {}) });

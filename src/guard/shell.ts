@@ -1,0 +1,517 @@
+// Reading a shell command with a real parser (tree-sitter-bash, in WebAssembly): the simple
+// commands it runs, in order, with their words evaluated as far as they can be without running
+// anything (quotes, escapes, $'…' decoding, variables assigned earlier or sourced from a file,
+// `$(cat file)`), their redirections and here-documents. What cannot be told is marked, so the
+// caller can refuse it rather than guess.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Node as TSNode, Parser as TSParser } from 'web-tree-sitter';
+
+export interface Word {
+  text: string;
+  /** Every part was known (no unresolved expansion or command substitution). */
+  literal: boolean;
+  /** Variables the word referred to. */
+  refs: string[];
+  /** Files whose content the word pulled in (`$(cat f)`, `$(< f)`). */
+  files: string[];
+}
+
+export interface SimpleCommand {
+  argv: Word[];
+  assigns: { name: string; value: Word }[];
+  /** `< file` and friends: input files. */
+  inputs: Word[];
+  /** `> file`: output files. */
+  outputs: Word[];
+  /** Here-document or here-string text fed to the command's stdin. */
+  stdin?: Word;
+  /** The command before this one in a pipeline (its output is this one's stdin). */
+  pipedFrom?: SimpleCommand;
+  /** Nesting depth (`sh -c` inside `bash -c` …). */
+  depth: number;
+  /** Its output is captured into a word (`$(…)`, `<(…)`): it feeds the call, not the agent's eyes. */
+  captured?: boolean;
+}
+
+export interface ParsedShell {
+  commands: SimpleCommand[];
+  /** Why the command could not be read in full (a syntax error, an unresolvable command name, …). */
+  uncertain?: string;
+}
+
+let parser: TSParser | undefined;
+let loading: Promise<TSParser> | undefined;
+
+/** Loads the parser once per process (WebAssembly compile: the guard's main start-up cost). */
+export function loadShellParser(): Promise<TSParser> {
+  return (loading ??= (async () => {
+    const { Parser, Language } = await import('web-tree-sitter');
+    // bundled (dist/guard/): the WebAssembly files sit beside the bundle; from source: in node_modules
+    const here = new URL('./web-tree-sitter.wasm', import.meta.url);
+    const bundled = here.protocol === 'file:' && existsSync(fileURLToPath(here));
+    const require = createRequire(import.meta.url);
+    const runtimeWasm = bundled ? fileURLToPath(here) : require.resolve('web-tree-sitter/web-tree-sitter.wasm');
+    await Parser.init({ locateFile: () => runtimeWasm });
+    const bashWasm = bundled ? fileURLToPath(new URL('./tree-sitter-bash.wasm', import.meta.url)) : require.resolve('tree-sitter-bash/tree-sitter-bash.wasm');
+    const lang = await Language.load(bashWasm);
+    const p = new Parser();
+    p.setLanguage(lang);
+    parser = p;
+    return p;
+  })());
+}
+
+export interface Env {
+  /** Variables known at this point (assignments, `export`, `source`d files, the process environment). */
+  vars: Map<string, string>;
+  /** Reads a file the command pulls in (bounded); undefined if it cannot be read. */
+  readFile(path: string): string | undefined;
+  /** Where relative paths start. */
+  cwd?: string;
+}
+
+const MAX_DEPTH = 4;
+const MAX_COMMANDS = 200;
+
+const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'function', 'select', 'time', 'coproc', 'in']);
+
+/**
+ * Commands made only of plain words (letters, digits, `_@%+=:,./-`) joined by `&&`, `||` or `;`
+ * mean exactly their whitespace-separated words to any POSIX shell: no quoting, expansion,
+ * globbing, redirection or comment is possible in them. Those are read without loading the
+ * grammar (most of an agent's commands: `git status`, `npm test`); anything else, and any
+ * command that runs a shell, `eval` or `source`, goes to the real parser.
+ */
+export function plainCommands(script: string): SimpleCommand[] | undefined {
+  if (script.length > 4096 || !/^[A-Za-z0-9_@%+=:,./\- \t;&|]*$/.test(script)) return undefined;
+  const tokens = script.split(/[ \t]+/).filter(Boolean);
+  const out: SimpleCommand[] = [];
+  let cur: string[] = [];
+  const flush = (): boolean => {
+    if (cur.length === 0) return false;
+    const assigns: SimpleCommand['assigns'] = [];
+    let i = 0;
+    while (i < cur.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(cur[i]!)) {
+      const [name, ...v] = cur[i]!.split('=');
+      assigns.push({ name: name!, value: { text: v.join('='), literal: true, refs: [], files: [] } });
+      i++;
+    }
+    const argv = cur.slice(i).map((t) => ({ text: t, literal: true, refs: [], files: [] }));
+    const base = stripWrappers(argv)[0]?.text.split('/').pop();
+    if (argv[0] && RESERVED.has(argv[0].text)) return true;
+    if (base && (SHELLS.has(base) || base === 'eval' || base === 'source' || base === '.')) return true;
+    out.push({ argv, assigns, inputs: [], outputs: [], depth: 0 });
+    cur = [];
+    return false;
+  };
+  let last = '';
+  for (const t of tokens) {
+    if (t === '&&' || t === '||' || t === ';') {
+      if (flush() || out.length === 0) return undefined;
+    } else if (!PLAIN_WORD.test(t)) return undefined;
+    else cur.push(t);
+    last = t;
+  }
+  // `a &&` is incomplete: the parser says so
+  if (last === '&&' || last === '||') return undefined;
+  if (cur.length && flush()) return undefined;
+  return out.length ? out : undefined;
+}
+
+/** Parses `script` into its simple commands. Never throws on bad input: it marks it uncertain. */
+export function parseShell(script: string, env: Env, depth = 0): ParsedShell {
+  if (depth === 0) {
+    const plain = plainCommands(script);
+    if (plain) {
+      for (const c of plain) for (const a of c.assigns) if (c.argv.length === 0) env.vars.set(a.name, a.value.text);
+      return { commands: plain };
+    }
+  }
+  if (!parser) throw new Error('loadShellParser() first');
+  if (depth > MAX_DEPTH) return { commands: [], uncertain: 'shell nesting deeper than 4' };
+  if (script.length > 256 * 1024) return { commands: [], uncertain: 'a command longer than 256 KiB' };
+  const tree = parser.parse(script);
+  if (!tree) return { commands: [], uncertain: 'the shell parser gave no tree' };
+  try {
+    const root = tree.rootNode;
+    if (root.hasError) return { commands: [], uncertain: `a shell syntax error near "${snippet(firstError(root)?.text ?? '')}"` };
+    const w = new Walker(env, depth, script);
+    w.visit(root);
+    return { commands: w.commands, uncertain: w.uncertain };
+  } finally {
+    tree.delete();
+  }
+}
+
+const snippet = (s: string) => s.replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+
+function firstError(n: TSNode): TSNode | undefined {
+  if (n.type === 'ERROR' || n.isMissing) return n;
+  for (const c of n.children) {
+    if (c && (c.hasError || c.type === 'ERROR' || c.isMissing)) return firstError(c) ?? c;
+  }
+  return undefined;
+}
+
+const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'busybox']);
+const WRAPPERS = new Set(['sudo', 'doas', 'nohup', 'time', 'command', 'builtin', 'exec', 'nice', 'stdbuf', 'ionice', 'chronic', 'unbuffer']);
+
+function decodeAnsiC(s: string): string {
+  return s.replace(/\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)/g, (_, e: string) => {
+    const k = e[0];
+    if (k === 'x' || k === 'u' || k === 'U') return String.fromCodePoint(parseInt(e.slice(1), 16) || 0);
+    if (/[0-7]/.test(k!)) return String.fromCharCode(parseInt(e, 8));
+    const map: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '?': '?' };
+    return map[k!] ?? e;
+  });
+}
+
+class Walker {
+  commands: SimpleCommand[] = [];
+  uncertain: string | undefined;
+  private captured = 0;
+  constructor(
+    private env: Env,
+    private depth: number,
+    private src: string,
+  ) {}
+
+  private doubt(why: string) {
+    this.uncertain ??= why;
+  }
+
+  visit(n: TSNode, pipedFrom?: SimpleCommand, extra?: { inputs: Word[]; outputs: Word[]; stdin?: Word }): SimpleCommand | undefined {
+    if (this.commands.length > MAX_COMMANDS) {
+      this.doubt('more than 200 commands');
+      return undefined;
+    }
+    switch (n.type) {
+      case 'comment':
+        return undefined;
+      case 'command':
+        return this.command(n, pipedFrom, extra);
+      case 'variable_assignment':
+        this.assign(n);
+        return undefined;
+      case 'declaration_command': {
+        // export/declare/local/readonly A=1: assignments that persist
+        for (const c of n.namedChildren) if (c?.type === 'variable_assignment') this.assign(c);
+        return undefined;
+      }
+      case 'redirected_statement': {
+        const redir = { inputs: [] as Word[], outputs: [] as Word[], stdin: undefined as Word | undefined };
+        for (const r of n.childrenForFieldName('redirect')) if (r) this.redirect(r, redir);
+        const body = n.childForFieldName('body');
+        if (!body) {
+          // a bare redirect (`> file`)
+          return undefined;
+        }
+        return this.visit(body, pipedFrom, redir);
+      }
+      case 'pipeline': {
+        let prev: SimpleCommand | undefined = pipedFrom;
+        const parts = n.namedChildren.filter((c): c is TSNode => !!c && c.type !== 'comment');
+        parts.forEach((c, i) => {
+          prev = this.visit(c, prev, i === 0 ? extra : undefined);
+        });
+        return prev;
+      }
+      case 'function_definition': {
+        const body = n.childForFieldName('body');
+        if (body) this.visit(body);
+        return undefined;
+      }
+      case 'command_substitution':
+      case 'process_substitution': {
+        this.captured++;
+        for (const c of n.namedChildren) if (c) this.visit(c);
+        this.captured--;
+        return undefined;
+      }
+      default: {
+        // lists, subshells, groups, if/for/while/case: every command inside may run
+        let last: SimpleCommand | undefined;
+        for (const c of n.namedChildren) {
+          if (!c) continue;
+          if (/^(variable_name|word|number|string|raw_string|concatenation|simple_expansion|expansion|file_descriptor|heredoc_body|heredoc_start|heredoc_end)$/.test(c.type) && n.type !== 'program') {
+            this.word(c); // evaluate for nested command substitutions
+            continue;
+          }
+          last = this.visit(c, undefined, extra);
+        }
+        return last;
+      }
+    }
+  }
+
+  private assign(n: TSNode) {
+    const name = n.childForFieldName('name')?.text ?? '';
+    const valueNode = n.childForFieldName('value');
+    const value = valueNode ? this.word(valueNode) : { text: '', literal: true, refs: [], files: [] };
+    this.commands.push({ argv: [], assigns: [{ name, value }], inputs: [], outputs: [], depth: this.depth });
+    if (value.literal || value.files.length) this.env.vars.set(name, value.text);
+    else this.env.vars.delete(name);
+  }
+
+  private redirect(r: TSNode, into: { inputs: Word[]; outputs: Word[]; stdin?: Word }) {
+    if (r.type === 'file_redirect') {
+      const dest = r.childForFieldName('destination');
+      if (!dest) return;
+      const op = r.children.find((c) => c && /^[<>&|]+$/.test(c.type))?.type ?? '>';
+      const w = this.word(dest);
+      if (op.startsWith('<') && op !== '<&') into.inputs.push(w);
+      else if (dest.type !== 'number' && !/^&?\d*-?$/.test(w.text)) into.outputs.push(w);
+    } else if (r.type === 'heredoc_redirect') {
+      const body = r.namedChildren.find((c) => c?.type === 'heredoc_body');
+      const start = r.namedChildren.find((c) => c?.type === 'heredoc_start')?.text ?? '';
+      const quoted = /['"\\]/.test(start);
+      if (body) into.stdin = quoted ? { text: body.text, literal: true, refs: [], files: [] } : this.word(body);
+      // the command the here-doc belongs to may follow in a pipeline inside the redirect node
+      for (const c of r.namedChildren) if (c && c.type !== 'heredoc_body' && c.type !== 'heredoc_start' && c.type !== 'heredoc_end' && c.type !== 'file_redirect') this.visit(c);
+    } else if (r.type === 'herestring_redirect') {
+      const c = r.namedChildren[0];
+      if (c) into.stdin = this.word(c);
+    }
+  }
+
+  private command(n: TSNode, pipedFrom: SimpleCommand | undefined, extra?: { inputs: Word[]; outputs: Word[]; stdin?: Word }): SimpleCommand | undefined {
+    const assigns: SimpleCommand['assigns'] = [];
+    const argv: Word[] = [];
+    const redir = { inputs: [...(extra?.inputs ?? [])], outputs: [...(extra?.outputs ?? [])], stdin: extra?.stdin };
+    for (const c of n.namedChildren) {
+      if (!c) continue;
+      if (c.type === 'variable_assignment') {
+        const name = c.childForFieldName('name')?.text ?? '';
+        const v = c.childForFieldName('value');
+        assigns.push({ name, value: v ? this.word(v) : { text: '', literal: true, refs: [], files: [] } });
+      } else if (c.type === 'command_name') {
+        const inner = c.namedChildren[0];
+        argv.push(inner ? this.word(inner) : { text: c.text, literal: true, refs: [], files: [] });
+      } else if (/redirect$/.test(c.type)) this.redirect(c, redir);
+      else argv.push(this.word(c));
+    }
+    // prefix assignments are visible to this command only; keep them for resolution of its words
+    const cmd: SimpleCommand = { argv, assigns, inputs: redir.inputs, outputs: redir.outputs, stdin: redir.stdin, pipedFrom, depth: this.depth, ...(this.captured > 0 ? { captured: true } : {}) };
+    this.commands.push(cmd);
+    this.nested(cmd);
+    return cmd;
+  }
+
+  /** `sh -c '…'`, `eval …`, `source file`, `… | sh`, wrappers such as `sudo`, `env`, `xargs`. */
+  private nested(cmd: SimpleCommand) {
+    const words = stripWrappers(cmd.argv);
+    const name = words[0];
+    if (!name) return;
+    if (!name.literal) {
+      this.doubt(`a command name that is not known before it runs (${snippet(name.text)})`);
+      return;
+    }
+    const base = name.text.split('/').pop()!;
+    if (SHELLS.has(base) || base === 'eval' || base === 'source' || base === '.') {
+      let script: Word | undefined;
+      if (base === 'eval') script = { text: words.slice(1).map((w) => w.text).join(' '), literal: words.slice(1).every((w) => w.literal), refs: [], files: [] };
+      else if (base === 'source' || base === '.') {
+        const file = words[1];
+        if (!file?.literal) return this.doubt('source of a file that is not known before it runs');
+        const text = this.env.readFile(file.text);
+        if (text === undefined) return;
+        // a sourced file: its variables become known (they may be credentials)
+        for (const m of text.matchAll(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)) {
+          let v = m[2]!.trim();
+          if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+          this.env.vars.set(m[1]!, v);
+          this.commands.push({ argv: [], assigns: [{ name: m[1]!, value: { text: v, literal: true, refs: [], files: [file.text] } }], inputs: [], outputs: [], depth: this.depth });
+        }
+        return;
+      } else {
+        const ci = words.findIndex((w, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(w.text));
+        if (ci > 0) script = words[ci + 1];
+        else if (words.length > 1 && !words[1]!.text.startsWith('-')) {
+          // `bash script.sh`: the script file runs
+          const text = words[1]!.literal ? this.env.readFile(words[1]!.text) : undefined;
+          if (text === undefined) return this.doubt(`a script that cannot be read (${snippet(words[1]!.text)})`);
+          script = { text, literal: true, refs: [], files: [] };
+        } else if (cmd.stdin) script = cmd.stdin;
+        else if (cmd.pipedFrom) script = scriptFromPipe(cmd.pipedFrom, this.env);
+        else if (cmd.inputs[0]?.literal) {
+          const text = this.env.readFile(cmd.inputs[0].text);
+          script = text === undefined ? undefined : { text, literal: true, refs: [], files: [] };
+        } else return; // an interactive shell
+      }
+      if (!script || !script.literal) return this.doubt(`a shell runs a script that is not known before it runs`);
+      const inner = parseShell(script.text, this.env, this.depth + 1);
+      if (inner.uncertain) this.doubt(inner.uncertain);
+      this.commands.push(...inner.commands);
+    }
+  }
+
+  /** Evaluates one word as the shell would, as far as it can be done without running anything. */
+  word(n: TSNode): Word {
+    const out: Word = { text: '', literal: true, refs: [], files: [] };
+    const add = (w: Word) => {
+      out.text += w.text;
+      out.literal &&= w.literal;
+      out.refs.push(...w.refs);
+      out.files.push(...w.files);
+    };
+    switch (n.type) {
+      case 'word':
+      case 'number':
+        out.text = n.text.replace(/\\(.)/gs, '$1').replace(/\\\n/g, '');
+        if (/^~/.test(out.text)) out.text = out.text.replace(/^~(?=\/|$)/, process.env.HOME ?? '~');
+        return out;
+      case 'raw_string':
+        out.text = n.text.slice(1, -1);
+        return out;
+      case 'ansi_c_string':
+        out.text = decodeAnsiC(n.text.slice(2, -1));
+        return out;
+      case 'string':
+      case 'translated_string':
+      case 'heredoc_body': {
+        if (n.namedChildren.length === 0) {
+          out.text = n.type === 'heredoc_body' ? n.text : n.text.replace(/^\$?"|"$/g, '').replace(/\\([$`"\\\n])/g, '$1');
+          return out;
+        }
+        // text between the named children is literal content
+        let pos = n.startIndex + (n.type === 'string' ? 1 : n.type === 'translated_string' ? 2 : 0);
+        const end = n.endIndex - (n.type === 'heredoc_body' ? 0 : 1);
+        const src = this.src;
+        const lit = (s: string) => (n.type === 'heredoc_body' ? s.replace(/\\([$`\\\n])/g, '$1') : s.replace(/\\([$`"\\\n])/g, '$1'));
+        for (const c of n.namedChildren) {
+          if (!c) continue;
+          if (c.startIndex > pos) add({ text: lit(sliceBytes(src, pos, c.startIndex)), literal: true, refs: [], files: [] });
+          if (c.type === 'string_content' || c.type === 'heredoc_content') add({ text: lit(c.text), literal: true, refs: [], files: [] });
+          else if (c.type === 'heredoc_end') break;
+          else add(this.word(c));
+          pos = c.endIndex;
+        }
+        if (end > pos) add({ text: lit(sliceBytes(src, pos, end)), literal: true, refs: [], files: [] });
+        return out;
+      }
+      case 'string_content':
+        out.text = n.text;
+        return out;
+      case 'concatenation':
+        for (const c of n.children) if (c) add(c.isNamed ? this.word(c) : { text: c.text, literal: true, refs: [], files: [] });
+        return out;
+      case 'simple_expansion':
+      case 'expansion': {
+        const name = n.namedChildren.find((c) => c?.type === 'variable_name' || c?.type === 'special_variable_name')?.text;
+        const complex = n.type === 'expansion' && n.namedChildren.length > 1;
+        if (name) out.refs.push(name);
+        const v = name !== undefined && !complex ? this.env.vars.get(name) : undefined;
+        if (v === undefined) {
+          out.literal = false;
+          out.text = `\${${name ?? '?'}}`;
+          // nested words of ${X:-$(cmd)} may run commands
+          for (const c of n.namedChildren) if (c && c.type !== 'variable_name') this.word(c);
+        } else out.text = v;
+        return out;
+      }
+      case 'command_substitution': {
+        const inner = n.namedChildren.filter((c): c is TSNode => !!c);
+        // $(cat file) / $(< file): the file's content, read
+        const first = inner[0];
+        if (inner.length === 1 && first) {
+          const file = catTarget(first, this);
+          if (file?.literal) {
+            const text = this.env.readFile(file.text);
+            if (text !== undefined) {
+              this.captured++;
+              this.visit(first);
+              this.captured--;
+              return { text: text.trim(), literal: true, refs: file.refs, files: [file.text] };
+            }
+          }
+        }
+        this.captured++;
+        const before = this.commands.length;
+        for (const c of inner) this.visit(c);
+        this.captured--;
+        // $(stint token <capability>): a capability token of this very task, the agent's own
+        const ran = this.commands.slice(before).filter((c) => c.argv.length);
+        const words = ran.length === 1 ? ran[0]!.argv.map((w) => (w.literal ? w.text : '\0')) : [];
+        const at = words[0] === 'npx' ? words.findIndex((w, i) => i > 0 && !w.startsWith('-')) : 0;
+        if (at >= 0 && /(^|\/)stint$/.test(words[at] ?? '') && words[at + 1] === 'token' && words.length <= at + 5) return { text: '<stint token of this task>', literal: true, refs: [], files: [] };
+        return { text: '$(…)', literal: false, refs: [], files: [] };
+      }
+      case 'process_substitution':
+        this.captured++;
+        for (const c of n.namedChildren) if (c) this.visit(c);
+        this.captured--;
+        return { text: '/dev/fd/63', literal: false, refs: [], files: [] };
+      case 'arithmetic_expansion':
+        return { text: n.text, literal: false, refs: [], files: [] };
+      default:
+        return { text: n.text, literal: n.namedChildren.length === 0, refs: [], files: [] };
+    }
+  }
+}
+
+/** web-tree-sitter's indices are UTF-16 code units of the parsed string, as JavaScript's. */
+const sliceBytes = (src: string, from: number, to: number) => src.slice(from, to);
+
+/** `cat f`, `< f` (as the only redirect of an empty command), `head f`: the file named. */
+function catTarget(n: TSNode, w: Walker): Word | undefined {
+  let cmd = n;
+  let redirectInput: Word | undefined;
+  if (n.type === 'redirected_statement') {
+    const r = n.childrenForFieldName('redirect').find((x) => x?.type === 'file_redirect');
+    const dest = r?.childForFieldName('destination');
+    if (dest && r?.children.some((c) => c?.type === '<')) redirectInput = w.word(dest);
+    const body = n.childForFieldName('body');
+    if (!body) return redirectInput;
+    cmd = body;
+  }
+  if (cmd.type !== 'command') return redirectInput;
+  const args = cmd.namedChildren.filter((c): c is TSNode => !!c && c.type !== 'command_name' && !/redirect$/.test(c.type));
+  const name = cmd.childForFieldName('name')?.text;
+  if ((name === 'cat' || name === 'head' || name === 'tail') && args.length >= 1) return w.word(args[args.length - 1]!);
+  return redirectInput;
+}
+
+/** The argv without `sudo`, `env A=1`, `timeout 5`, `xargs -0`…: the command that really runs. */
+export function stripWrappers(argv: Word[]): Word[] {
+  let words = argv;
+  for (let guard = 0; guard < 8 && words.length; guard++) {
+    const base = words[0]!.text.split('/').pop()!;
+    if (WRAPPERS.has(base)) words = words.slice(1).filter((w, i, a) => !(i === 0 && w.text.startsWith('-')) || a.length === 1);
+    else if (base === 'env') {
+      let i = 1;
+      while (i < words.length && (words[i]!.text.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!.text))) i++;
+      words = words.slice(i);
+    } else if (base === 'timeout') {
+      let i = 1;
+      while (i < words.length && words[i]!.text.startsWith('-')) i++;
+      words = words.slice(i + 1);
+    } else if (base === 'xargs') {
+      let i = 1;
+      while (i < words.length && words[i]!.text.startsWith('-')) i += /^-[IdEsLPn]$/.test(words[i]!.text) ? 2 : 1;
+      words = words.slice(i);
+    } else break;
+    while (words.length && words[0]!.text.startsWith('-') && words.length > 1) words = words.slice(1);
+  }
+  return words;
+}
+
+/** What a pipe feeds a shell: `echo '…' | sh`, `printf … | bash`, `cat f | sh`, `base64 -d <<< … | sh`. */
+function scriptFromPipe(from: SimpleCommand, env: Env): Word | undefined {
+  const words = stripWrappers(from.argv);
+  const base = words[0]?.text.split('/').pop();
+  const rest = words.slice(1).filter((w) => !/^-[a-zA-Z]+$/.test(w.text));
+  if (base === 'echo' || base === 'printf') return { text: rest.map((w) => w.text).join(' '), literal: rest.every((w) => w.literal), refs: [], files: [] };
+  if (base === 'cat' && rest[0]?.literal) {
+    const t = env.readFile(rest[0].text);
+    return t === undefined ? undefined : { text: t, literal: true, refs: [], files: [] };
+  }
+  if (base === 'base64' && words.some((w) => w.text === '-d' || w.text === '--decode')) {
+    const input = from.stdin ?? (from.pipedFrom ? scriptFromPipe(from.pipedFrom, env) : undefined);
+    if (!input?.literal) return undefined;
+    return { text: Buffer.from(input.text.trim(), 'base64').toString('utf8'), literal: true, refs: [], files: [] };
+  }
+  return undefined;
+}

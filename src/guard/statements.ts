@@ -1,0 +1,151 @@
+// GraphQL documents (graphql's own parser) and SQL statements (node-sql-parser), loaded only
+// when a call carries one: both cost more to load than the rest of the guard together.
+import type { SqlStatementKind } from '../core/policy.js';
+
+export interface GraphqlFacts {
+  mutations: string[];
+  queries: string[];
+  /** A document was there but could not be parsed. */
+  unparsed: boolean;
+}
+
+/** The top-level fields of every operation in the bodies (JSON `{query}`, batches, raw documents). */
+export async function graphqlOf(bodies: { text: string; literal: boolean }[]): Promise<GraphqlFacts> {
+  const out: GraphqlFacts = { mutations: [], queries: [], unparsed: false };
+  const docs: string[] = [];
+  for (const b of bodies) {
+    if (!b.literal) {
+      out.unparsed = true;
+      continue;
+    }
+    const t = b.text.trim();
+    let json: unknown;
+    try {
+      json = JSON.parse(t);
+    } catch {
+      json = undefined;
+    }
+    const items = Array.isArray(json) ? json : json !== undefined ? [json] : [];
+    if (json !== undefined) {
+      for (const it of items) {
+        const q = it && typeof it === 'object' ? (it as Record<string, unknown>).query : undefined;
+        if (typeof q === 'string') docs.push(q);
+        else if (q !== undefined) out.unparsed = true;
+      }
+    } else if (/^\s*(mutation|query|subscription|fragment|\{)/.test(t)) docs.push(t);
+    else if (/mutation|query/.test(t)) out.unparsed = true;
+  }
+  if (docs.length === 0) return out;
+  const { parse } = await import('graphql/language/parser.js');
+  for (const d of docs) {
+    try {
+      const doc = parse(d, { maxTokens: 20_000 });
+      const fragments = new Map<string, readonly any[]>();
+      for (const def of doc.definitions) if (def.kind === 'FragmentDefinition') fragments.set(def.name.value, def.selectionSet.selections);
+      const fields = (selections: readonly any[], seen = new Set<string>()): string[] =>
+        selections.flatMap((s) => {
+          if (s.kind === 'Field') return [s.name.value as string];
+          if (s.kind === 'InlineFragment') return fields(s.selectionSet.selections, seen);
+          if (s.kind === 'FragmentSpread' && !seen.has(s.name.value)) {
+            seen.add(s.name.value);
+            return fields(fragments.get(s.name.value) ?? [], seen);
+          }
+          return [];
+        });
+      for (const def of doc.definitions) {
+        if (def.kind !== 'OperationDefinition') continue;
+        (def.operation === 'mutation' ? out.mutations : out.queries).push(...fields(def.selectionSet.selections));
+      }
+    } catch {
+      out.unparsed = true;
+    }
+  }
+  return out;
+}
+
+/** SQL with comments and quoted text removed: what a lexical reading of statement kinds needs. */
+function stripSql(sql: string): string {
+  return sql
+    .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/'(?:[^']|'')*'|\$\$[\s\S]*?\$\$/g, "''")
+    .replace(/^\s*\\.*$/gm, ' ');
+}
+
+/** Destructive statement kinds found by keyword, for what the SQL parser's dialect cannot parse. */
+function lexicalKinds(sql: string): { kinds: SqlStatementKind[]; statements: number } {
+  const kinds: SqlStatementKind[] = [];
+  const parts = stripSql(sql).split(';').map((s) => s.trim().replace(/\s+/g, ' ').toUpperCase()).filter(Boolean);
+  for (const s of parts) {
+    if (/^DROP (DATABASE|DB)\b/.test(s)) kinds.push('drop_database');
+    else if (/^DROP SCHEMA\b/.test(s)) kinds.push('drop_schema');
+    else if (/^DROP TABLE\b/.test(s)) kinds.push('drop_table');
+    else if (/^TRUNCATE\b/.test(s)) kinds.push('truncate');
+    else if (/^DELETE FROM\b/.test(s) && !/\bWHERE\b/.test(s)) kinds.push('delete_without_where');
+    else if (/^UPDATE\b/.test(s) && !/\bWHERE\b/.test(s)) kinds.push('update_without_where');
+  }
+  return { kinds, statements: parts.length };
+}
+
+type SqlParser = { astify(sql: string, opt?: { database?: string }): unknown };
+let parsers: Record<string, Promise<SqlParser>> = {};
+
+function dialectOf(client: string): string {
+  if (/^(mysql|mariadb|mycli)$/.test(client)) return 'mysql';
+  if (/^(sqlite3|sqlite|litecli|turso|wrangler|duckdb)$/.test(client)) return 'sqlite';
+  if (client === 'sqlcmd') return 'transactsql';
+  return 'postgresql';
+}
+
+async function parserFor(dialect: string): Promise<SqlParser> {
+  return (parsers[dialect] ??= (async () => {
+    const mod: any = dialect === 'mysql' ? await import('node-sql-parser/build/mysql.js') : dialect === 'sqlite' ? await import('node-sql-parser/build/sqlite.js') : dialect === 'transactsql' ? await import('node-sql-parser/build/transactsql.js') : await import('node-sql-parser/build/postgresql.js');
+    const P = mod.Parser ?? mod.default?.Parser;
+    return new P() as SqlParser;
+  })());
+}
+
+export interface SqlFacts {
+  statements: SqlStatementKind[];
+  unparsed: boolean;
+}
+
+/** The destructive statement kinds in SQL sent to a database client. */
+export async function sqlOf(texts: { text: string; literal: boolean }[], client: string): Promise<SqlFacts> {
+  const out: SqlFacts = { statements: [], unparsed: false };
+  for (const t of texts) {
+    if (!t.literal) {
+      out.unparsed = true;
+      continue;
+    }
+    const lexical = lexicalKinds(t.text);
+    out.statements.push(...lexical.kinds);
+    const body = t.text.replace(/^\s*\\.*$/gm, '').trim();
+    if (!body) continue;
+    if (body.length > 64 * 1024) {
+      out.unparsed = true;
+      continue;
+    }
+    const dialect = dialectOf(client);
+    try {
+      const ast = (await parserFor(dialect)).astify(body, { database: dialect });
+      for (const s of (Array.isArray(ast) ? ast : [ast]) as Record<string, any>[]) {
+        const type = String(s.type ?? '').toLowerCase();
+        const keyword = String(s.keyword ?? '').toLowerCase();
+        if (type === 'drop' && (keyword === 'database' || keyword === 'schema')) out.statements.push(keyword === 'database' ? 'drop_database' : 'drop_schema');
+        else if (type === 'drop' && keyword === 'table') out.statements.push('drop_table');
+        else if (type === 'truncate') out.statements.push('truncate');
+        else if (type === 'delete' && !s.where) out.statements.push('delete_without_where');
+        else if (type === 'update' && !s.where) out.statements.push('update_without_where');
+      }
+    } catch {
+      // the dialect's grammar lacks it: a destructive keyword reading stands; otherwise unknown
+      if (lexical.kinds.length === 0) out.unparsed = true;
+    }
+  }
+  out.statements = [...new Set(out.statements)];
+  return out;
+}
+
+export const _resetSqlParsers = () => {
+  parsers = {};
+};
