@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { createSodiumSealer } from '../../adapters/sealing/libsodium.js';
 import { nodeSigner } from '../../adapters/node-signer.js';
 import { openSqlite } from '../../adapters/sqlite/node.js';
@@ -63,7 +64,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   return {
     app,
     core,
-    sqlite,
+    sqlite: sqlite as Database.Database,
     close: () => {
       stopPush();
       stopVoiding();
@@ -115,5 +116,5 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
   };
   group.onRollback(() => core.audit.reset());
   const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
-  return { app, core, sqlite, close };
+  return { app, core, sqlite: sqlite as Database.Database, close };
 }
