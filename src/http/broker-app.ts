@@ -6,6 +6,7 @@ import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse } from './errors.js';
 import { standardHeaders } from './headers.js';
 import { introspectRoutes } from './routes/introspect.js';
+import { listingRoutes } from './routes/listings.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { bcAuthorizeRoutes } from './routes/bc-authorize.js';
@@ -34,6 +35,7 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.route('/', introspectRoutes);
   app.route('/', revokeRoutes);
   app.route('/', managementRoutes);
+  app.route('/', listingRoutes);
   app.route('/', signalRoutes);
   app.route('/', revocationRoutes);
   app.route('/', eventRoutes);
