@@ -14,6 +14,8 @@ const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'stint-cli-'));
 const ADMIN = 'cli-operator-token-0123456789';
 let stint: Started;
+/** Every token and secret the flow saw: none may appear in the services' logs. */
+const seen: string[] = [ADMIN];
 
 const cli = async (args: string[], env: Record<string, string | undefined> = { STINT_ADMIN_TOKEN: ADMIN }) => {
   const e: Record<string, string | undefined> = { ...process.env, STINT_URL: stint?.broker, ...env };
@@ -82,6 +84,7 @@ describe('stint CLI (operator commands)', () => {
     const resource = await json(['resources', 'add', '--name', 'db-api', '--audience', 'https://db.example']);
     expect(resource.client_id).toBeTruthy();
     expect(resource.client_secret).toBeTruthy();
+    seen.push(resource.client_secret);
 
     // The agent opens a task with its key.
     const k = JSON.parse(readFileSync(keyFile, 'utf8'));
@@ -89,6 +92,7 @@ describe('stint CLI (operator commands)', () => {
     const client = new AgentClient({ issuer: new URL(stint.broker).origin.replace('127.0.0.1', 'localhost'), brokerUrl: stint.broker, clientId: agent.client_id, key });
     const opened = await client.openTask('fix-credentials', 'staging', 'rotate the staging DB password');
     expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+    seen.push(opened.body.access_token, k.private_jwk.d);
 
     const listed = await json(['tasks', 'list', '--status', 'active', '--agent', agent.client_id]);
     expect(listed.tasks).toHaveLength(1);
@@ -139,4 +143,28 @@ describe('stint CLI (operator commands)', () => {
     writeFileSync(join(bad, 'templates.yaml'), 'templates:\n  t:\n    colour: red\n');
     await failsWith(['policy', 'check', bad], /invalid policy/);
   }, 120_000);
+
+  it('both services: ready, metrics behind their bearer, one JSON log line per request without tokens or secrets', async () => {
+    const ready = await fetch(`${stint.broker}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as any).checks).toMatchObject({ store: 'ok', policy: 'ok', approvals: 'ok' });
+    const approvalsReady = await fetch(`${stint.approvals}/readyz`);
+    expect(approvalsReady.status).toBe(200);
+    expect(((await approvalsReady.json()) as any).checks).toMatchObject({ store: 'ok', policy: 'ok', broker: 'ok' });
+    expect((await fetch(`${stint.approvals}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${stint.broker}/metrics`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+    expect(await metrics.text()).toMatch(/stint_tokens_issued_total\{[^}]*kind="task"[^}]*\} 1/);
+
+    const lines = stint
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
+    const requests = lines.filter((l) => l.msg === 'request');
+    expect(requests.length).toBeGreaterThan(10);
+    for (const l of requests) expect(l).toMatchObject({ method: expect.any(String), route: expect.any(String), status: expect.any(Number), duration_ms: expect.any(Number), request_id: expect.any(String) });
+    expect(new Set(requests.map((l) => l.service))).toEqual(new Set(['broker', 'approvals']));
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    for (const secret of seen) expect(stint.output()).not.toContain(secret);
+  });
 });

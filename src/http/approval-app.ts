@@ -5,7 +5,8 @@ import { openApproval } from '../core/approvals/open.js';
 import { pollApproval } from '../core/approvals/poll.js';
 import type { ApprovalCore } from '../core/approvals/types.js';
 import { voidApprovals } from '../core/approvals/void.js';
-import { timingSafeEqual } from '../core/encoding.js';
+import { randomId, timingSafeEqual } from '../core/encoding.js';
+import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type Metrics, type RequestLogger } from './observability.js';
 import { StintError } from '../core/errors.js';
 import { signInternal, verifyInternal } from '../core/internal.js';
 import { limitBody } from './body-limit.js';
@@ -23,6 +24,10 @@ export interface ApprovalDeps {
   /** Where the broker is, to report agent credentials presented here. */
   brokerUrl: string;
   fetch?: typeof fetch;
+  /** Prometheus counters and latency histograms (default: none collected). */
+  metrics?: Metrics;
+  /** One JSON line per request. */
+  requestLog?: RequestLogger;
 }
 
 /**
@@ -34,11 +39,30 @@ export interface ApprovalDeps {
 export function createApprovalApp(deps: ApprovalDeps) {
   const { core } = deps;
   const app = new Hono();
+  const metrics = deps.metrics ?? noMetrics;
+  app.use('*', observe({ metrics, log: deps.requestLog }));
   app.use('*', standardHeaders({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' }));
   app.use('*', durableResponses(() => core.store));
   app.use('*', limitBody(DEFAULT_MAX_BODY));
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  const requireAdmin = async (c: Context) => {
+    const auth = c.req.header('Authorization') ?? '';
+    if (!/^bearer /i.test(auth) || !(await timingSafeEqual(auth.slice(7).trim(), deps.adminToken))) {
+      throw new StintError('unauthorized', 'approval admin credential required (Bearer STINT_APPROVAL_ADMIN_TOKEN)');
+    }
+  };
+  app.route(
+    '/',
+    operationsRoutes({
+      metrics,
+      authorize: requireAdmin,
+      checks: () => ({
+        store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
+        policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
+        broker: peerCheck(deps.brokerUrl, deps.fetch),
+      }),
+    }),
+  );
   app.get('/.well-known/jwks.json', (c) => c.json({ keys: core.keys.publicJwks() }));
 
   /** Refuses agent credentials loudly: the broker stops the task whose token it is. */
@@ -53,10 +77,7 @@ export function createApprovalApp(deps: ApprovalDeps) {
   };
 
   app.post('/v1/approvers', async (c) => {
-    const auth = c.req.header('Authorization') ?? '';
-    if (!/^bearer /i.test(auth) || !(await timingSafeEqual(auth.slice(7).trim(), deps.adminToken))) {
-      throw new StintError('unauthorized', 'approval admin credential required (Bearer STINT_APPROVAL_ADMIN_TOKEN)');
-    }
+    await requireAdmin(c);
     const body = parseWith(approverSchema, await readJson(c), 'invalid_request', '');
     const a = await registerApprover(core, body);
     return c.json({ approver_id: a.id, name: a.name, groups: a.groups }, 201);

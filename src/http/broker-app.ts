@@ -4,6 +4,9 @@ import { limitBody } from './body-limit.js';
 import { durableResponses } from './durable.js';
 import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse } from './errors.js';
+import { requireOperator } from './auth.js';
+import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
+import { randomId } from '../core/encoding.js';
 import { standardHeaders } from './headers.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { listingRoutes } from './routes/listings.js';
@@ -23,6 +26,8 @@ export const DEFAULT_MAX_BODY = 64 * 1024;
 /** The broker: agent- and operator-facing. Built from its dependencies, runtime-agnostic. */
 export function createBrokerApp(deps: BrokerDeps) {
   const app = new Hono<BrokerEnv>();
+  const metrics = deps.metrics ?? noMetrics;
+  app.use('*', observe({ metrics, log: deps.requestLog }));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
@@ -30,6 +35,14 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.use('*', standardHeaders({ 'X-Content-Type-Options': 'nosniff' }));
   app.use('*', durableResponses(() => deps.core.store));
   app.use('*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY));
+  app.route(
+    '/',
+    operationsRoutes({
+      metrics,
+      authorize: (c) => requireOperator(c as never),
+      checks: () => brokerChecks(deps),
+    }),
+  );
   app.route('/', metadataRoutes);
   app.route('/', tokenRoutes);
   app.route('/', introspectRoutes);
@@ -45,6 +58,17 @@ export function createBrokerApp(deps: BrokerDeps) {
   app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => errorResponse(c, err));
   return app;
+}
+
+/** Store writable, policy loaded, the approval service reachable, and the runtime's own checks. */
+function brokerChecks(deps: BrokerDeps): ReadinessChecks {
+  const { core } = deps;
+  return {
+    store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
+    policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
+    ...(deps.approvalUrl ? { approvals: peerCheck(deps.approvalUrl, deps.peerFetch) } : {}),
+    ...deps.readinessChecks,
+  };
 }
 
 export type BrokerApp = ReturnType<typeof createBrokerApp>;

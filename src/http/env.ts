@@ -1,4 +1,5 @@
 import type { Core } from '../core/context.js';
+import type { Metrics, ReadinessChecks, RequestLogger } from './observability.js';
 
 export interface BrokerDeps {
   core: Core;
@@ -12,6 +13,14 @@ export interface BrokerDeps {
   approvalUrl?: string;
   /** Serves /v1/events from a hub shared by every instance (Workers: a Durable Object). */
   eventStream?: (lastEventId: number | undefined) => Promise<Response>;
+  /** Prometheus counters and latency histograms (default: none collected). */
+  metrics?: Metrics;
+  /** One JSON line per request. */
+  requestLog?: RequestLogger;
+  /** Readiness checks besides the store, the policy and the approval service. */
+  readinessChecks?: ReadinessChecks;
+  /** How /readyz reaches the approval service (tests route it in-process). */
+  peerFetch?: typeof fetch;
 }
 
 /** One typed Env for every broker route. */

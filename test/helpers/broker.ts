@@ -1,5 +1,6 @@
 import type { AwsProvider } from '../../src/core/aws.js';
 import type { Policy } from '../../src/core/policy.js';
+import type { RequestLogger } from '../../src/http/observability.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { assertion, dpopProof, newKey, type KeyPair } from './agent.js';
 import { FrozenClock } from './clock.js';
@@ -20,7 +21,7 @@ export interface TokenOpts {
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
 export async function testBroker(
-  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsProvider } = {},
+  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsProvider; requestLog?: RequestLogger } = {},
 ) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({
@@ -34,6 +35,7 @@ export async function testBroker(
     setFetch: opts.setFetch,
     approvalUrl: opts.approvalUrl,
     approvalFetch: opts.approvalFetch,
+    requestLog: opts.requestLog,
   });
   const nowSec = () => Math.floor(clock.now() / 1000);
 

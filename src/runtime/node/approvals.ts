@@ -2,6 +2,7 @@
 // authority). It never receives the broker's admin token or master key.
 import { loadPolicyDir } from '../../policy/node.js';
 import { loadConfig } from './config.js';
+import { requestLogger } from './log.js';
 import { listen } from './serve.js';
 import { createNodeApprovals } from './wire.js';
 
@@ -20,6 +21,7 @@ const approvals = await createNodeApprovals({
   masterKey: config.approvalMasterKey,
   previousMasterKeys: config.previousApprovalMasterKeys,
   dbSync: config.dbSync,
+  requestLog: requestLogger('approvals'),
 });
 handler = approvals.app.fetch;
 

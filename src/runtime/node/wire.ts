@@ -23,6 +23,8 @@ import { guardStore } from '../../core/store-guard.js';
 import { resealAll } from '../../core/vault.js';
 import { createApprovalApp } from '../../http/approval-app.js';
 import { createBrokerApp } from '../../http/broker-app.js';
+import { createPrometheusMetrics } from '../../adapters/metrics/prometheus.js';
+import { MeteredEventHub, type Metrics, type RequestLogger } from '../../http/observability.js';
 
 export interface NodeBrokerOptions {
   dbPath: string;
@@ -44,26 +46,51 @@ export interface NodeBrokerOptions {
   approvalFetch?: typeof fetch;
   /** The AWS port (default: the SDK, pointed at STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT if set). */
   aws?: AwsProvider;
+  /** Metrics (default: a Prometheus registry of this instance's own). */
+  metrics?: Metrics;
+  /** One JSON line per request (default: none). */
+  requestLog?: RequestLogger;
 }
+
+/** How long a failed provider revocation keeps /readyz not ready, ms. */
+const PROVIDER_FAILURE_WINDOW = 5 * 60_000;
 
 /** The broker on Node: SQLite file, libsodium sealing, the Hono app. */
 export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
   const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
-  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock, signer: nodeSigner });
+  const metrics = o.metrics ?? createPrometheusMetrics({ service: 'broker' });
+  const core = await createCore({ issuer: o.issuer, store, sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys), policy: o.policy, clock: o.clock, signer: nodeSigner, events: new MeteredEventHub(metrics) });
   group.onRollback(() => core.audit.reset());
   core.aws = o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION });
   if (o.approvalUrl) core.approvals = createApprovalGateway({ url: o.approvalUrl, issuer: core.issuer, keys: core.keys, clock: core.clock, fetch: o.approvalFetch });
   const stopPush = startSetPush(core, { fetch: o.setFetch });
   const stopVoiding = startApprovalVoiding(core);
-  const stopAws = startAwsRevocation(core);
+  let providerFailure: { at: number; message: string } | undefined;
+  const stopAws = startAwsRevocation(core, (m) => {
+    providerFailure = { at: Date.now(), message: m };
+    console.error(m);
+  });
   // Expired replay and revocation rows are dropped in the background; they are inert anyway.
   const stopPurge = startPurge(store, core.clock);
-  const app = createBrokerApp({ core, adminToken: o.adminToken, heartbeatMs: o.heartbeatMs, approvalUrl: o.approvalUrl?.replace(/\/+$/, '') });
+  const app = createBrokerApp({
+    core,
+    adminToken: o.adminToken,
+    heartbeatMs: o.heartbeatMs,
+    approvalUrl: o.approvalUrl?.replace(/\/+$/, ''),
+    metrics,
+    requestLog: o.requestLog,
+    peerFetch: o.approvalFetch,
+    readinessChecks: {
+      provider_revocations: async () =>
+        providerFailure && Date.now() - providerFailure.at < PROVIDER_FAILURE_WINDOW ? { ok: false, reason: `a provider revocation failed: ${providerFailure.message}` } : { ok: true },
+    },
+  });
   return {
     app,
     core,
+    metrics,
     sqlite: sqlite as Database.Database,
     close: () => {
       stopPush();
@@ -91,12 +118,15 @@ export interface NodeApprovalsOptions {
   clock?: Clock;
   fetch?: typeof fetch;
   dbSync?: 'normal' | 'full';
+  metrics?: Metrics;
+  requestLog?: RequestLogger;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key, the Hono app. */
 export async function createNodeApprovals(o: NodeApprovalsOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const clock = o.clock ?? systemClock;
+  const metrics = o.metrics ?? createPrometheusMetrics({ service: 'approvals' });
   const group = new GroupCommit(sqlite);
   const store = guardStore(withNativeHotPaths(createSqliteStore(db), sqlite, group));
   const sealer = await createSodiumSealer(o.masterKey, o.previousMasterKeys);
@@ -111,10 +141,10 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     clock,
     policy: o.policy,
     keys,
-    audit: new AuditLog(store, clock),
+    audit: new AuditLog(store, clock, { publish: (r) => metrics.record(r) }),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
   group.onRollback(() => core.audit.reset());
-  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch });
-  return { app, core, sqlite: sqlite as Database.Database, close };
+  const app = createApprovalApp({ core, adminToken: o.adminToken, brokerUrl: o.brokerUrl, fetch: o.fetch, metrics, requestLog: o.requestLog });
+  return { app, core, metrics, sqlite: sqlite as Database.Database, close };
 }
