@@ -10,6 +10,7 @@ import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, ty
 import { StintError } from '../core/errors.js';
 import { signInternal, verifyInternal } from '../core/internal.js';
 import { limitBody } from './body-limit.js';
+import { approvalOpenApi } from './openapi.js';
 import { durableResponses } from './durable.js';
 import { DEFAULT_MAX_BODY } from './broker-app.js';
 import { errorResponse } from './errors.js';
@@ -61,6 +62,7 @@ export function createApprovalApp(deps: ApprovalDeps) {
         policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
         broker: peerCheck(deps.brokerUrl, deps.fetch),
       }),
+      openapi: () => approvalOpenApi(core.selfUrl),
     }),
   );
   app.get('/.well-known/jwks.json', (c) => c.json({ keys: core.keys.publicJwks() }));

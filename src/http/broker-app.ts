@@ -7,6 +7,7 @@ import { errorResponse } from './errors.js';
 import { requireOperator } from './auth.js';
 import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
 import { randomId } from '../core/encoding.js';
+import { brokerOpenApi } from './openapi.js';
 import { standardHeaders } from './headers.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { listingRoutes } from './routes/listings.js';
@@ -41,6 +42,7 @@ export function createBrokerApp(deps: BrokerDeps) {
       metrics,
       authorize: (c) => requireOperator(c as never),
       checks: () => brokerChecks(deps),
+      openapi: () => brokerOpenApi(deps.core.issuer),
     }),
   );
   app.route('/', metadataRoutes);

@@ -96,9 +96,11 @@ export const storeWritableCheck = (write: () => Promise<unknown>) => async (): P
 };
 
 /** /healthz, /readyz and /metrics (the latter behind `authorize`), to mount on a service's app. */
-export function operationsRoutes(o: { metrics: Metrics; checks: () => ReadinessChecks; authorize: (c: Context) => Promise<void> }) {
+export function operationsRoutes(o: { metrics: Metrics; checks: () => ReadinessChecks; authorize: (c: Context) => Promise<void>; openapi: () => object }) {
+  let doc: object | undefined;
   return new Hono()
     .get('/healthz', (c) => c.json({ ok: true }))
+    .get('/openapi.json', (c) => c.json((doc ??= o.openapi())))
     .get('/readyz', async (c) => {
       const r = await readiness(o.checks());
       return c.json(r, r.ready ? 200 : 503, { 'Cache-Control': 'no-store' });
