@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ApproverClient } from '../../client/approver.js';
 import { approvalUrl, readKeyFile } from '../approver-key.js';
 import { fail, oneLine, output } from '../shared.js';
 
@@ -25,9 +24,10 @@ interface Opts {
   status?: string;
 }
 
-function client(o: Opts) {
+async function client(o: Opts) {
   const k = readKeyFile(o.key);
   if (!k.approver_id) fail(`${o.key} has no approver_id: run "stint approvers add" first`);
+  const { ApproverClient } = await import('../../client/approver.js');
   return new ApproverClient(approvalUrl(k, o.url), k.approver_id!, k);
 }
 
@@ -45,14 +45,14 @@ export function register(program: Command): void {
       .option('--url <url>', "the approval service (default: the key file's, $STINT_APPROVAL_URL or http://127.0.0.1:8788)")
       .option('--json', 'print JSON for programs instead of text');
   common(approvals.command('list').description('list approval requests').option('--status <status>', 'pending, approved, denied, expired or voided', 'pending')).action(async (o: Opts) =>
-    show(o, await client(o).list(o.status ?? 'pending'), (b) => (b.approvals.length ? b.approvals.map(summary).join('\n\n') : `no ${o.status} approvals`)),
+    show(o, await (await client(o)).list(o.status ?? 'pending'), (b) => (b.approvals.length ? b.approvals.map(summary).join('\n\n') : `no ${o.status} approvals`)),
   );
   common(approvals.command('show').description('show one approval request in full').argument('<id>', 'the approval request id')).action(async (id: string, o: Opts) =>
-    show(o, await client(o).show(id), summary),
+    show(o, await (await client(o)).show(id), summary),
   );
   for (const verdict of ['approve', 'deny'] as const) {
     common(approvals.command(verdict).description(`${verdict} a request (signs its digest with your key)`).argument('<id>', 'the approval request id')).action(async (id: string, o: Opts) =>
-      show(o, await client(o).decide(id, verdict), (b) => `${verdict === 'approve' ? 'approved' : 'denied'}: ${summary(b)}`),
+      show(o, await (await client(o)).decide(id, verdict), (b) => `${verdict === 'approve' ? 'approved' : 'denied'}: ${summary(b)}`),
     );
   }
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createParser } from 'eventsource-parser';
 import { adminToken, brokerUrl, fail, oneLine, operatorCall, operatorOptions, output, type OperatorOpts } from '../shared.js';
 
 /** `stint audit tail|verify`. */
@@ -35,6 +34,7 @@ export function register(program: Command): void {
       const b = (await res.json().catch(() => ({}))) as { error?: string; detail?: string };
       return fail(`${res.status} ${b.error ?? ''}: ${oneLine(b.detail ?? '')}`);
     }
+    const { createParser } = await import('eventsource-parser');
     let seen = 0;
     const parser = createParser({
       onEvent: (m) => {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { calculateJwkThumbprint, importJWK } from 'jose';
 import type { ApproverKeyFile } from '../../client/approver.js';
 import { fail, oneLine } from '../shared.js';
 
@@ -28,6 +27,7 @@ async function credentialProcess(o: Opts) {
   const tokenFile = need(o.taskTokenFile, 'task-token-file', 'STINT_TASK_TOKEN_FILE');
   const url = o.url ?? process.env.STINT_URL ?? 'http://127.0.0.1:8787';
   const { AgentClient } = await import('../../client/agent.js');
+  const { calculateJwkThumbprint, importJWK } = await import('jose');
   const load = async (file: string) => {
     let k: ApproverKeyFile;
     try {

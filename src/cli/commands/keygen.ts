@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { ApproverKeyFile } from '../../client/approver.js';
 import { fail } from '../shared.js';
 
@@ -12,6 +11,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'where to write the key file (must not exist)')
     .addOption(new Option('--alg <alg>', 'signature algorithm').choices(['EdDSA', 'ES256']).default('EdDSA'))
     .action(async (o: { out: string; alg: 'EdDSA' | 'ES256' }) => {
+      const { calculateJwkThumbprint, exportJWK, generateKeyPair } = await import('jose');
       const { privateKey, publicKey } = await generateKeyPair(o.alg, { extractable: true });
       const public_jwk = await exportJWK(publicKey);
       public_jwk.kid = await calculateJwkThumbprint(public_jwk);

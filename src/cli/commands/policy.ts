@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { PolicyError } from '../../policy/load.js';
-import { loadPolicyDir } from '../../policy/node.js';
 import { fail, oneLine, output } from '../shared.js';
 
 /** `stint policy check [dir]`: validates a policy folder as `npm start` would, offline. */
@@ -12,7 +10,9 @@ export function register(program: Command): void {
     .description('validate a policy folder (schema, references between templates, capabilities and environments)')
     .argument('[dir]', 'the policy folder (default: $STINT_POLICIES or ./policies)')
     .option('--json', 'print JSON for programs instead of text')
-    .action((dir: string | undefined, o: { json?: boolean }) => {
+    // The policy loader (zod, yaml) is loaded only when the command runs: `--help` stays quick.
+    .action(async (dir: string | undefined, o: { json?: boolean }) => {
+      const [{ PolicyError }, { loadPolicyDir }] = await Promise.all([import('../../policy/load.js'), import('../../policy/node.js')]);
       const path = resolve(dir ?? process.env.STINT_POLICIES ?? './policies');
       let p;
       try {
