@@ -47,7 +47,11 @@ export function observe(o: { metrics: Metrics; log?: RequestLogger }): Middlewar
       const route = routeOf(c);
       const status = c.res.status;
       const seconds = (performance.now() - started) / 1000;
-      c.res.headers.set('X-Request-Id', id);
+      try {
+        c.res.headers.set('X-Request-Id', id);
+      } catch {
+        // a proxied Response (Workers: a Durable Object's event stream) has immutable headers
+      }
       o.metrics.request(c.req.method, route, status, seconds);
       o.log?.({ request_id: id, method: c.req.method, route, status, duration_ms: Math.round(seconds * 100_000) / 100 });
     }
