@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx stint` works straight from a checkout.
-import { register } from 'tsx/esm/api';
+// The `stint` command: the compiled CLI (dist/, built by `npm run build`, which the install's
+// `prepare` step runs). From a checkout without a build, it falls back to the TypeScript source
+// through tsx (a development dependency).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -102,6 +102,34 @@ export interface AuditRecord {
   hash: string;
 }
 
+/** A keyset cursor: the (createdAt, id) of the last row of the previous page. */
+export interface ListCursor {
+  createdAt: number;
+  id: string;
+}
+export interface TaskListQuery {
+  /** Stored status, any of these (the core settles `active` rows past expiry or revocation). */
+  statuses?: TaskStatus[];
+  agentId?: string;
+  environment?: string;
+  /** Rows strictly older than this one, in (createdAt desc, id desc) order. */
+  before?: ListCursor;
+  limit: number;
+}
+export interface AgentListQuery {
+  before?: ListCursor;
+  limit: number;
+}
+
+/**
+ * Listings for the operator API (GET /v1/tasks, GET /v1/agents): newest first, keyset
+ * pagination on (createdAt, id), one statement per page. Kept apart from the hot-path ports.
+ */
+export interface ListingStore {
+  tasks(q: TaskListQuery): Promise<TaskRecord[]>;
+  agents(q: AgentListQuery): Promise<AgentRecord[]>;
+}
+
 export interface AgentStore {
   create(agent: AgentRecord): Promise<void>;
   get(id: string): Promise<AgentRecord | undefined>;
@@ -213,6 +241,7 @@ export interface StoreMaintenance {
 
 /** The whole store port: one store per concern, plus housekeeping. */
 export interface Store extends StoreMaintenance {
+  listings: ListingStore;
   agents: AgentStore;
   resources: ResourceStore;
   tasks: TaskStore;

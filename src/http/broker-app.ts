@@ -4,10 +4,15 @@ import { limitBody } from './body-limit.js';
 import { durableResponses } from './durable.js';
 import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse } from './errors.js';
+import { requireOperator } from './auth.js';
+import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
+import { randomId } from '../core/encoding.js';
+import { brokerOpenApi } from './openapi.js';
 import { standardHeaders } from './headers.js';
 import { DEFAULT_RATE_LIMIT, rateLimit } from './rate-limit.js';
 import { RefusalLog } from './refusal-log.js';
 import { introspectRoutes } from './routes/introspect.js';
+import { listingRoutes } from './routes/listings.js';
 import { managementRoutes } from './routes/management.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { authzenRoutes } from './routes/authzen.js';
@@ -27,6 +32,8 @@ export function createBrokerApp(input: BrokerDeps) {
   const clock = () => input.core.clock.now();
   const deps: BrokerDeps = { ...input, refusalLog: input.refusalLog ?? new RefusalLog((r) => input.core.audit.append(r), clock) };
   const app = new Hono<BrokerEnv>();
+  const metrics = deps.metrics ?? noMetrics;
+  app.use('*', observe({ metrics, log: deps.requestLog }));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
@@ -40,11 +47,21 @@ export function createBrokerApp(input: BrokerDeps) {
     app.use('/bc-authorize', limited);
   }
   app.use('*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY));
+  app.route(
+    '/',
+    operationsRoutes({
+      metrics,
+      authorize: (c) => requireOperator(c as never),
+      checks: () => brokerChecks(deps),
+      openapi: () => brokerOpenApi(deps.core.issuer),
+    }),
+  );
   app.route('/', metadataRoutes);
   app.route('/', tokenRoutes);
   app.route('/', introspectRoutes);
   app.route('/', revokeRoutes);
   app.route('/', managementRoutes);
+  app.route('/', listingRoutes);
   app.route('/', signalRoutes);
   app.route('/', revocationRoutes);
   app.route('/', eventRoutes);
@@ -55,6 +72,17 @@ export function createBrokerApp(input: BrokerDeps) {
   app.notFound((c) => errorResponse(c, new StintError('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err, c) => errorResponse(c, err));
   return app;
+}
+
+/** Store writable, policy loaded, the approval service reachable, and the runtime's own checks. */
+function brokerChecks(deps: BrokerDeps): ReadinessChecks {
+  const { core } = deps;
+  return {
+    store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
+    policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
+    ...(deps.approvalUrl ? { approvals: peerCheck(deps.approvalUrl, deps.peerFetch) } : {}),
+    ...deps.readinessChecks,
+  };
 }
 
 export type BrokerApp = ReturnType<typeof createBrokerApp>;

@@ -1,6 +1,7 @@
 import type { Core } from '../core/context.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { RefusalLog } from './refusal-log.js';
+import type { Metrics, ReadinessChecks, RequestLogger } from './observability.js';
 
 export interface BrokerDeps {
   core: Core;
@@ -22,6 +23,14 @@ export interface BrokerDeps {
   rateLimit?: RateLimitOptions | false;
   /** Where refusals that precede client authentication are counted (built by the app if absent). */
   refusalLog?: RefusalLog;
+  /** Prometheus counters and latency histograms (default: none collected). */
+  metrics?: Metrics;
+  /** One JSON line per request. */
+  requestLog?: RequestLogger;
+  /** Readiness checks besides the store, the policy and the approval service. */
+  readinessChecks?: ReadinessChecks;
+  /** How /readyz reaches the approval service (tests route it in-process). */
+  peerFetch?: typeof fetch;
 }
 
 /** One typed Env for every broker route. */

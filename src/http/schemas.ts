@@ -170,3 +170,22 @@ export const secretSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'lowercase letters, digits, ., - and _'),
   value: z.string().min(1).max(16_384),
 });
+
+/** GET /v1/tasks and GET /v1/agents query strings (the operator's listings). */
+const listLimit = z
+  .string()
+  .regex(/^\d{1,3}$/, 'an integer from 1 to 500')
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(500))
+  .optional();
+const listCursor = z.string().regex(/^[A-Za-z0-9_-]{1,400}$/, 'a next_cursor from a previous page').optional();
+
+export const taskListQuerySchema = z.strictObject({
+  status: z.enum(['active', 'stopped', 'revoked', 'completed', 'expired']).optional(),
+  agent: z.string().min(1).max(100).optional(),
+  environment: z.string().min(1).max(100).optional(),
+  cursor: listCursor,
+  limit: listLimit,
+});
+
+export const agentListQuerySchema = z.strictObject({ cursor: listCursor, limit: listLimit });

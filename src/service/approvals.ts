@@ -3,7 +3,8 @@ import type { ApprovalCore, ApprovalStore } from '../core/approvals/types.js';
 import { AuditLog } from '../core/audit.js';
 import { KeyRing, type SignerFactory } from '../core/keys.js';
 import type { Policy } from '../core/policy.js';
-import { systemClock, type Clock, type Sealer, type Store } from '../core/ports.js';
+import { systemClock, type Clock, type EventBus, type Sealer, type Store } from '../core/ports.js';
+import type { Metrics, RequestLogger } from '../http/observability.js';
 import { purgeRound } from '../core/purge.js';
 import { guardStore } from '../core/store-guard.js';
 import { resealAll } from '../core/vault.js';
@@ -33,6 +34,10 @@ export interface ApprovalPorts extends Background {
   /** The console's origin (passkeys are bound to it) and how webhooks are reached. */
   origin?: string;
   webhookFetch?: typeof fetch;
+  /** Where audit records go once written (metrics count them). */
+  events?: EventBus;
+  metrics?: Metrics;
+  requestLog?: RequestLogger;
 }
 
 /** The approval service from its ports: its own key, its own stores, the same on every runtime. */
@@ -51,9 +56,9 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     clock,
     policy: p.policy,
     keys,
-    audit: new AuditLog(store, clock),
+    audit: new AuditLog(store, clock, p.events),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
-  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch });
+  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch, metrics: p.metrics, requestLog: p.requestLog });
   return { core, app, start: () => {}, stop: () => {}, maintenance: () => purgeRound(store, clock) };
 }

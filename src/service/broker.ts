@@ -1,6 +1,6 @@
 import { createApprovalGateway } from '../adapters/approval-gateway.js';
 import { startApprovalVoiding } from '../core/approval-voiding.js';
-import { startProviderRevocation } from '../core/providers/registry.js';
+import { revocationHealth, startProviderRevocation } from '../core/providers/registry.js';
 import type { Core } from '../core/context.js';
 import { createCore, type CoreOptions } from '../core/create.js';
 import { purgeRound } from '../core/purge.js';
@@ -15,7 +15,7 @@ export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background 
   approval?: { url: string; fetch?: typeof fetch };
   /** How SETs are delivered (tests route them in-process), and how hard to try. */
   setPush?: { fetch?: typeof fetch; attempts?: number; retryMs?: number };
-  http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers'>;
+  http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers' | 'metrics' | 'requestLog' | 'peerFetch' | 'readinessChecks'>;
 }
 
 /** The broker from its ports: core, app, reactions and housekeeping, on any runtime. */
@@ -25,7 +25,20 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     ...p,
     approvals: approvalUrl ? (keys, clock, issuer) => createApprovalGateway({ url: approvalUrl, issuer, keys, clock, fetch: p.approval?.fetch }) : undefined,
   });
-  const app = createBrokerApp({ core, adminToken: p.adminToken, approvalUrl, ...p.http });
+  const app = createBrokerApp({
+    core,
+    adminToken: p.adminToken,
+    approvalUrl,
+    ...p.http,
+    readinessChecks: {
+      ...p.http?.readinessChecks,
+      // A credential outside stint that could not be revoked: not ready until one succeeds again.
+      provider_revocations: async () => {
+        const h = revocationHealth(core);
+        return h.failing ? { ok: false, reason: `a provider revocation failed: ${h.lastError}` } : { ok: true };
+      },
+    },
+  });
   const log = p.log ?? console.error;
   const stops: (() => void)[] = [];
   return {

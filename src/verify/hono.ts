@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { isStintError, StintError } from '../core/errors.js';
 import type { StintClaims } from '../core/tokens.js';
+import { verify } from './request.js';
 import type { StintVerifier } from './verifier.js';
 
 export interface StintVariables {
@@ -14,20 +14,12 @@ export interface StintVariables {
  */
 export function stintAuth(verifier: StintVerifier, opts: { capability?: string } = {}): MiddlewareHandler<{ Variables: StintVariables }> {
   return async (c, next) => {
-    try {
-      const { claims } = await verifier.verify(c.req.raw);
-      if (opts.capability && !(claims.scope ?? '').split(' ').includes(opts.capability)) {
-        throw new StintError('forbidden', `this call needs ${opts.capability}`);
-      }
-      c.set('stint', claims);
-    } catch (e) {
-      const err = isStintError(e) ? e : new StintError('invalid_token', 'token could not be verified');
-      const status = err.code === 'temporarily_unavailable' ? 503 : err.code === 'forbidden' ? 403 : 401;
-      const error = status === 403 ? 'insufficient_scope' : status === 503 ? 'temporarily_unavailable' : 'invalid_token';
-      const desc = err.message.replace(/["\\]/g, "'");
-      if (status !== 503) c.header('WWW-Authenticate', `DPoP error="${error}", error_description="${desc}", algs="EdDSA Ed25519 ES256"`);
-      return c.json({ error, error_description: err.message }, status);
+    const r = await verify(verifier, c.req.raw, opts);
+    if (!r.ok) {
+      for (const [k, v] of Object.entries(r.headers)) c.header(k, v);
+      return c.json({ error: r.error, error_description: r.error_description }, r.status);
     }
+    c.set('stint', r.claims);
     await next();
   };
 }

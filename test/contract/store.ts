@@ -268,5 +268,35 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(await s.replay.consume('n', 'old0', 50)).toBe(true);
     expect(await s.replay.consume('n', 'live', 50)).toBe(false);
   });
+  // Listings (GET /v1/tasks, GET /v1/agents): newest first, filters, keyset pages.
+  it('listings: tasks newest first, filtered, paged by (createdAt, id) without gaps or repeats', async () => {
+    const s = await make();
+    await s.tasks.create(task('t_a', { createdAt: 100 }));
+    await s.tasks.create(task('t_b', { createdAt: 200, environment: 'prod' }));
+    await s.tasks.create(task('t_c', { createdAt: 200, agentId: 'agt_2' }));
+    await s.tasks.create(task('t_d', { createdAt: 300, status: 'stopped', statusReason: 'x' }));
+    const ids = (rows: TaskRecord[]) => rows.map((t) => t.id);
+    expect(ids(await s.listings.tasks({ limit: 10 }))).toEqual(['t_d', 't_c', 't_b', 't_a']);
+    expect(ids(await s.listings.tasks({ limit: 10, statuses: ['active'] }))).toEqual(['t_c', 't_b', 't_a']);
+    expect(ids(await s.listings.tasks({ limit: 10, statuses: ['stopped', 'revoked'] }))).toEqual(['t_d']);
+    expect(ids(await s.listings.tasks({ limit: 10, agentId: 'agt_2' }))).toEqual(['t_c']);
+    expect(ids(await s.listings.tasks({ limit: 10, environment: 'prod' }))).toEqual(['t_b']);
+    const page1 = await s.listings.tasks({ limit: 2 });
+    expect(ids(page1)).toEqual(['t_d', 't_c']);
+    const last = page1[1]!;
+    expect(ids(await s.listings.tasks({ limit: 2, before: { createdAt: last.createdAt, id: last.id } }))).toEqual(['t_b', 't_a']);
+    expect(await s.listings.tasks({ limit: 2, before: { createdAt: 100, id: 't_a' } })).toEqual([]);
+    expect((await s.listings.tasks({ limit: 1 }))[0]).toEqual(task('t_d', { createdAt: 300, status: 'stopped', statusReason: 'x' }));
+  });
+
+  it('listings: agents newest first, paged', async () => {
+    const s = await make();
+    const agent = (id: string, createdAt: number) => ({ id, name: id, owner: 'o', jwks: [], templates: [], status: 'active' as const, createdAt });
+    for (const [id, at] of [['agt_a', 1], ['agt_b', 2], ['agt_c', 2]] as const) await s.agents.create(agent(id, at));
+    const page1 = await s.listings.agents({ limit: 2 });
+    expect(page1.map((a) => a.id)).toEqual(['agt_c', 'agt_b']);
+    expect(page1[0]).toEqual(agent('agt_c', 2));
+    expect((await s.listings.agents({ limit: 2, before: { createdAt: 2, id: 'agt_b' } })).map((a) => a.id)).toEqual(['agt_a']);
+  });
 });
 }

@@ -2,6 +2,7 @@ import type { AnyRule } from '../../src/core/rules/registry.js';
 import type { AwsApi } from '../../src/core/providers/aws/provider.js';
 import type { Policy } from '../../src/core/policy.js';
 import type { RateLimitOptions } from '../../src/http/rate-limit.js';
+import type { RequestLogger } from '../../src/http/observability.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { assertion, dpopProof, newKey, type KeyPair } from './agent.js';
 import { FrozenClock } from './clock.js';
@@ -22,7 +23,7 @@ export interface TokenOpts {
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
 export async function testBroker(
-  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsApi; rules?: readonly AnyRule[]; rateLimit?: RateLimitOptions | false } = {},
+  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsApi; rules?: readonly AnyRule[]; rateLimit?: RateLimitOptions | false; requestLog?: RequestLogger } = {},
 ) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({
@@ -39,6 +40,7 @@ export async function testBroker(
     approvalFetch: opts.approvalFetch,
     // Off unless a test asks for it: a frozen clock never refills a bucket.
     rateLimit: opts.rateLimit ?? false,
+    requestLog: opts.requestLog,
   });
   const nowSec = () => Math.floor(clock.now() / 1000);
 

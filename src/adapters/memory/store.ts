@@ -1,6 +1,7 @@
 import type {
   AgentRecord,
   AuditRecord,
+  ListCursor,
   ProviderSessionRecord,
   ReceiverRecord,
   ResourceRecord,
@@ -79,7 +80,23 @@ export function createMemoryStore(): Store {
     return n;
   };
 
+  /** Newest first on (createdAt, id), strictly before the cursor: the keyset order of the SQL stores. */
+  const page = <T extends { createdAt: number; id: string }>(rows: Iterable<T>, keep: (r: T) => boolean, before: ListCursor | undefined, limit: number): T[] =>
+    [...rows]
+      .filter((r) => keep(r) && (!before || r.createdAt < before.createdAt || (r.createdAt === before.createdAt && r.id < before.id)))
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, limit)
+      .map(copy);
+
   return {
+    listings: {
+      async tasks(f) {
+        return page(tasks.rows.values(), (t) => (!f.statuses?.length || f.statuses.includes(t.status)) && (f.agentId === undefined || t.agentId === f.agentId) && (f.environment === undefined || t.environment === f.environment), f.before, f.limit);
+      },
+      async agents(f) {
+        return page(agents.rows.values(), () => true, f.before, f.limit);
+      },
+    },
     agents: {
       create: agents.create,
       get: agents.get,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, max, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, max, ne, or, sql } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { Store, TaskEvent } from '../../core/ports.js';
 import { parseScopeKey, SCOPE_KEY, scopeKey } from '../../core/scope.js';
@@ -60,6 +60,26 @@ export function createSqliteStore(db: SqliteDb): Store {
       .prepare(),
   };
   return {
+    listings: {
+      async tasks(f) {
+        const where = [
+          f.statuses?.length ? inArray(s.tasks.status, f.statuses) : undefined,
+          f.agentId !== undefined ? eq(s.tasks.agentId, f.agentId) : undefined,
+          f.environment !== undefined ? eq(s.tasks.environment, f.environment) : undefined,
+          f.before ? or(lt(s.tasks.createdAt, f.before.createdAt), and(eq(s.tasks.createdAt, f.before.createdAt), lt(s.tasks.id, f.before.id))) : undefined,
+        ];
+        return db
+          .select()
+          .from(s.tasks)
+          .where(and(...where))
+          .orderBy(desc(s.tasks.createdAt), desc(s.tasks.id))
+          .limit(f.limit);
+      },
+      async agents(f) {
+        const before = f.before ? or(lt(s.agents.createdAt, f.before.createdAt), and(eq(s.agents.createdAt, f.before.createdAt), lt(s.agents.id, f.before.id))) : undefined;
+        return db.select().from(s.agents).where(before).orderBy(desc(s.agents.createdAt), desc(s.agents.id)).limit(f.limit);
+      },
+    },
     agents: {
       async create(agent) {
         await db.insert(s.agents).values(agent);

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK, type JWTVerifyOptions } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, errors, importJWK, jwtVerify, type JWK, type JWTVerifyOptions, type JWTVerifyResult } from 'jose';
 import { publicKeyOf } from '../agents.js';
 import { randomId } from '../encoding.js';
 import { StintError } from '../errors.js';
@@ -79,7 +79,7 @@ export async function approverJwks(core: ApprovalCore, approverId: string, kid?:
 }
 
 /** Verifies a JWS/JWT by any of the approver's live keys (rotation leaves more than one). */
-export async function verifyByApprover(core: ApprovalCore, approverId: string, jws: string, options: JWTVerifyOptions) {
+export async function verifyByApprover(core: ApprovalCore, approverId: string, jws: string, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(jws).kid;

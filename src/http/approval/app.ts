@@ -5,6 +5,10 @@ import { DEFAULT_MAX_BODY } from '../broker-app.js';
 import { durableResponses } from '../durable.js';
 import { errorResponse } from '../errors.js';
 import { standardHeaders } from '../headers.js';
+import { randomId } from '../../core/encoding.js';
+import { assertApprovalAdmin } from './auth.js';
+import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck } from '../observability.js';
+import { approvalOpenApi } from '../openapi.js';
 import { DEFAULT_RATE_LIMIT, rateLimit } from '../rate-limit.js';
 import { approvalRoutes } from './approvals.js';
 import { approverRoutes } from './approvers.js';
@@ -22,7 +26,8 @@ export type { ApprovalDeps, ApprovalEnv } from './env.js';
  * stops that agent's task.
  *
  * Route table (who may call what):
- * - anyone: GET /healthz, GET /.well-known/jwks.json
+ * - anyone: GET /healthz, GET /readyz, GET /openapi.json, GET /.well-known/jwks.json
+ * - approval admin (bearer): GET /metrics
  * - approval admin (bearer): /v1/approvers…            (approvers.ts)
  * - approvers (request JWT): /v1/approvals…            (approvals.ts)
  * - approval admin (bearer): /v1/webhooks…             (webhooks.ts)
@@ -32,6 +37,8 @@ export type { ApprovalDeps, ApprovalEnv } from './env.js';
 export function createApprovalApp(deps: ApprovalDeps) {
   const { core } = deps;
   const app = new Hono<ApprovalEnv>();
+  const metrics = deps.metrics ?? noMetrics;
+  app.use('*', observe({ metrics, log: deps.requestLog }));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
@@ -44,7 +51,19 @@ export function createApprovalApp(deps: ApprovalDeps) {
   }
   app.use('*', limitBody(DEFAULT_MAX_BODY));
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.route(
+    '/',
+    operationsRoutes({
+      metrics,
+      authorize: (c) => assertApprovalAdmin(deps, c.req.header('Authorization')),
+      checks: () => ({
+        store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
+        policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
+        broker: peerCheck(deps.brokerUrl, deps.fetch),
+      }),
+      openapi: () => approvalOpenApi(core.selfUrl),
+    }),
+  );
   app.get('/.well-known/jwks.json', (c) => c.json({ keys: core.keys.publicJwks() }));
   app.route('/', approverRoutes);
   app.route('/', approvalRoutes);

@@ -26,12 +26,16 @@ export const requireApprover = createMiddleware<ApprovalEnv>(async (c, next) => 
 
 /** The approval admin's bearer (STINT_APPROVAL_ADMIN_TOKEN), never the operator's. */
 export const requireApprovalAdmin = createMiddleware<ApprovalEnv>(async (c, next) => {
-  const auth = c.req.header('Authorization') ?? '';
-  if (!/^bearer /i.test(auth) || !(await timingSafeEqual(auth.slice(7).trim(), c.get('deps').adminToken))) {
-    throw new StintError('unauthorized', 'approval admin credential required (Bearer STINT_APPROVAL_ADMIN_TOKEN)');
-  }
+  await assertApprovalAdmin(c.get('deps'), c.req.header('Authorization'));
   await next();
 });
+
+export async function assertApprovalAdmin(deps: ApprovalDeps, authorization: string | undefined): Promise<void> {
+  const auth = authorization ?? '';
+  if (!/^bearer /i.test(auth) || !(await timingSafeEqual(auth.slice(7).trim(), deps.adminToken))) {
+    throw new StintError('unauthorized', 'approval admin credential required (Bearer STINT_APPROVAL_ADMIN_TOKEN)');
+  }
+}
 
 async function reportAgentCredential(deps: ApprovalDeps, seen: { token: string; dpop?: string; htm: string; htu: string }) {
   const { core } = deps;

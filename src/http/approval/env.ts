@@ -1,5 +1,6 @@
 import type { ApprovalCore, ApproverRecord } from '../../core/approvals/types.js';
 import type { RateLimitOptions } from '../rate-limit.js';
+import type { Metrics, RequestLogger } from '../observability.js';
 
 export interface ApprovalDeps {
   core: ApprovalCore;
@@ -18,6 +19,10 @@ export interface ApprovalDeps {
   webhookFetch?: typeof fetch;
   /** Per-source limit on every route but the broker's internal calls (`false`: off). */
   rateLimit?: RateLimitOptions | false;
+  /** Prometheus counters and latency histograms (default: none collected). */
+  metrics?: Metrics;
+  /** One JSON line per request. */
+  requestLog?: RequestLogger;
 }
 
 export const consoleOrigin = (deps: ApprovalDeps) => (deps.origin ?? deps.core.selfUrl.replace('//127.0.0.1', '//localhost')).replace(/\/+$/, '');

@@ -2,6 +2,7 @@
 // authority). It never receives the broker's admin token or master key.
 import { loadPolicyDir } from '../../policy/node.js';
 import { loadConfig } from './config.js';
+import { requestLogger } from './log.js';
 import { listen } from './serve.js';
 import { createNodeApprovals } from './wire.js';
 
@@ -23,6 +24,7 @@ const approvals = await createNodeApprovals({
   rateLimit: config.rateLimit,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
+  requestLog: requestLogger('approvals'),
 });
 handler = approvals.app.fetch;
 

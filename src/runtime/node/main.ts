@@ -30,14 +30,18 @@ for (const v of [...SECRET_VARS, 'STINT_MASTER_KEY_PREVIOUS', 'STINT_APPROVAL_MA
 const prev = (v: string) => (process.env[v] ? { [v]: process.env[v] } : {});
 const b64 = (k: Uint8Array) => Buffer.from(k).toString('base64');
 const children: ChildProcess[] = [];
+// Compiled (dist/, `npm start`) the children are plain JavaScript; from source (tests,
+// `npm run start:dev`) they run through tsx like this process.
+const fromSource = import.meta.url.endsWith('.ts');
+const ext = fromSource ? '.ts' : '.js';
 const start = (file: string, env: NodeJS.ProcessEnv) =>
   new Promise<string>((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL(file, import.meta.url)), [], { env, execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    const child = fork(fileURLToPath(new URL(`${file}${ext}`, import.meta.url)), [], { env, execArgv: fromSource ? ['--import', 'tsx'] : [], stdio: 'inherit' });
     children.push(child);
     child.on('message', (m: { url?: string }) => m.url && resolve(m.url));
     child.on('exit', (code, signal) => {
       reject(new Error(`${file} exited (${signal ?? code})`));
-      if (!shuttingDown) shutdown(1, `${file.replace('./', '').replace('.ts', '')} process exited (${signal ?? code})`);
+      if (!shuttingDown) shutdown(1, `${file.replace('./', '')} process exited (${signal ?? code})`);
     });
   });
 
@@ -55,8 +59,8 @@ process.on('SIGINT', () => shutdown(0));
 
 try {
   const [broker, approvals] = await Promise.all([
-    start('./broker.ts', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: b64(config.masterKey), ...prev('STINT_MASTER_KEY_PREVIOUS'), STINT_ISSUER: config.issuer, STINT_APPROVAL_URL: config.approvalUrl }),
-    start('./approvals.ts', {
+    start('./broker', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: b64(config.masterKey), ...prev('STINT_MASTER_KEY_PREVIOUS'), STINT_ISSUER: config.issuer, STINT_APPROVAL_URL: config.approvalUrl }),
+    start('./approvals', {
       ...base,
       STINT_APPROVAL_ADMIN_TOKEN: config.approvalAdminToken,
       STINT_APPROVAL_MASTER_KEY: b64(config.approvalMasterKey),

@@ -14,6 +14,9 @@ import type { AnyRule } from '../../core/rules/registry.js';
 import type { Clock } from '../../core/ports.js';
 import { createApprovalStore } from '../../adapters/sqlite/approval-store.js';
 import type { RateLimitOptions } from '../../http/rate-limit.js';
+import type Database from 'better-sqlite3';
+import { createPrometheusMetrics } from '../../adapters/metrics/prometheus.js';
+import { MeteredEventHub, type Metrics, type RequestLogger } from '../../http/observability.js';
 
 export interface NodeBrokerOptions {
   dbPath: string;
@@ -41,6 +44,10 @@ export interface NodeBrokerOptions {
   rateLimit?: RateLimitOptions | false;
   /** SET receivers may be on loopback or private addresses. */
   allowPrivateReceivers?: boolean;
+  /** Metrics (default: a Prometheus registry of this instance's own). */
+  metrics?: Metrics;
+  /** One JSON line per request (default: none). */
+  requestLog?: RequestLogger;
 }
 
 /** The broker on Node: SQLite file, libsodium sealing, node:crypto signing; the assembly is createBroker's. */
@@ -48,7 +55,9 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
   const store = withNativeHotPaths(createSqliteStore(db), sqlite, group);
+  const metrics = o.metrics ?? createPrometheusMetrics({ service: 'broker' });
   const broker = await createBroker({
+    events: new MeteredEventHub(metrics),
     issuer: o.issuer,
     store,
     sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys),
@@ -60,7 +69,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
     providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }))],
     approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
     setPush: { fetch: o.setFetch },
-    http: { heartbeatMs: o.heartbeatMs, rateLimit: o.rateLimit, allowPrivateReceivers: o.allowPrivateReceivers },
+    http: { heartbeatMs: o.heartbeatMs, rateLimit: o.rateLimit, allowPrivateReceivers: o.allowPrivateReceivers, metrics, requestLog: o.requestLog, peerFetch: o.approvalFetch },
   });
   group.onRollback(() => broker.core.audit.reset());
   broker.start();
@@ -69,7 +78,8 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
   return {
     app: broker.app,
     core: broker.core,
-    sqlite,
+    metrics,
+    sqlite: sqlite as Database.Database,
     close: () => {
       broker.stop();
       stopMaintenance();
@@ -103,13 +113,19 @@ export interface NodeApprovalsOptions {
   origin?: string;
   /** How webhooks are reached (tests route them in-process). */
   webhookFetch?: typeof fetch;
+  metrics?: Metrics;
+  requestLog?: RequestLogger;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
 export async function createNodeApprovals(o: NodeApprovalsOptions) {
   const { db, sqlite, close } = openSqlite(o.dbPath, o.dbSync);
   const group = new GroupCommit(sqlite);
+  const metrics = o.metrics ?? createPrometheusMetrics({ service: 'approvals' });
   const service = await createApprovalService({
+    events: { publish: (r) => metrics.record(r) },
+    metrics,
+    requestLog: o.requestLog,
     issuer: o.issuer,
     selfUrl: o.selfUrl,
     brokerUrl: o.brokerUrl,
@@ -131,7 +147,8 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
   return {
     app: service.app,
     core: service.core,
-    sqlite,
+    metrics,
+    sqlite: sqlite as Database.Database,
     close: () => {
       service.stop();
       stopMaintenance();
