@@ -237,6 +237,23 @@ describe('backchannel authentication', () => {
   });
 });
 
+describe('approvers see the agent’s history across its tasks', () => {
+  it('a tool error in another task is in the request’s trajectory, and failures there count toward low confidence', async () => {
+    const elsewhere = await agent.openTask('ops-maintenance', 'production');
+    const toolError = () => s.broker.admin('/v1/signals', { type: 'tool_error', task_id: elsewhere.body.task_id, detail: 'migration failed' });
+    expect((await toolError()).status).toBe(202);
+    const res = await agent.exchange(taskToken, { scope: 'volume.delete' });
+    expect(res.body.error).toBe('approval_required');
+    const bob = await s.approver('bob');
+    const list = (await bob.call('GET', '/v1/approvals')).body.approvals as any[];
+    const mine = list.find((x) => x.task.id === taskId);
+    expect(mine.task.trajectory.some((e: any) => e.detail.task_id === elsewhere.body.task_id && e.detail.signal === 'tool_error')).toBe(true);
+    // A second failure elsewhere makes two: a destructive request here is now refused outright.
+    expect((await toolError()).status).toBe(202);
+    expect((await agent.exchange(taskToken, { scope: 'backup.delete' })).body.error).toBe('access_denied');
+  });
+});
+
 describe('the approval service accepts no agent or operator credential', () => {
   it('refuses the operator token and the approval admin token on approver routes', async () => {
     for (const token of [s.ADMIN, APPROVAL_ADMIN]) {

@@ -144,6 +144,19 @@ describe('stop evasion: every sighting of a found token counts', () => {
   });
 });
 
+describe('task hopping: the trajectory is the agent’s, not the task’s', () => {
+  it('a refusal in one task, then more risk asked in a fresh task: escalation stops it', async () => {
+    const a = await b.registerAgent();
+    const first = await a.openTask();
+    expect((await a.exchange(first.body.access_token, { scope: 'db.read' })).body.error).toBe('invalid_authorization_details');
+    const fresh = await a.openTask();
+    const res = await a.exchange(fresh.body.access_token, { scope: 'config.write' });
+    expect(res.body.error).toBe('task_stopped');
+    expect((await task(fresh.body.task_id)).status_reason).toMatch(/^escalation_after_denial/);
+    expect(agentStatus(a.clientId)).toBe('locked');
+  });
+});
+
 describe('rule 2: credential_substitution reported by a resource service', () => {
   it('revokes the leaked token and stops the task bound to the presenting key', async () => {
     const owner = await b.registerAgent({ name: 'owner', templates: ['ops-maintenance'] });

@@ -76,7 +76,7 @@ export async function decideToolCall(core: Core, claims: StintClaims, facts: Too
     pendingId = r.pending;
   }
   const { window, maxRecentFailures } = core.policy.trajectory;
-  const recent = destructive.length ? await core.store.tasks.recentEvents(task.id, ['denial', 'signal'], core.clock.now() - window * 1000) : [];
+  const recent = destructive.length ? await core.store.tasks.recentEventsOfAgent(agent.id, ['denial', 'signal'], core.clock.now() - window * 1000) : [];
   const recentFailures = recent.filter((e) => e.kind === 'denial' || e.detail.signal === 'tool_error').length;
   const verdict = destructiveAction.evaluate({ actions, task: { environment: task.environment, ceiling }, recentFailures, maxRecentFailures, approved });
 

@@ -70,7 +70,7 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
 
   // The rules (core/rules/): escalation after a refusal, the ceiling, destructive outside it.
   const since = core.clock.now() - window * 1000;
-  const denials = await core.store.tasks.recentEvents(task.id, ['denial'], since);
+  const denials = await core.store.tasks.recentEventsOfAgent(agent.id, ['denial'], since);
   const facts: CapabilityFacts = { policy, task, capabilities: req.capabilities, risk: riskName, environment: requestedEnv, recentDenials: denials.map((d) => ({ risk: d.detail.risk as Risk | undefined })), recentFailures: 0 };
   const decision = evaluate(core.rules, 'capability', facts, policy);
   if (decision.kind !== 'allow') {

@@ -164,6 +164,11 @@ export interface TaskStore {
   events(id: string): Promise<TaskEvent[]>;
   /** A task's events of the given kinds (one or two) at or after `since` (ms), oldest first. */
   recentEvents(id: string, kinds: TaskEventKind[], since: number): Promise<TaskEvent[]>;
+  /**
+   * The same across every task of an agent, oldest first: refusals and failures count against
+   * the agent, so opening a fresh task does not wipe its history (task hopping).
+   */
+  recentEventsOfAgent(agentId: string, kinds: TaskEventKind[], since: number): Promise<TaskEvent[]>;
 }
 
 /**

@@ -19,7 +19,7 @@ export async function requestApproval(core: Core, agent: AgentRecord, task: Task
   if (capabilities.length !== 1) throw new StintError('invalid_authorization_details', 'ask for one destructive capability at a time');
   const capability = capabilities[0]!;
   const since = core.clock.now() - core.policy.trajectory.window * 1000;
-  const recent = await core.store.tasks.recentEvents(task.id, ['denial', 'signal'], since);
+  const recent = await core.store.tasks.recentEventsOfAgent(agent.id, ['denial', 'signal'], since);
   const failures = recent.filter((e) => e.kind === 'denial' || e.detail.signal === 'tool_error').length;
   const facts: CapabilityFacts = { policy: core.policy, task, capabilities, risk: 'destructive', environment: task.environment, recentDenials: [], recentFailures: failures };
   const decision = evaluate(core.rules, 'approval', facts, core.policy);
@@ -35,7 +35,13 @@ export async function requestApproval(core: Core, agent: AgentRecord, task: Task
     throw new StintError('too_many_requests', `this task already has ${asked} approval requests open (at most ${MAX_OPEN_APPROVALS_PER_TASK}): poll them before asking again`);
   }
 
-  const trajectory = boundedTrajectory((await taskView(core, task.id)).events);
+  // Approvers see the agent's recent history across its tasks, not only this one's: a fresh task
+  // after a refusal or a stop elsewhere must not reach them with a clean slate.
+  const elsewhere = (await core.store.tasks.recentEventsOfAgent(agent.id, ['denial', 'stop', 'signal'], since))
+    .filter((e) => e.taskId !== task.id)
+    .map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, detail: { ...e.detail, task_id: e.taskId } }));
+  const own = (await taskView(core, task.id)).events;
+  const trajectory = boundedTrajectory([...elsewhere, ...own].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)));
   const opened = await core.approvals.open(agent.id, {
     task_id: task.id,
     template: task.template,

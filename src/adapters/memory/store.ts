@@ -142,6 +142,14 @@ export function createMemoryStore(): Store {
         if (kinds.length === 0 || kinds.length > 2) throw new Error('recentEvents takes one or two kinds');
         return eventsOf(id).filter((e) => kinds.includes(e.kind) && e.at >= since).map(copy);
       },
+      async recentEventsOfAgent(agentId, kinds, since) {
+        const mine = [...tasks.rows.values()].filter((t) => t.agentId === agentId);
+        return mine
+          .flatMap((t) => eventsOf(t.id).filter((e) => kinds.includes(e.kind) && e.at >= since))
+          .sort((a, b) => a.at - b.at)
+          .slice(0, 1000)
+          .map(copy);
+      },
     },
     replay: {
       async consume(namespace, jti, expiresAt) {

@@ -146,6 +146,16 @@ export function createSqliteStore(db: SqliteDb): Store {
         const rows = await q.recent.all({ id, k0: kinds[0], k1: kinds[1] ?? kinds[0], since });
         return rows as TaskEvent[];
       },
+      async recentEventsOfAgent(agentId, kinds, since) {
+        const ofAgent = db.select({ id: s.tasks.id }).from(s.tasks).where(eq(s.tasks.agentId, agentId));
+        const rows = await db
+          .select({ taskId: s.taskEvents.taskId, at: s.taskEvents.at, kind: s.taskEvents.kind, detail: s.taskEvents.detail })
+          .from(s.taskEvents)
+          .where(and(inArray(s.taskEvents.taskId, ofAgent), inArray(s.taskEvents.kind, kinds), gte(s.taskEvents.at, since)))
+          .orderBy(asc(s.taskEvents.id))
+          .limit(1000);
+        return rows as TaskEvent[];
+      },
     },
     replay: {
       async consume(namespace, jti, expiresAt) {
