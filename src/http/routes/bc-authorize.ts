@@ -6,7 +6,7 @@ import { requestApproval } from '../../core/request-approval.js';
 import { agentFromForm, htuCandidates } from '../auth.js';
 import type { BrokerEnv } from '../env.js';
 import { readForm } from '../form.js';
-import { capabilityRequest } from './token.js';
+import { capabilityRequest } from '../grants/token-exchange.js';
 
 /**
  * CIBA backchannel authentication (OpenID CIBA §7), shaped for stint: the agent names its task

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { ACCEPTED_ALGS } from '../../core/dpop.js';
 import type { BrokerEnv } from '../env.js';
-import { GRANT_CIBA, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE } from './token.js';
+import { GRANTS } from '../grants/index.js';
 
 /** RFC 8414 metadata and the JWKS. */
 export const metadataRoutes = new Hono<BrokerEnv>()
@@ -17,7 +17,7 @@ export const metadataRoutes = new Hono<BrokerEnv>()
         revocation_endpoint: `${iss}/revoke`,
         backchannel_authentication_endpoint: `${iss}/bc-authorize`,
         backchannel_token_delivery_modes_supported: ['poll'],
-        grant_types_supported: [GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE, GRANT_CIBA],
+        grant_types_supported: GRANTS.map((g) => g.grantType),
         response_types_supported: [],
         token_endpoint_auth_methods_supported: ['private_key_jwt'],
         token_endpoint_auth_signing_alg_values_supported: ACCEPTED_ALGS,
