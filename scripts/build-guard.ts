@@ -1,4 +1,4 @@
-// Bundles the hook into dist/guard/stint-guard.mjs: plain JavaScript, one file plus lazily
+// Bundles the hook into dist/hook/stint-guard.mjs: plain JavaScript, one file plus lazily
 // loaded chunks (GraphQL, SQL), and the two WebAssembly files beside it. A harness spawns this
 // before every tool call, so it must start as fast as Node itself allows (no tsx, no JOSE).
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
-const out = new URL('../dist/guard/', import.meta.url).pathname;
+const out = new URL('../dist/hook/', import.meta.url).pathname;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({

@@ -52,7 +52,7 @@ saveState(
   home,
 );
 
-const bundle = new URL('../dist/guard/stint-guard.mjs', import.meta.url).pathname;
+const bundle = new URL('../dist/hook/stint-guard.mjs', import.meta.url).pathname;
 const session = crypto.randomUUID();
 let n = 0;
 /** Spawns the hook as a harness does (asynchronously: the broker runs in this process). */

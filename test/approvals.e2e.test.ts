@@ -36,7 +36,8 @@ const cli = async (...args: string[]) => {
 
 async function approver(name: string, groups: string) {
   const file = join(dir, `${name}.json`);
-  expect((await cli('keygen', '--out', file)).code).toBe(0);
+  const gen = await cli('keygen', '--out', file);
+  expect(gen.code, gen.err).toBe(0);
   const add = await cli('approvers', 'add', '--name', name, '--groups', groups, '--key', file, '--url', stint.approvals);
   expect(add.code, add.err).toBe(0);
   const k = JSON.parse(readFileSync(file, 'utf8')) as ApproverKeyFile;

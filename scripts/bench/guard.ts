@@ -67,7 +67,7 @@ function run(cmd: string, args: string[], input: string, env: NodeJS.ProcessEnv)
 }
 
 const env = { ...process.env, STINT_HOME: home, STINT_TOKEN: opened.body.access_token };
-const bundle = new URL('../../dist/guard/stint-guard.mjs', import.meta.url).pathname;
+const bundle = new URL('../../dist/hook/stint-guard.mjs', import.meta.url).pathname;
 const bare: number[] = [];
 const guard: Record<string, number[]> = Object.fromEntries(Object.keys(events).map((k) => [k, []]));
 // warm the file cache once

@@ -1,4 +1,4 @@
-// The hook's process entry (bundled to dist/guard/stint-guard.mjs by `npm run build:guard`):
+// The hook's process entry (bundled to dist/hook/stint-guard.mjs by `npm run build:guard`):
 // reads stdin (bounded in size and time), answers, exits. A watchdog answers "block" if
 // anything takes longer than the harness would wait.
 import { writeSync } from 'node:fs';

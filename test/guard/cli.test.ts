@@ -31,7 +31,7 @@ describe('task set-up and hook installation', () => {
 
   it('prints each harness’s hook configuration, with managed locations; Cursor fails closed', () => {
     for (const h of HARNESSES) {
-      const plan = installPlan(h, 'node /opt/stint/dist/guard/stint-guard.mjs --harness ' + h);
+      const plan = installPlan(h, 'node /opt/stint/dist/hook/stint-guard.mjs --harness ' + h);
       expect(plan.locations.managed.length).toBeGreaterThan(0);
       expect(JSON.stringify(plan.config)).toContain(`--harness ${h}`);
     }

@@ -20,7 +20,7 @@ let cwd: string;
 
 function hook(event: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [join(root, 'dist/guard/stint-guard.mjs'), '--harness', 'claude-code'], { env: { ...process.env, STINT_HOME: home } });
+    const child = spawn('node', [join(root, 'dist/hook/stint-guard.mjs'), '--harness', 'claude-code'], { env: { ...process.env, STINT_HOME: home } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -14,7 +14,7 @@ type Scope = 'user' | 'project' | 'managed';
 /** The command a harness runs: the pre-built bundle when there is one (fast), else the CLI. */
 export function hookCommand(harness: Harness): string {
   const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-  const bundle = join(root, 'dist/guard/stint-guard.mjs');
+  const bundle = join(root, 'dist/hook/stint-guard.mjs');
   return existsSync(bundle) ? `node ${JSON.stringify(bundle).slice(1, -1)} --harness ${harness}` : `npx --no-install stint guard --harness ${harness}`;
 }
 
