@@ -6,9 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK } from 'jose';
 import { OperatorClient } from '../src/client/operator.js';
-import { saveState } from '../src/guard/state.js';
+import { openCurrentTask } from './guard-task.js';
 import { loadPolicyDir } from '../src/policy/node.js';
 import { freePort } from '../src/runtime/node/launch.js';
 import { listen } from '../src/runtime/node/serve.js';
@@ -32,25 +31,8 @@ writeFileSync(join(ws, 'src/db.ts'), 'export const url = process.env.DATABASE_UR
 
 // The person starting the agent opens its task (what `stint task open` does).
 const agent = await op.agent('coding-agent', 'alice', ['fix-credentials']);
-const opened = await agent.openTask('fix-credentials', 'staging', 'fix the staging database credentials');
-const dpop = await agent.dpopKey();
 const home = join(dir, '.stint');
-saveState(
-  {
-    version: 1,
-    url: issuer,
-    issuer,
-    client_id: agent.clientId,
-    task_id: opened.body.task_id,
-    template: 'fix-credentials',
-    environment: 'staging',
-    purpose: 'fix the staging database credentials',
-    task_token: opened.body.access_token,
-    expires_at: Math.floor(Date.now() / 1000) + opened.body.expires_in,
-    dpop: { alg: 'EdDSA', private_jwk: await exportJWK(dpop.privateKey), public_jwk: dpop.publicJwk, jkt: dpop.jkt },
-  },
-  home,
-);
+const opened = await openCurrentTask(agent, { issuer, template: 'fix-credentials', environment: 'staging', purpose: 'fix the staging database credentials', home });
 
 const bundle = new URL('../dist/hook/stint-guard.mjs', import.meta.url).pathname;
 const session = crypto.randomUUID();

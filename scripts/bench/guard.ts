@@ -6,9 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK } from 'jose';
 import { OperatorClient } from '../../src/client/operator.js';
-import { saveState } from '../../src/guard/state.js';
+import { openCurrentTask } from '../guard-task.js';
 import { loadPolicyDir } from '../../src/policy/node.js';
 import { freePort } from '../../src/runtime/node/launch.js';
 import { listen } from '../../src/runtime/node/serve.js';
@@ -24,25 +23,8 @@ const broker = await createNodeBroker({ dbPath: join(dir, 'stint.db'), policy: l
 const server = await listen(broker.app, '127.0.0.1', port);
 const op = new OperatorClient(issuer, ADMIN);
 const agent = await op.agent('bench-coder', 'alice', ['fix-credentials']);
-const opened = await agent.openTask('fix-credentials', 'staging', 'benchmark the guard');
-const dpop = await agent.dpopKey();
 const home = join(dir, 'home');
-saveState(
-  {
-    version: 1,
-    url: issuer,
-    issuer,
-    client_id: agent.clientId,
-    task_id: opened.body.task_id,
-    template: 'fix-credentials',
-    environment: 'staging',
-    purpose: 'benchmark the guard',
-    task_token: opened.body.access_token,
-    expires_at: Math.floor(Date.now() / 1000) + opened.body.expires_in,
-    dpop: { alg: 'EdDSA', private_jwk: await exportJWK(dpop.privateKey), public_jwk: dpop.publicJwk, jkt: dpop.jkt },
-  },
-  home,
-);
+const opened = await openCurrentTask(agent, { issuer, template: 'fix-credentials', environment: 'staging', purpose: 'benchmark the guard', home });
 const ws = join(dir, 'ws');
 writeFileSync(join(dir, 'README.md'), '# hello\n');
 

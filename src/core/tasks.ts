@@ -2,10 +2,11 @@ import type { Core } from './context.js';
 import { randomId } from './encoding.js';
 import { StintError } from './errors.js';
 import { taskTtlFor, templatesFor } from './policy.js';
-import type { AgentRecord, TaskEvent, TaskRecord, TaskStatus } from './ports.js';
+import type { AgentRecord, TaskEvent, TaskRecord } from './ports.js';
 import { currentTask } from './token-state.js';
 import { signToken, type AuthorizationDetail, type StintClaims } from './tokens.js';
 import { record } from './trajectory.js';
+import type { TaskSummary } from './listings.js';
 
 export interface TaskRequest {
   template: string;
@@ -102,16 +103,7 @@ export async function revokeTask(core: Core, taskId: string, actor: string, reas
   return taskView(core, taskId);
 }
 
-export interface TaskView {
-  id: string;
-  status: TaskStatus;
-  status_reason: string | null;
-  agent: string;
-  template: string;
-  environment: string;
-  purpose: string;
-  created_at: string;
-  expires_at: string;
+export interface TaskView extends TaskSummary {
   events: (Omit<TaskEvent, 'taskId' | 'at'> & { at: string })[];
 }
 
