@@ -6,7 +6,7 @@ import type { AgentRecord, TaskEvent, TaskRecord } from './ports.js';
 import { currentTask } from './token-state.js';
 import { signToken, type AuthorizationDetail, type StintClaims } from './tokens.js';
 import { record } from './trajectory.js';
-import type { TaskSummary } from './listings.js';
+import { taskSummary, type TaskSummary } from './listings.js';
 
 export interface TaskRequest {
   template: string;
@@ -112,15 +112,7 @@ export async function taskView(core: Core, taskId: string): Promise<TaskView> {
   if (!task) throw new StintError('not_found', 'no such task');
   const events = await core.store.tasks.events(taskId);
   return {
-    id: task.id,
-    status: task.status,
-    status_reason: task.statusReason,
-    agent: task.agentId,
-    template: task.template,
-    environment: task.environment,
-    purpose: task.purpose,
-    created_at: new Date(task.createdAt).toISOString(),
-    expires_at: new Date(task.expiresAt).toISOString(),
+    ...taskSummary(task),
     events: events.map((e) => ({ at: new Date(e.at).toISOString(), kind: e.kind, detail: e.detail })),
   };
 }

@@ -8,6 +8,7 @@ import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
 import { awsProvider, type AwsApi } from '../../core/providers/aws/provider.js';
 import { createBroker } from '../../service/broker.js';
 import { createApprovalService } from '../../service/approvals.js';
+import type { Service } from '../../service/types.js';
 import { repeat } from '../../core/purge.js';
 import type { Policy } from '../../core/policy.js';
 import type { AnyRule } from '../../core/rules/registry.js';
@@ -71,21 +72,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
     setPush: { fetch: o.setFetch },
     http: { heartbeatMs: o.heartbeatMs, rateLimit: o.rateLimit, allowPrivateReceivers: o.allowPrivateReceivers, metrics, requestLog: o.requestLog, peerFetch: o.approvalFetch },
   });
-  group.onRollback(() => broker.core.audit.reset());
-  broker.start();
-  // Expired replay and revocation rows are dropped in the background; they are inert anyway.
-  const stopMaintenance = repeat(broker.maintenance, PURGE_EVERY_MS);
-  return {
-    app: broker.app,
-    core: broker.core,
-    metrics,
-    sqlite: sqlite as Database.Database,
-    close: () => {
-      broker.stop();
-      stopMaintenance();
-      return close();
-    },
-  };
+  return runOnNode(broker, { group, sqlite, close, metrics });
 }
 
 /** Node's schedule for a service's housekeeping: small rounds often, so no delete stalls a request. */
@@ -141,18 +128,26 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     origin: o.origin,
     webhookFetch: o.webhookFetch,
   });
-  group.onRollback(() => service.core.audit.reset());
+  return runOnNode(service, { group, sqlite, close, metrics });
+}
+
+/**
+ * A service on Node: a rolled-back group commit resets the audit chain's head, reactions start,
+ * housekeeping runs on a timer, and closing stops both before the database.
+ */
+function runOnNode<C extends { audit: { reset(): void } }, A>(service: Service<C, A>, o: { group: GroupCommit; sqlite: unknown; close: () => void; metrics: Metrics }) {
+  o.group.onRollback(() => service.core.audit.reset());
   service.start();
   const stopMaintenance = repeat(service.maintenance, PURGE_EVERY_MS);
   return {
     app: service.app,
     core: service.core,
-    metrics,
-    sqlite: sqlite as Database.Database,
+    metrics: o.metrics,
+    sqlite: o.sqlite as Database.Database,
     close: () => {
       service.stop();
       stopMaintenance();
-      return close();
+      return o.close();
     },
   };
 }
