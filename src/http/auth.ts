@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { authenticateAgent } from '../core/client-auth.js';
 import { tokenEndpoint } from '../core/context.js';
 import { verifyDpopProof } from '../core/dpop.js';
@@ -106,3 +107,31 @@ export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { re
   }
   return claims;
 }
+
+/**
+ * Who may call a route, as route middleware, so the route table says it: each sets what it
+ * established (`caller`, and `agent` for a task token) as typed variables for the handler.
+ */
+export const operator = createMiddleware<BrokerEnv>(async (c, next) => {
+  await requireOperator(c);
+  c.set('caller', 'operator');
+  await next();
+});
+
+/** The agent of a task, by its DPoP-bound task token (live unless `requireLive: false`). */
+export const taskAgent = (o: { requireLive: boolean } = { requireLive: true }) =>
+  createMiddleware<BrokerEnv>(async (c, next) => {
+    c.set('agent', await dpopBoundToken(c, o));
+    c.set('caller', 'agent');
+    await next();
+  });
+
+/** The operator, or else the agent of a task (reading a task: its own only, checked by the route). */
+export const operatorOrTaskAgent = createMiddleware<BrokerEnv>(async (c, next) => {
+  if (await isOperator(c)) c.set('caller', 'operator');
+  else {
+    c.set('agent', await dpopBoundToken(c, { requireLive: false }));
+    c.set('caller', 'agent');
+  }
+  await next();
+});

@@ -1,4 +1,5 @@
 import type { Core } from '../core/context.js';
+import type { StintClaims } from '../core/tokens.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { RefusalLog } from './refusal-log.js';
 import type { Metrics, ReadinessChecks, RequestLogger } from './observability.js';
@@ -37,5 +38,9 @@ export interface BrokerDeps {
 export interface BrokerEnv {
   Variables: {
     deps: BrokerDeps;
+    /** Set by the route's authentication middleware (auth.ts). */
+    caller?: 'operator' | 'agent';
+    /** The task token's claims, when an agent called with one. */
+    agent?: StintClaims;
   };
 }
