@@ -1,10 +1,21 @@
 import type { Context } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import { StintError, isStintError } from '../core/errors.js';
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 
-/** Paths whose errors are OAuth's (RFC 6749 §5.2); everything else answers RFC 9457 problems. */
-const OAUTH_PATHS = new Set(['/token', '/bc-authorize', '/introspect', '/revoke']);
+/**
+ * The error form is chosen per route group: a group declared with `oauthGroup()` answers in
+ * RFC 6749 §5.2's form; every other route answers RFC 9457 problems. The choice follows the
+ * route the request matched, so an app-wide middleware refusing before the handler runs (a body
+ * too large, a rate limit) answers in the form of the route that was asked for.
+ */
+const OAUTH_HANDLERS = new WeakSet<object>();
+export function oauthGroup<A extends { routes: { handler: object }[] }>(group: A): A {
+  for (const r of group.routes) OAUTH_HANDLERS.add(r.handler);
+  return group;
+}
+const isOAuthRoute = (c: Context) => matchedRoutes(c).some((r) => OAUTH_HANDLERS.has(r.handler));
 
 export function toStintError(err: unknown): StintError {
   if (isStintError(err)) return err;
@@ -22,7 +33,7 @@ export function errorResponse(c: Context, err: unknown, log: (msg: string) => vo
   if (e.status === 401 && (c.req.header('Authorization') || e.code !== 'invalid_client')) {
     headers['WWW-Authenticate'] = authenticateHeader(c, e);
   }
-  if (OAUTH_PATHS.has(new URL(c.req.url).pathname)) {
+  if (isOAuthRoute(c)) {
     return c.json({ error: e.code, error_description: e.message, ...e.fields }, e.status as 400, headers);
   }
   const body = {
