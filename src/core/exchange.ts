@@ -48,7 +48,8 @@ export function assertTaskActive(task: TaskRecord): void {
   if (task.status !== 'active') throw new StintError('invalid_grant', `task ${task.id} is ${task.status}`);
 }
 
-const maxRisk = (risks: (Risk | undefined)[]): number => Math.max(0, ...risks.map((r) => (r ? RISK_ORDER[r] : 0)));
+/** The highest of the risks (an unknown capability counts as `read`: the ceiling refuses it anyway). */
+const maxRisk = (risks: (Risk | undefined)[]): Risk => risks.reduce<Risk>((top, r) => (r && RISK_ORDER[r] > RISK_ORDER[top] ? r : top), 'read');
 
 /**
  * Checks a capability request against the task: trajectory rules first, then the ceiling, then
@@ -58,8 +59,7 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
   const { task } = await taskFromSubjectToken(core, agent, jkt, subjectToken);
   const { policy } = core;
   const { window } = policy.trajectory;
-  const risk = maxRisk(req.capabilities.map((c) => policy.capabilities[c]?.risk));
-  const riskName = (Object.keys(RISK_ORDER) as Risk[]).find((r) => RISK_ORDER[r] === risk)!;
+  const riskName = maxRisk(req.capabilities.map((c) => policy.capabilities[c]?.risk));
   const requestedEnv = req.resource ? (environmentOfResource(policy, req.resource) ?? task.environment) : task.environment;
   const base = { capabilities: req.capabilities, resource: req.resource, risk: riskName, environment: requestedEnv };
 
@@ -78,16 +78,18 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
     throw answer(await enforce(core, decision, target), target);
   }
 
-  const resources = new Set(req.capabilities.map((c) => policy.capabilities[c]!.resources[task.environment]));
-  if (resources.size !== 1 || resources.has(undefined)) await deny('request capabilities for one resource at a time', 'invalid_target');
-  const resource = [...resources][0]!;
+  // Past the ceiling rule every capability is one the policy defines.
+  const caps = req.capabilities.map((c) => policy.capabilities[c]);
+  const resources = new Set(caps.map((c) => c?.resources[task.environment]));
+  const [resource] = resources;
+  if (resources.size !== 1 || resource === undefined) return deny('request capabilities for one resource at a time', 'invalid_target');
   if (req.resource !== undefined && req.resource !== resource) {
     await deny(`resource must be ${resource} for ${req.capabilities.join(', ')} in ${task.environment}`, 'invalid_target');
   }
   if (req.locations && (req.locations.length !== 1 || req.locations[0] !== resource)) {
     await deny(`locations must be ["${resource}"] for ${req.capabilities.join(', ')} in ${task.environment}`, 'invalid_target');
   }
-  const destructive = req.capabilities.filter((c) => policy.capabilities[c]!.risk === 'destructive');
+  const destructive = caps.flatMap((c) => (c?.risk === 'destructive' ? [c.name] : []));
   return { task, resource, destructive };
 }
 
