@@ -1,32 +1,18 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { assertion, dpopProof, newKey } from '../../src/client/proofs.js';
-import { ADMIN, ISSUER, admin } from './open-task.js';
+import { dpopProof } from '../../src/client/proofs.js';
+import { ISSUER, openTask } from './open-task.js';
 
 // The AuthZEN decision endpoint of the broker Worker, driven by a plain JSON client inside workerd.
 const now = () => Math.floor(Date.now() / 1000);
-void ADMIN;
 
 describe('AuthZEN on the broker Worker', () => {
   it('discovery, a benign call allowed, a new credential stopping the task', async () => {
     const disc = (await (await SELF.fetch(`${ISSUER}/.well-known/authzen-configuration`)).json()) as any;
     expect(disc.access_evaluation_endpoint).toBe(`${ISSUER}/access/v1/evaluation`);
 
-    const key = await newKey();
-    const dpop = await newKey();
-    const { client_id } = (await (await admin('/v1/agents', { name: 'authzen-agent', owner: 'o', jwks: { keys: [key.publicJwk] }, templates: ['fix-credentials'] })).json()) as { client_id: string };
-    const opened = (await (
-      await SELF.fetch(`${ISSUER}/token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await dpopProof(dpop, 'POST', `${ISSUER}/token`, { nowSec: now() }) },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: await assertion(key, client_id, ISSUER, { nowSec: now() }),
-          authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: 'authzen' }]),
-        }),
-      })
-    ).json()) as { access_token: string; task_id: string };
+    const opened = await openTask('authzen-agent');
+    const { client_id, dpop } = opened;
     const evaluate = async (properties: Record<string, unknown>) => {
       const path = '/access/v1/evaluation';
       const res = await SELF.fetch(`${ISSUER}${path}`, {

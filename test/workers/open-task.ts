@@ -11,7 +11,7 @@ export const admin = (path: string, body?: unknown) =>
   SELF.fetch(`${ISSUER}${path}`, { method: body ? 'POST' : 'GET', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
 
 /** Registers an agent named `name` and opens a staging task for it; the token response. */
-export async function openTask(name: string): Promise<{ access_token: string; task_id: string }> {
+export async function openTask(name: string): Promise<{ access_token: string; task_id: string; client_id: string; dpop: Awaited<ReturnType<typeof newKey>> }> {
   const key = await newKey();
   const dpop = await newKey();
   const { client_id } = (await (await admin('/v1/agents', { name, owner: 'o', jwks: { keys: [key.publicJwk] }, templates: ['fix-credentials'] })).json()) as { client_id: string };
@@ -25,5 +25,5 @@ export async function openTask(name: string): Promise<{ access_token: string; ta
       authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: name }]),
     }),
   });
-  return (await res.json()) as { access_token: string; task_id: string };
+  return { ...((await res.json()) as { access_token: string; task_id: string }), client_id, dpop };
 }
