@@ -130,6 +130,19 @@ describe('stop evasion: every sighting of a found token counts', () => {
     expect(agentStatus(victim.clientId)).toBe('active');
   });
 
+  it('the owner’s own retry replaying its proof is refused, not taken for a leak', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const url = `http://localhost:8787/v1/tasks/${t.body.task_id}`;
+    const proof = await dpopProof(await a.dpopKey(), 'GET', url, { nowSec: b.nowSec(), accessToken: t.body.access_token });
+    const once = () => b.request(`/v1/tasks/${t.body.task_id}`, { headers: { Authorization: `DPoP ${t.body.access_token}`, DPoP: proof } });
+    expect((await once()).status).toBe(200);
+    const again = await once();
+    expect(again.status).toBe(401);
+    expect((await task(t.body.task_id)).status).toBe('active');
+    expect(agentStatus(a.clientId)).toBe('active');
+  });
+
   it('an expired foreign token is still substitution at the token endpoint (ownership before expiry)', async () => {
     const victim = await b.registerAgent({ name: 'victim' });
     const found = await victim.openTask();

@@ -115,6 +115,15 @@ describe('verifier middleware', () => {
     expect((await s.hit()).status).toBe(401);
   });
 
+  it('the owner’s own retry replaying its proof is refused and not reported as a leak', async () => {
+    const s = await setup();
+    const req = await s.agent.request(CONFIG, s.cap.body.access_token, { method: 'POST' });
+    const send = () => s.app.request(new Request(CONFIG, { method: 'POST', headers: req.headers }));
+    expect((await send()).status).toBe(200);
+    expect((await send()).status).toBe(401);
+    expect((await s.hit()).status).toBe(200); // a fresh proof: the token was not revoked
+  });
+
   it('a copied token of another environment, without its key’s proof, does not stop its owner', async () => {
     const s = await setup({ environment: 'production', audience: PROD_CONFIG });
     const copied = await s.app.request(new Request(PROD_CONFIG, { method: 'POST', headers: { Authorization: `DPoP ${s.cap.body.access_token}` } }));

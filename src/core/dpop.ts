@@ -1,5 +1,5 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWK } from 'jose';
-import { importPublicJwk } from './jwk-cache.js';
+import { importPublicJwk, thumbprintOf } from './jwk-cache.js';
 import { sha256 } from './encoding.js';
 import { StintError } from './errors.js';
 import type { Store } from './ports.js';
@@ -36,6 +36,22 @@ export function normalizeHtu(url: string): string | undefined {
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The thumbprint of the key a proof names in its header, unverified. A proof that fails
+ * verification but names the token's own key is the owner's own mistake (a retried request
+ * replaying its proof, a skewed clock) as often as an attacker's: it is refused, not taken as
+ * evidence that the token has leaked.
+ */
+export function claimedJkt(proof: string | undefined): string | undefined {
+  if (!proof) return undefined;
+  try {
+    const jwk = decodeProtectedHeader(proof).jwk as JWK | undefined;
+    return jwk && typeof jwk === 'object' ? thumbprintOf(jwk) : undefined;
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { authenticateAgent } from '../core/client-auth.js';
 import { tokenEndpoint } from '../core/context.js';
-import { verifyDpopProof } from '../core/dpop.js';
+import { claimedJkt, verifyDpopProof } from '../core/dpop.js';
 import { timingSafeEqual } from '../core/encoding.js';
 import { StintError } from '../core/errors.js';
 import { onPresentation } from '../core/presentation.js';
@@ -91,6 +91,9 @@ export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { re
     ? (await verifyDpopProof({ proof, method: c.req.method, urls: htuCandidates(c), accessToken: token, now: core.clock.now(), replay: core.store.replay, code: 'invalid_token' }).catch(() => undefined))?.jkt
     : undefined;
   const claims = await verifyStintToken(core, token, { allowExpired: true }).catch(() => undefined);
+  // A proof that does not verify but names the token's own key (a retry replaying its proof, a
+  // skewed clock) is refused without taking the token for leaked.
+  if (claims && jkt === undefined && claimedJkt(proof) === claims.cnf.jkt) throw new StintError('invalid_token', 'the DPoP proof does not verify (replayed, stale or malformed)');
   if (!claims || jkt === undefined || jkt !== claims.cnf.jkt) {
     const seen = await onPresentation(core, { token, jkt, where: `the broker (${new URL(c.req.url).pathname})`, actor: 'broker', denial: { type: 'credential.refused' }, detail: { risk: 'read' } });
     if (seen.enforced.decision.kind !== 'allow') throw answer(seen.enforced, seen.target);

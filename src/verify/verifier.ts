@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import { verifyDpopProof } from '../core/dpop.js';
+import { claimedJkt, verifyDpopProof } from '../core/dpop.js';
 import { StintError } from '../core/errors.js';
 import type { StintClaims } from '../core/tokens.js';
 import { followStream } from './event-stream.js';
@@ -155,7 +155,11 @@ export class StintVerifier {
         code: 'invalid_token',
       }));
     } catch (e) {
-      await this.report({ type: 'credential_substitution', token, detail: `presented to ${this.o.audience} without a valid proof of its key` });
+      // A proof naming the token's own key that fails (a retry replaying it, a skewed clock) is
+      // the owner's mistake as often as not: refused, not reported as a leak.
+      if (claimedJkt(proof) !== claims.cnf.jkt || scheme[1]!.toLowerCase() !== 'dpop') {
+        await this.report({ type: 'credential_substitution', token, detail: `presented to ${this.o.audience} without a valid proof of its key` });
+      }
       throw e;
     }
     if (jkt !== claims.cnf.jkt) {
