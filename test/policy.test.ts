@@ -162,6 +162,11 @@ describe('every fault at once (issue 18)', () => {
     expect(e).toMatchObject({ file: 'a.yaml', line: 3, field: 'environments.qa.max_token_ttl' });
   });
 
+  it('a resource on the hosts of another environment is refused: its URL would tell two environments', () => {
+    const e = faults({ file: 'x.yaml', text: 'capabilities:\n  x.read:\n    risk: read\n    resources:\n      staging: https://api.production.example/x\n' });
+    expect(e.problems).toEqual([{ file: 'x.yaml', line: 5, field: 'capabilities.x.read.resources.staging', reason: 'https://api.production.example/x is on the hosts of production (*.production.example), not of staging' }]);
+  });
+
   it('a name defined by a file that does not validate is not reported again as unknown where it is used', () => {
     const e = faults(
       { file: 'a.yaml', text: 'environments:\n  qa:\n    max_token_ttl: 60\n    colour: red\n' },

@@ -1,4 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { hostMatches } from '../core/environments.js';
 import type { Policy } from '../core/policy.js';
 import { policyFileSchema, trajectorySchema, type PolicyFile } from './schema.js';
 
@@ -265,7 +266,15 @@ export function compilePolicy(sources: PolicySource[]): Policy {
     const d = p.data;
     if (!d) continue;
     for (const [name, c] of Object.entries(d.capabilities ?? {})) {
-      for (const env of Object.keys(c.resources)) envExists(p, ['capabilities', name, 'resources', env], env);
+      for (const [env, uri] of Object.entries(c.resources)) {
+        if (!envExists(p, ['capabilities', name, 'resources', env], env)) continue;
+        // A resource on another environment's hosts would make its URL tell two environments.
+        const host = /^https?:\/\//.test(uri) ? new URL(uri).hostname : undefined;
+        const claims = host ? Object.values(policy.environments).filter((e) => e.hosts.some((h) => hostMatches(h, host))) : [];
+        if (claims.length > 0 && !claims.some((e) => e.name === env)) {
+          fail(p, ['capabilities', name, 'resources', env], `${uri} is on the hosts of ${claims.map((e) => `${e.name} (${e.hosts.filter((h) => hostMatches(h, host!)).join(', ')})`).join(' and ')}, not of ${env}`);
+        }
+      }
     }
     for (const [name, t] of Object.entries(d.templates ?? {})) {
       t.environments.forEach((env, i) => envExists(p, ['templates', name, 'environments', i], env));
