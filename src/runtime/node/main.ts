@@ -129,8 +129,10 @@ const approvals: Supervised = {
 services.push(broker, approvals);
 
 try {
-  const [brokerUrl, approvalsUrl] = await Promise.all([launch(broker), launch(approvals)]);
-  console.log(`stint ready broker=${brokerUrl} approvals=${approvalsUrl}`);
+  await Promise.all([launch(broker), launch(approvals)]);
+  // The public URLs, the ones clients must use (DPoP `htu`, assertion and approver `aud`), not
+  // the bound addresses: a client that copies this line always works.
+  console.log(`stint ready broker=${config.issuer} approvals=${config.approvalUrl}`);
 } catch (e) {
   shutdown(1, (e as Error).message);
 }
