@@ -108,7 +108,7 @@ const tokenAnswer = {
 
 const ops = (prefix: string, admin: Security): RouteDoc[] => [
   { method: 'get', path: '/healthz', summary: `${prefix} process is up`, security: ['none'], tags: ['operations'] },
-  { method: 'get', path: '/readyz', summary: 'ready: store writable, policy loaded, peer reachable (503 with the failing checks otherwise)', security: ['none'], tags: ['operations'], responses: { '200': 'ready', '503': 'not ready' } },
+  { method: 'get', path: '/readyz', summary: 'ready: store writable, policy loaded, peer reachable; `status` ok, degraded (the approval service down: destructive requests answer 503) or unavailable (503 with the failing checks)', security: ['none'], tags: ['operations'], responses: { '200': 'ready', '503': 'not ready' } },
   { method: 'get', path: '/metrics', summary: 'Prometheus text format', security: [admin], body: 'text/plain', tags: ['operations'] },
   { method: 'get', path: '/openapi.json', summary: 'this document', security: ['none'], tags: ['operations'] },
 ];
