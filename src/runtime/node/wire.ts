@@ -100,6 +100,8 @@ export interface NodeApprovalsOptions {
   origin?: string;
   /** How webhooks are reached (tests route them in-process). */
   webhookFetch?: typeof fetch;
+  /** Webhooks may be on loopback or private addresses (STINT_ALLOW_PRIVATE_RECEIVERS=1). */
+  allowPrivateReceivers?: boolean;
   metrics?: Metrics;
   requestLog?: RequestLogger;
 }
@@ -127,6 +129,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     rateLimit: o.rateLimit,
     origin: o.origin,
     webhookFetch: o.webhookFetch,
+    allowPrivateReceivers: o.allowPrivateReceivers,
   });
   return runOnNode(service, { group, sqlite, close, metrics });
 }
