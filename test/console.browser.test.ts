@@ -139,6 +139,35 @@ describe.skipIf(!present && !CI)('the approver console in a real browser', () =>
     expect(await page.evaluate(() => document.cookie)).toBe('');
   });
 
+  it('after sign-in goes only to a path on this origin (?next=//evil.example/ and its kin stay home)', async () => {
+    const { page } = approvers.carol!;
+    s.clock.advance(61); // a fresh sign-in window: this test signs in six times
+    await page.route('**/*', (route) => (new URL(route.request().url()).origin === origin ? route.continue() : route.abort()));
+    const cases: [string, string][] = [
+      ['//evil.example/', '/'],
+      ['/\\evil.example/', '/'],
+      ['%2F%2Fevil.example%2F', '/'], // as an encoded query parameter
+      ['/%09/evil.example', '/'],
+      ['/a/../..//evil.example', '/'],
+      ['/keys', '/keys'],
+    ];
+    for (const [next, lands] of cases) {
+      await page.goto(`${origin}/`);
+      if (await page.getByRole('heading', { name: 'Pending requests' }).isVisible()) {
+        await page.click('header button[type=submit]');
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      }
+      s.clock.advance(61); // a fresh sign-in window for each (10 ceremony calls a minute)
+      const start = `${origin}/?next=${next.includes('%') ? next : encodeURIComponent(next)}`;
+      await page.goto(start);
+      const left = page.waitForURL((u) => u.href !== start);
+      await page.click('#signin');
+      await left;
+      expect(page.url(), next).toBe(`${origin}${lands}`);
+    }
+    await page.unroute('**/*');
+  }, 60_000);
+
   it('rotates a passkey from the console: add a new one, retire the old, sign in with the new', async () => {
     const carol = approvers.carol!;
     const { page, context } = carol;

@@ -2,6 +2,7 @@
 // src/http/approval/console/client.generated.ts by `npm run console:bundle`). Pages carry no
 // inline script: buttons name their action in data- attributes and this wires them.
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import { safeNext } from './next.js';
 
 const status = (text: string, bad = false) => {
   const el = document.getElementById('status');
@@ -30,7 +31,7 @@ async function signIn() {
   const optionsJSON = await post('/console/signin/options', {});
   const response = await startAuthentication({ optionsJSON });
   await post('/console/signin/verify', { response });
-  location.assign(new URLSearchParams(location.search).get('next')?.startsWith('/') ? new URLSearchParams(location.search).get('next')! : '/');
+  location.assign(safeNext(new URLSearchParams(location.search).get('next'), location.origin));
 }
 
 async function decide(approval: string, decision: string) {
