@@ -168,24 +168,28 @@ describe.skipIf(!present && !CI)('the approver console in a real browser', () =>
     await page.unroute('**/*');
   }, 60_000);
 
-  it('rotates a passkey from the console: add a new one, retire the old, sign in with the new', async () => {
+  it('rotates a passkey from the console: add a new one, retire the old, sign in with the new; each change confirmed by a passkey', async () => {
     const carol = approvers.carol!;
     const { page, context } = carol;
     await page.goto(`${origin}/keys`);
     const before = await page.$$eval('#keys tbody code', (els) => els.map((e) => e.textContent));
     expect(before).toHaveLength(1);
+    // Adding is confirmed by the passkey carol has (the old device), then the link opens.
+    await page.click('#add-passkey');
+    await page.waitForURL(/\/enrol\//);
     // A new device: the old authenticator goes, a fresh one comes (enrolment excludes credentials
     // already registered, so the old device could not enrol twice anyway).
     await carol.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: carol.authenticatorId });
     carol.authenticatorId = (await carol.cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR })).authenticatorId;
-    await page.click('text=Add a passkey');
-    await page.waitForURL(/\/enrol\//);
     await page.click('#enrol');
     await page.waitForURL(`${origin}/`);
     await page.goto(`${origin}/keys`);
     expect(await page.locator('#keys tbody tr').count()).toBe(2);
+    // Retiring the old one is confirmed by the new one (the only one this browser holds now).
+    const retired = page.waitForResponse((r) => /\/console\/keys\/.+\/retire$/.test(r.url()));
     await page.locator('#keys tbody tr', { hasText: before[0]! }).locator('button').click();
-    await page.waitForURL(`${origin}/keys`);
+    expect((await retired).status()).toBe(200);
+    await page.goto(`${origin}/keys`);
     expect(await page.$$eval('#keys tbody code', (els) => els.map((e) => e.textContent))).not.toContain(before[0]);
     expect(await page.locator('#keys tbody tr').count()).toBe(1);
     expect(await context.cookies()).toHaveLength(1);
