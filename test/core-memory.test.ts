@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalGateway } from '../src/core/approval-gateway.js';
 import { startApprovalVoiding } from '../src/core/approval-voiding.js';
 import type { VoidScope } from '../src/core/approvals/void.js';
-import { awsProvider, type AwsApi } from '../src/core/providers/aws/provider.js';
+import { awsProvider } from '../src/core/providers/aws/provider.js';
+import { memoryIam } from './helpers/memory-iam.js';
 import { startProviderRevocation } from '../src/core/providers/registry.js';
 import type { VerifierEvent } from '../src/core/events.js';
 import type { AgentRecord, TaskRecord } from '../src/core/ports.js';
@@ -93,9 +94,9 @@ describe('core on the in-memory store', () => {
   });
 
   it('a scope revocation denies live AWS sessions on the scope\'s own tag', async () => {
-    const puts: { roleName: string; policyName: string; policyDocument: string }[] = [];
-    const aws: AwsApi = { assumeRole: () => Promise.reject(new Error('unused')), putRolePolicy: async (i) => void puts.push(i) };
-    const { core, store, clock } = await memoryCore({ providers: [awsProvider(aws)] });
+    const iam = memoryIam();
+    const { puts } = iam;
+    const { core, store, clock } = await memoryCore({ providers: [awsProvider(iam.api)] });
     await store.agents.create(agent('agt_1'));
     await store.providerSessions.add({ taskId: 't1', provider: 'aws', target: 'arn:aws:iam::123456789012:role/ops/reader', expiresAt: clock.now() + 3600_000 });
     const tracked: Promise<unknown>[] = [];
