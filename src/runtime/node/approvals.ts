@@ -22,6 +22,7 @@ const approvals = await createNodeApprovals({
   previousMasterKeys: config.previousApprovalMasterKeys,
   dbSync: config.dbSync,
   rateLimit: config.rateLimit,
+  allowPrivateReceivers: config.allowPrivateReceivers,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
   requestLog: requestLogger('approvals'),
