@@ -29,6 +29,8 @@ export function errorResponse(c: Context, err: unknown, log: (msg: string) => vo
     log(`${c.req.method} ${new URL(c.req.url).pathname}: ${e.code}: ${describeCause(e.cause)}`);
   }
   const headers: Record<string, string> = { ...NO_STORE };
+  // RFC 9110 §10.2.3: a refusal for want of a current view of the store is worth retrying shortly.
+  if (e.code === 'temporarily_unavailable') headers['Retry-After'] = '1';
   // RFC 6749 §5.2: a challenge only answers credentials sent in the Authorization header.
   if (e.status === 401 && (c.req.header('Authorization') || e.code !== 'invalid_client')) {
     headers['WWW-Authenticate'] = authenticateHeader(c, e);

@@ -34,7 +34,7 @@ export interface OpenedPostgres {
  * and whatever `underLock` does (a first start generating the signing key), run under a
  * session advisory lock, so that nodes starting together do it once, one after the other.
  */
-export async function openPostgres(url: string, o: { timeoutMs?: number; max?: number; underLock?: (db: PgDb) => Promise<void> } = {}): Promise<OpenedPostgres> {
+export async function openPostgres(url: string, o: { timeoutMs?: number; max?: number; underLock?: (db: PgDb, config: pg.ClientConfig) => Promise<void> } = {}): Promise<OpenedPostgres> {
   const u = new URL(url);
   const schemaName = u.searchParams.get('schema') ?? undefined;
   u.searchParams.delete('schema');
@@ -60,7 +60,7 @@ export async function openPostgres(url: string, o: { timeoutMs?: number; max?: n
       await setup.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
       if (schemaName) await setup.query(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"`);
       await migrate(drizzle(setup, { schema }), { migrationsFolder: PG_MIGRATIONS_DIR, migrationsSchema: schemaName ?? 'drizzle' });
-      await o.underLock?.(db);
+      await o.underLock?.(db, config);
     } finally {
       await setup.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => undefined);
       await setup.end().catch(() => undefined);

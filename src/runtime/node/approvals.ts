@@ -5,14 +5,14 @@ import { loadConfig } from './config.js';
 import { requestLogger } from './log.js';
 import { listen } from './serve.js';
 import { createNodeApprovals } from './wire.js';
+import { createNodeApprovalsOnPostgres } from './wire-pg.js';
 
 const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
 // Bind first, so that the URL on the ready line (the approvers' `aud`) is the bound one.
 let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
 const server = await listen({ fetch: (req, env) => handler(req, env) }, config.host, config.approvalPort);
-const approvals = await createNodeApprovals({
-  dbPath: config.approvalDbPath,
+const common = {
   policy,
   issuer: config.issuer,
   selfUrl: server.url,
@@ -20,12 +20,14 @@ const approvals = await createNodeApprovals({
   adminToken: config.approvalAdminToken,
   masterKey: config.approvalMasterKey,
   previousMasterKeys: config.previousApprovalMasterKeys,
-  dbSync: config.dbSync,
   rateLimit: config.rateLimit,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
   requestLog: requestLogger('approvals'),
-});
+};
+const approvals = config.approvalDatabaseUrl
+  ? await createNodeApprovalsOnPostgres({ ...common, databaseUrl: config.approvalDatabaseUrl })
+  : await createNodeApprovals({ ...common, dbPath: config.approvalDbPath, dbSync: config.dbSync });
 handler = approvals.app.fetch;
 
 const stop = async () => {
