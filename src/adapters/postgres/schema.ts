@@ -55,11 +55,13 @@ export const taskEvents = pgTable(
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     taskId: text('task_id').notNull(),
+    // The task's agent, copied at insert: an agent's recent events are one index range.
+    agentId: text('agent_id').notNull().default(''),
     at: ms('at').notNull(),
     kind: text('kind').notNull(),
     detail: json('detail').$type<Record<string, unknown>>().notNull(),
   },
-  (t) => [index('task_events_task').on(t.taskId, t.kind, t.at)],
+  (t) => [index('task_events_task').on(t.taskId, t.kind, t.at), index('task_events_agent').on(t.agentId, t.kind, t.at)],
 );
 
 export const replay = pgTable(

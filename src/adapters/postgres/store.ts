@@ -114,7 +114,11 @@ export function createPgStore(db: PgDb): Store {
         return db.select().from(s.tasks).where(where);
       },
       async addEvent(event) {
-        await db.insert(s.taskEvents).values(event);
+        // The agent is copied from the task, so that an agent's events are one index range.
+        await db.insert(s.taskEvents).values({
+          ...event,
+          agentId: sql`coalesce((SELECT ${s.tasks.agentId} FROM ${s.tasks} WHERE ${s.tasks.id} = ${event.taskId}), '')`,
+        });
       },
       async events(id) {
         const rows = await db.select(eventCols).from(s.taskEvents).where(eq(s.taskEvents.taskId, id)).orderBy(asc(s.taskEvents.id));
@@ -130,11 +134,12 @@ export function createPgStore(db: PgDb): Store {
         return rows as TaskEvent[];
       },
       async recentEventsOfAgent(agentId, kinds, since) {
-        const ofAgent = db.select({ id: s.tasks.id }).from(s.tasks).where(eq(s.tasks.agentId, agentId));
+        if (kinds.length === 0 || kinds.length > 3) throw new Error('recentEventsOfAgent takes one to three kinds');
+        // Bounded by the index (agent_id, kind, at): the cost does not grow with the agent's history.
         const rows = await db
           .select(eventCols)
           .from(s.taskEvents)
-          .where(and(inArray(s.taskEvents.taskId, ofAgent), inArray(s.taskEvents.kind, kinds), gte(s.taskEvents.at, since)))
+          .where(and(eq(s.taskEvents.agentId, agentId), inArray(s.taskEvents.kind, kinds), gte(s.taskEvents.at, since)))
           .orderBy(asc(s.taskEvents.id))
           .limit(1000);
         return rows as TaskEvent[];
