@@ -65,3 +65,37 @@ export async function startNode(name: string, databaseUrl: string, env: Record<s
     },
   };
 }
+
+/** A /v1/events stream, its events collected as they arrive; resolves once `stream.open` came. */
+export async function openStream(url: string, authorization: string) {
+  const ctl = new AbortController();
+  const res = await fetch(`${url}/v1/events`, { headers: { Authorization: authorization }, signal: ctl.signal });
+  if (res.status !== 200) throw new Error(`stream: ${res.status}`);
+  const events: { id: number; type: string; task_id: string | null }[] = [];
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  let opened!: () => void;
+  const open = new Promise<void>((r) => (opened = r));
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buf += value;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event === 'stream.open') opened();
+          else if (event && event !== 'heartbeat' && data) events.push(JSON.parse(data));
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  await open;
+  return { events, close: () => ctl.abort() };
+}
