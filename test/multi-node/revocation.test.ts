@@ -124,6 +124,24 @@ describe.runIf(available)('several brokers, one PostgreSQL database', () => {
     }
   });
 
+  it('a node killed (SIGKILL) takes nothing with it: a revocation through another holds, and the node restarts on the same key', async () => {
+    const agent = await a.operator.agent('bot-kill', 'alice', ['fix-credentials']);
+    const task = await agent.openTask('fix-credentials', 'staging', 'p');
+    const cap = (await (await b.as(agent)).exchange(task.body.access_token, 'config.read')).body.access_token as string;
+    await b.kill();
+    expect((await c.operator.call('POST', `/v1/tasks/${task.body.task_id}/revoke`)).status).toBe(200);
+    await inactiveOn(a, cap);
+    const restarted = await startNode('b2', db.url);
+    nodes[1] = restarted;
+    b = restarted;
+    await inactiveOn(b, cap);
+    // The restarted node loads the one key from the database: what A mints is active on it.
+    const other = await a.operator.agent('bot-kill-2', 'alice', ['fix-credentials']);
+    const t2 = await other.openTask('fix-credentials', 'staging', 'p');
+    const c2 = (await other.exchange(t2.body.access_token, 'config.read')).body.access_token as string;
+    expect((await b.operator.introspect(c2)).active).toBe(true);
+  }, 120_000);
+
   it('the audit log is one hash chain, verified through every node', async () => {
     for (const n of nodes) {
       const v = await n.operator.call('GET', '/v1/audit/verify');
