@@ -67,10 +67,10 @@ export class PgEventFanout implements EventFanout {
     const poll = () => {
       if (this.stopped) return;
       void this.pull().finally(() => {
-        if (!this.stopped) this.pollTimer = setTimeout(poll, this.pollMs);
+        if (!this.stopped) this.pollTimer = setTimeout(poll, this.pollMs).unref();
       });
     };
-    this.pollTimer = setTimeout(poll, this.pollMs);
+    this.pollTimer = setTimeout(poll, this.pollMs).unref();
   }
 
   async stop(): Promise<void> {
@@ -165,6 +165,6 @@ export class PgEventFanout implements EventFanout {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.listen().catch(() => this.reconnectLater());
-    }, this.reconnectMs);
+    }, this.reconnectMs).unref();
   }
 }
