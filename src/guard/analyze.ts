@@ -7,7 +7,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
 import type { GuardEvent } from './event.js';
 import { dedupe, positional, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
-import { parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
+import { loadShellParser, parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
+import { OutOfTime, within } from './bounded.js';
+import { NeedParser } from './need.js';
+import { loadStatementParser } from './statements.js';
 import { httpCall, isCredName, safeUrl, sqlCall } from './calls.js';
 
 export interface AnalyzeContext {
@@ -16,6 +19,8 @@ export interface AnalyzeContext {
   env: Record<string, string | undefined>;
   /** Files larger than this are read only this far. */
   maxFileBytes?: number;
+  /** When analysis must be done (performance.now() ms); default 2 s from the call. */
+  deadline?: number;
 }
 
 const MAX_FILES = 32;
@@ -54,8 +59,48 @@ export interface Analysis {
   facts: Omit<ToolCallFacts, 'stage' | 'tool' | 'harness'>;
 }
 
-/** Analyses one event. Never throws for bad input: what cannot be read becomes `uncertain`. */
+/**
+ * Analyses one event. Never throws for bad input: what cannot be read becomes `uncertain`, and
+ * so does analysis that cannot finish by `ctx.deadline` (performance.now() ms): the synchronous
+ * reading runs under a hard limit (bounded.ts); parsers it needs are loaded between attempts.
+ */
 export async function analyze(ev: GuardEvent, ctx: AnalyzeContext): Promise<ToolCallFacts> {
+  const deadline = ctx.deadline ?? performance.now() + 2000;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    try {
+      return within(deadline - performance.now(), () => analyzeSync(ev, ctx));
+    } catch (e) {
+      if (e instanceof NeedParser) {
+        const left = deadline - performance.now();
+        const loaded = await Promise.race([
+          (e.which === 'shell' ? loadShellParser() : loadStatementParser(e.which)).then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, left)).unref?.()),
+        ]);
+        if (!loaded) return outOfTime(ev, new OutOfTime(Math.floor(left)));
+        continue;
+      }
+      if (e instanceof OutOfTime) return outOfTime(ev, e);
+      throw e;
+    }
+  }
+  return outOfTime(ev, new OutOfTime(0));
+}
+
+/** Facts for a call the guard could not finish reading in time: blocked as `uncertain`. */
+function outOfTime(ev: GuardEvent, e: OutOfTime): ToolCallFacts {
+  return {
+    stage: ev.stage === 'other' ? 'session' : ev.stage,
+    tool: ev.tool,
+    harness: ev.harness,
+    credentials: [],
+    exposed: [],
+    calls: [],
+    uncertain: `${e.message} (the hook answers within its deadline)`,
+    callHash: hash(JSON.stringify({ tool: ev.tool, command: ev.command?.slice(0, 4096), files: ev.filesRead })),
+  };
+}
+
+export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts {
   const readFile = fileReader(ev.cwd, ctx.maxFileBytes);
   const used: Found[] = [];
   const exposed: Found[] = [];
@@ -70,7 +115,7 @@ export async function analyze(ev: GuardEvent, ctx: AnalyzeContext): Promise<Tool
     const env: Env = { vars, readFile, cwd: ev.cwd };
     const parsed = parseShell(ev.command, env);
     uncertain = parsed.uncertain;
-    const r = await shellFacts(parsed.commands, env, own, ctx.env);
+    const r = shellFacts(parsed.commands, env, own, ctx.env);
     used.push(...r.used);
     exposed.push(...r.exposed);
     calls.push(...r.calls);
@@ -154,7 +199,7 @@ function listFiles(env: Env, dir: string): string[] {
   return out;
 }
 
-async function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, processEnv: Record<string, string | undefined>) {
+function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, processEnv: Record<string, string | undefined>) {
   const used: Found[] = [];
   const exposed: Found[] = [];
   const calls: CallDescriptor[] = [];
@@ -187,12 +232,12 @@ async function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, p
     calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
 
     if (HTTP.has(base)) {
-      const r = await httpCall(base, argv, cmd, env, own);
+      const r = httpCall(base, argv, cmd, env, own);
       used.push(...r.used);
       calls.push(r.call);
       if (r.uncertain) uncertain ??= r.uncertain;
     } else if (SQL.has(base)) {
-      const r = await sqlCall(base, argv, cmd, env, own);
+      const r = sqlCall(base, argv, cmd, env, own);
       used.push(...r.used);
       if (r.call) calls.push(r.call);
     } else if (PRINT_ENV.has(base) && argv.length <= 2) {

@@ -19,7 +19,7 @@ export const isCredName = (n: string) => CREDENTIAL_NAME.test(n);
 const CURL_VALUE = new Set(['-H', '--header', '-d', '--data', '--data-raw', '--data-binary', '--data-ascii', '--data-urlencode', '--json', '-F', '--form', '--form-string', '-X', '--request', '-u', '--user', '-o', '--output', '-A', '--user-agent', '-e', '--referer', '-b', '--cookie', '-c', '--cookie-jar', '-K', '--config', '--url', '-T', '--upload-file', '-w', '--write-out', '-m', '--max-time', '--connect-timeout', '--retry', '-x', '--proxy', '-U', '--proxy-user', '--oauth2-bearer', '--cacert', '--cert', '--key', '-E', '--resolve', '--connect-to', '-r', '--range', '-C', '--continue-at', '--max-redirs', '--limit-rate', '-Y', '-y', '-z', '--aws-sigv4', '--variable', '--expand-data', '--expand-header', '--expand-url', '-D', '--dump-header', '--trace', '--trace-ascii', '--stderr', '-Q', '--quote', '--interface', '--dns-servers', '-t', '--telnet-option', '--unix-socket', '--abstract-unix-socket', '--netrc-file', '--pinnedpubkey', '--ciphers', '--tls-max', '--proto', '--proto-redir', '--header-file']);
 const WGET_VALUE = new Set(['--header', '--post-data', '--post-file', '--body-data', '--body-file', '--method', '--user', '--password', '--http-user', '--http-password', '-O', '--output-document', '-o', '--output-file', '-U', '--user-agent', '-e', '--execute', '-P', '--directory-prefix', '-t', '--tries', '-T', '--timeout', '--load-cookies', '-i', '--input-file']);
 
-export async function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
+export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
   const used: Found[] = [];
   let method: string | undefined;
   let url: Word | undefined;
@@ -168,14 +168,14 @@ export async function httpCall(base: string, argv: Word[], cmd: SimpleCommand, e
   if (u?.searchParams.get('query')) gqlTexts.push({ text: JSON.stringify({ query: u.searchParams.get('query') }), literal: true });
   const looksGraphql = /graphql/i.test(path) || gqlTexts.some((b) => /\b(mutation|query)\b|"query"/.test(b.text));
   if (looksGraphql) {
-    const g = await graphqlOf(gqlTexts);
+    const g = graphqlOf(gqlTexts);
     if (g.unparsed) call.graphqlUnparsed = true;
     call.graphql = { mutations: g.mutations, queries: g.queries };
   }
   return { used, call, uncertain };
 }
 
-export async function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
+export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
   const used: Found[] = [];
   const texts: Word[] = [];
   let host: string | undefined;
@@ -214,7 +214,7 @@ export async function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, en
     } else if (from.length) texts.push({ text: '', literal: false, refs: [], files: [] });
   }
   if (texts.length === 0) return { used, call: undefined };
-  const r = await sqlOf(texts.map((t) => ({ text: t.text, literal: t.literal })), base);
+  const r = sqlOf(texts.map((t) => ({ text: t.text, literal: t.literal })), base);
   const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}) };
   return { used, call };
 }

@@ -6,22 +6,27 @@ import type { SeenCredential } from '../core/tool-call.js';
 
 export const fingerprint = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);
 
-/** Well-known formats (after the rules of secret scanners such as secretlint's recommended preset). */
+/**
+ * Well-known formats (after the rules of secret scanners such as secretlint's recommended preset).
+ * Linear in the input: every unbounded run is preceded by a look-behind that excludes the run's
+ * own alphabet, so a match can start only where a run starts, and runs do not overlap (a plain
+ * `\b` would let `eyJa-eyJa-eyJa-…` start a scan to the end of the text at every dash).
+ */
 const FORMATS: { kind: string; re: RegExp }[] = [
-  { kind: 'aws_access_key', re: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}\b/g },
-  { kind: 'github_token', re: /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g },
-  { kind: 'github_pat', re: /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g },
-  { kind: 'gitlab_token', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g },
-  { kind: 'slack_token', re: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b/g },
+  { kind: 'aws_access_key', re: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}(?![A-Za-z0-9])/g },
+  { kind: 'github_token', re: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/g },
+  { kind: 'github_pat', re: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/g },
+  { kind: 'gitlab_token', re: /(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'slack_token', re: /(?<![A-Za-z0-9-])xox[abposre]-[A-Za-z0-9-]{10,}/g },
   { kind: 'slack_webhook', re: /https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9_]+\/B[A-Za-z0-9_]+\/[A-Za-z0-9_]+/g },
-  { kind: 'stripe_key', re: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
-  { kind: 'anthropic_key', re: /\bsk-ant-[A-Za-z0-9_-]{20,}\b/g },
-  { kind: 'openai_key', re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}\b/g },
-  { kind: 'google_api_key', re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { kind: 'npm_token', re: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  { kind: 'sendgrid_key', re: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
-  { kind: 'private_key', re: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/g },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { kind: 'stripe_key', re: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g },
+  { kind: 'anthropic_key', re: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'openai_key', re: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}/g },
+  { kind: 'google_api_key', re: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g },
+  { kind: 'npm_token', re: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g },
+  { kind: 'sendgrid_key', re: /(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g },
+  { kind: 'private_key', re: /-----BEGIN (?:[A-Z]+ ){0,6}PRIVATE KEY-----/g },
+  { kind: 'jwt', re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
 ];
 
 /** Names of variables, headers and JSON keys whose value is a credential. */
@@ -145,7 +150,8 @@ export function fromUserinfo(userinfo: string, position: string, own: Ownership,
 /** Credentials in URLs' user info within `text` (`https://user:pass@host`, `postgres://u:p@h/db`). */
 export function scanUrls(text: string, own: Ownership, file?: string): Found[] {
   const out: Found[] = [];
-  for (const m of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^\s/@"'`]+)@[^\s"'`]+/gi)) {
+  // linear: a scheme starts only where a run of scheme characters starts (see FORMATS)
+  for (const m of text.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/([^\s/@"'`]+)@[^\s"'`]+/gi)) {
     if (m[1]!.includes(':')) out.push(...fromUserinfo(m[1]!, 'userinfo', own, file));
   }
   return out;
@@ -172,12 +178,16 @@ export function scanJson(value: unknown, position: string, own: Ownership, file?
 /** `KEY=value` lines of a dotenv-like file, for `source .env` and for scanning a file's content. */
 export function parseDotenv(text: string): Map<string, string> {
   const vars = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/).slice(0, 5000)) {
+  for (const raw of text.split('\n')) {
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(.*)$/.exec(raw);
     if (!m) continue;
     let v = m[2]!.trim();
     if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    else v = v.replace(/\s+#.*$/, '');
+    else {
+      // a trailing comment (`\s+#.*$` would be quadratic in a run of blanks)
+      const hash = v.search(/\s#/);
+      if (hash >= 0) v = v.slice(0, hash).trimEnd();
+    }
     vars.set(m[1]!, v);
   }
   return vars;

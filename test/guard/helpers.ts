@@ -53,9 +53,9 @@ export async function guardStack(o: { template?: string; environment?: string; t
   };
   const fetchBroker = ((url: string, init?: RequestInit) => broker.app.request(url, init)) as typeof fetch;
   const cwd = workspace();
-  async function guard(harness: Harness, event: unknown, opts: { env?: Record<string, string>; fetch?: typeof fetch; state?: TaskState | null } = {}) {
+  async function guard(harness: Harness, event: unknown, opts: { env?: Record<string, string>; fetch?: typeof fetch; state?: TaskState | null; deadlineMs?: number } = {}) {
     const input = typeof event === 'string' ? event : JSON.stringify(event);
-    const r = await runGuard({ harness, input, env: opts.env ?? { HOME: '/nonexistent', PATH: '/usr/bin' }, fetch: opts.fetch ?? fetchBroker, state: opts.state === undefined ? state : opts.state, nowSec: () => Math.floor(clock.now() / 1000) });
+    const r = await runGuard({ harness, input, env: opts.env ?? { HOME: '/nonexistent', PATH: '/usr/bin' }, fetch: opts.fetch ?? fetchBroker, state: opts.state === undefined ? state : opts.state, nowSec: () => Math.floor(clock.now() / 1000), deadline: performance.now() + (opts.deadlineMs ?? 30_000) });
     return { ...r, out: r.rendered.stdout ? JSON.parse(r.rendered.stdout) : undefined };
   }
   const task = async () => (await broker.admin(`/v1/tasks/${state.task_id}`)).json() as Promise<any>;
