@@ -6,6 +6,24 @@ import type { CallDescriptor } from '../core/tool-call.js';
 import { stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
 import { graphqlOf, sqlOf } from './statements.js';
 
+/** `query=…` pairs of form data (`-G --data-urlencode 'query={…}'`) as GraphQL request bodies. */
+function formQuery(text: string, literal: boolean): { text: string; literal: boolean }[] {
+  const out: { text: string; literal: boolean }[] = [];
+  for (const pair of text.split('&')) {
+    const eq = pair.indexOf('=');
+    const k = eq < 0 ? pair : pair.slice(0, eq);
+    if (k !== 'query') continue;
+    let v = pair.slice(eq + 1);
+    try {
+      v = decodeURIComponent(v.replace(/\+/g, ' '));
+    } catch {
+      /* raw, as --data-urlencode sends it */
+    }
+    out.push({ text: JSON.stringify({ query: v }), literal });
+  }
+  return out;
+}
+
 export function safeUrl(s: string): URL | undefined {
   try {
     return new URL(s);
@@ -164,7 +182,9 @@ export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: En
   const host = u ? u.hostname.toLowerCase() : '';
   const path = u ? decodeURIComponent(u.pathname) : '';
   const call: CallDescriptor & { type: 'http' } = { type: 'http', method: (method ?? (bodies.length ? 'POST' : 'GET')).toUpperCase(), host, path };
-  const gqlTexts = bodies.map((b) => ({ text: b.text, literal: b.literal }));
+  // `-G`: the data goes into the URL's query string (GraphQL over GET: `query=…`)
+  const asQuery = method === 'GET' && bodies.length > 0;
+  const gqlTexts = asQuery ? bodies.flatMap((b) => formQuery(b.text, b.literal)) : bodies.map((b) => ({ text: b.text, literal: b.literal }));
   if (u?.searchParams.get('query')) gqlTexts.push({ text: JSON.stringify({ query: u.searchParams.get('query') }), literal: true });
   const looksGraphql = /graphql/i.test(path) || gqlTexts.some((b) => /\b(mutation|query)\b|"query"/.test(b.text));
   if (looksGraphql) {
