@@ -52,6 +52,51 @@ const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0
 const DISPLAY = new Set(['cat', 'head', 'tail', 'less', 'more', 'bat', 'batcat', 'grep', 'egrep', 'fgrep', 'rg', 'ag', 'strings', 'xxd', 'od', 'hexdump', 'base64', 'jq', 'yq', 'sed', 'awk', 'nl', 'tac', 'sort', 'uniq', 'cut', 'diff', 'cmp', 'column', 'fold', 'rev', 'tr', 'view', 'vim', 'vi', 'nano', 'python3', 'python', 'node', 'openssl', 'gpg', 'cp', 'scp', 'rsync', 'tee', 'dd']);
 const HTTP = new Set(['curl', 'wget', 'http', 'https', 'xh', 'xhs', 'httpie', 'curlie']);
 const SQL = new Set(['psql', 'mysql', 'mariadb', 'sqlite3', 'sqlite', 'cockroach', 'clickhouse-client', 'duckdb', 'sqlcmd', 'pgcli', 'mycli', 'litecli', 'turso', 'wrangler']);
+const SEARCH = new Set(['grep', 'egrep', 'fgrep', 'rg', 'ag']);
+
+/** A grep-like command's pattern, files and what it prints. */
+function searchOf(base: string, argv: Word[]) {
+  let pattern: string | undefined;
+  const files: Word[] = [];
+  let namesOnly = base === 'rg' && argv.some((w) => w.text === '--files');
+  let context = 0;
+  let ignoreCase = false;
+  let fixed = base === 'fgrep';
+  let extended = base === 'egrep' || base === 'rg' || base === 'ag';
+  let wholeFile = false;
+  const VALUE = new Set(['-e', '--regexp', '-f', '--file', '-A', '-B', '-C', '-m', '--max-count', '-g', '--glob', '-t', '--type', '-T', '--type-not', '--include', '--exclude', '--exclude-dir', '-d', '-D', '--color', '--colour']);
+  for (let i = 1; i < argv.length; i++) {
+    const t = argv[i]!.text;
+    if (t === '--') {
+      for (const w of argv.slice(i + 1)) if (pattern === undefined) pattern = w.text;
+      else files.push(w);
+      break;
+    }
+    if (t.startsWith('-') && t.length > 1) {
+      const [opt, inline] = t.startsWith('--') ? [t.split('=')[0]!, t.includes('=') ? t.slice(t.indexOf('=') + 1) : undefined] : [t.slice(0, 2), t.length > 2 ? t.slice(2) : undefined];
+      const short = t.startsWith('--') ? '' : t.slice(1);
+      if (/^(-l|-L|-c|-q|--files-with-matches|--files-without-match|--count|--quiet|--files|--count-matches)$/.test(opt) || (!t.startsWith('--') && /[lLcq]/.test(short) && !/[ABCemfgtTd]/.test(short))) namesOnly = true;
+      if (opt === '-i' || opt === '--ignore-case' || (!t.startsWith('--') && short.includes('i') && !/[ABCemfgtTd]/.test(short))) ignoreCase = true;
+      if (opt === '-F' || opt === '--fixed-strings') fixed = true;
+      if (opt === '-E' || opt === '--extended-regexp' || opt === '-P') extended = true;
+      if (opt === '-v' || opt === '--invert-match' || opt === '-f' || opt === '--file' || opt === '--passthru' || opt === '-z') wholeFile = true;
+      if (VALUE.has(opt)) {
+        const v = inline ?? argv[++i]?.text;
+        if (opt === '-e' || opt === '--regexp') pattern = pattern === undefined ? v : `${pattern}|${v}`;
+        if ((opt === '-A' || opt === '-B' || opt === '-C') && v) context = Math.max(context, Number(v) || 10);
+      }
+      continue;
+    }
+    if (pattern === undefined && !namesOnly) pattern = t;
+    else if (pattern === undefined && base !== 'rg') pattern = t;
+    else files.push(argv[i]!);
+  }
+  // rg --files: every argument is a path
+  if (base === 'rg' && argv.some((w) => w.text === '--files') && pattern !== undefined) files.unshift({ text: pattern, literal: true, refs: [], files: [] });
+  const match = wholeFile || pattern === undefined ? () => true : lineMatcher(pattern, { ignoreCase, fixed, basic: !extended });
+  return { files: files.filter((w) => w.literal), namesOnly, context, match };
+}
+
 const INLINE = new Set(['node', 'python', 'python3', 'ruby', 'perl', 'php', 'deno', 'bun']);
 const PRINT_ENV = new Set(['env', 'printenv', 'set', 'export', 'declare']);
 
@@ -127,20 +172,32 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
     if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
     summary ??= `read ${f}`;
   }
-  // a content search (Grep, search_file_content) shows the matching lines of every file it reads
+  // a content search (Grep, search_file_content) shows only the matching lines of the files it reads
   if (ev.kind === 'search' && /grep|search_file_content/i.test(ev.tool) && ev.args && typeof ev.args === 'object') {
     const a = ev.args as Record<string, unknown>;
     const where = typeof a.path === 'string' ? a.path : typeof a.dir_path === 'string' ? a.dir_path : '.';
-    const env: Env = { vars: new Map(), readFile, cwd: ev.cwd };
-    for (const f of [...listFiles(env, where), where]) {
-      const text = readFile(f);
-      if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
+    // Claude Code's Grep shows file names unless output_mode is "content"
+    const mode = typeof a.output_mode === 'string' ? a.output_mode : /^grep$/i.test(ev.tool) && ev.harness !== 'cursor' ? 'files_with_matches' : 'content';
+    if (mode === 'content' && typeof a.pattern === 'string') {
+      const context = Math.max(Number(a['-A'] ?? 0) || 0, Number(a['-B'] ?? 0) || 0, Number(a['-C'] ?? a.context ?? 0) || 0);
+      const match = lineMatcher(a.pattern, { ignoreCase: a['-i'] === true || a.case_sensitive === false });
+      const env: Env = { vars: new Map(), readFile, cwd: ev.cwd };
+      for (const f of [...listFiles(env, where), where]) {
+        const text = readFile(f);
+        if (text !== undefined) exposed.push(...scanContent(shownLines(text, match, context), 'file', own, f));
+      }
     }
     summary ??= `search ${String(a.pattern ?? '').slice(0, 60)} in ${where}`;
   }
   for (const w of ev.filesWritten) {
     if (w.content) used.push(...scanContent(w.content, 'write', own, w.path));
     summary ??= `write ${w.path}`;
+  }
+  if (ev.kind === 'mcp') {
+    // MCP tools are actions: `mcp__server__tool` (Claude Code, Gemini), `server:tool`
+    const m = /^mcp(?:__|_|:)([^_:]+(?:_[^_:]+)*?)(?:__|:)(.+)$/.exec(ev.tool);
+    const server = typeof (ev.args as Record<string, unknown> | undefined)?.server_name === 'string' ? String((ev.args as Record<string, unknown>).server_name) : m?.[1];
+    calls.push({ type: 'mcp', server: (server ?? ev.tool).slice(0, 128), tool: (m?.[2] ?? ev.tool).slice(0, 128) });
   }
   if (ev.kind === 'mcp' && ev.args !== undefined) {
     used.push(...scanJson(ev.args, 'mcp', own));
@@ -173,6 +230,32 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
   };
 }
 
+
+/** A search pattern as a line test: the regular expression when JavaScript reads it, else the text. */
+export function lineMatcher(pattern: string, o: { ignoreCase?: boolean; fixed?: boolean; basic?: boolean } = {}): (line: string) => boolean {
+  const p = o.basic ? pattern.replace(/\\([|(){}+?])/g, '$1') : pattern;
+  if (!o.fixed) {
+    try {
+      const re = new RegExp(p, o.ignoreCase ? 'i' : '');
+      return (line) => re.test(line);
+    } catch {
+      /* not a JavaScript expression: the text itself */
+    }
+  }
+  const needle = o.ignoreCase ? pattern.toLowerCase() : pattern;
+  return (line) => (o.ignoreCase ? line.toLowerCase() : line).includes(needle);
+}
+
+/** The lines a search would print (with `context` lines around each), in order. */
+export function shownLines(text: string, match: (line: string) => boolean, context = 0): string {
+  const lines = text.split('\n');
+  const keep = new Uint8Array(lines.length);
+  lines.forEach((l, i) => {
+    if (!match(l)) return;
+    for (let j = Math.max(0, i - context); j <= Math.min(lines.length - 1, i + context); j++) keep[j] = 1;
+  });
+  return lines.filter((_, i) => keep[i]).join('\n');
+}
 
 /** Files under a directory a recursive search reads (bounded: 200 entries, no node_modules or .git). */
 function listFiles(env: Env, dir: string): string[] {
@@ -220,7 +303,9 @@ function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, process
       const file = a.value.files[0];
       if (isCredName(a.name)) {
         if (a.value.literal || a.value.files.length) used.push(...positional(a.value.text, file ? 'file' : 'env', a.name, own, file));
-        else used.push({ kind: `env:${a.name.toLowerCase()}`, fingerprint: hash(`unresolved:${a.name}`).slice(0, 16), position: 'env', own: false });
+        // a value known only when it runs ($(vault read …)): not proof of anything, but not readable either
+        else if (/\$\(…\)|\/dev\/fd\//.test(a.value.text)) uncertain ??= `${a.name} is set to a value known only when the command runs`;
+        // unset variables expand to nothing: no credential
       } else if (!file) fromWord(a.value, 'env');
       else used.push(...scanContent(a.value.text, 'file', own, file));
     }
@@ -254,16 +339,24 @@ function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, process
       }
     }
     if (DISPLAY.has(base)) {
+      const search = SEARCH.has(base) ? searchOf(base, argv) : undefined;
       const recursive = (base === 'rg' || base === 'ag' || argv.some((w) => /^-[a-zA-Z]*[rR]/.test(w.text) || w.text === '--recursive')) && base !== 'cp';
-      for (const w of argv.slice(1)) {
-        if (w.text.startsWith('-') || !w.literal) continue;
+      const targets = search ? search.files : argv.slice(1).filter((w) => !w.text.startsWith('-') && w.literal);
+      // a search that prints names or counts only (-l, -c, --files, -q) shows no content
+      const show = (text: string) => (search ? (search.namesOnly ? '' : shownLines(text, search.match, search.context)) : text);
+      const scan = (text: string, f: string) => {
+        const shown = show(text);
+        // read into a captured word ($(grep TOKEN f)), the content feeds the call: a use
+        if (shown) (cmd.captured ? used : exposed).push(...scanContent(shown, 'file', own, f));
+      };
+      const list = search && targets.length === 0 && recursive ? [{ text: '.', literal: true, refs: [], files: [] } as Word] : targets;
+      for (const w of list) {
         if (recursive) for (const f of listFiles(env, w.text)) {
           const text = env.readFile(f);
-          if (text !== undefined) (cmd.captured ? used : exposed).push(...scanContent(text, 'file', own, f));
+          if (text !== undefined) scan(text, f);
         }
         const text = env.readFile(w.text);
-        // read into a captured word ($(grep TOKEN f)), the content feeds the call: a use
-        if (text !== undefined) (cmd.captured ? used : exposed).push(...scanContent(text, 'file', own, w.text));
+        if (text !== undefined) scan(text, w.text);
       }
     }
     for (const input of cmd.inputs) {

@@ -199,6 +199,8 @@ export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
   const used: Found[] = [];
   const texts: Word[] = [];
   let host: string | undefined;
+  let fileDb = false;
+  let unresolved = false;
   for (let i = 1; i < argv.length; i++) {
     const w = argv[i]!;
     const t = w.text;
@@ -218,6 +220,8 @@ export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
       const u = safeUrl(t);
       if (u) host = u.hostname;
     } else if ((base === 'sqlite3' || base === 'sqlite' || base === 'duckdb') && !t.startsWith('-') && i >= 2) texts.push(w);
+    else if ((base === 'sqlite3' || base === 'sqlite' || base === 'duckdb') && !t.startsWith('-') && i === 1 && w.literal) fileDb = true;
+    else if (!w.literal && !t.startsWith('-')) unresolved = true;
   }
   if (cmd.stdin) texts.push(cmd.stdin);
   for (const input of cmd.inputs) if (input.literal) {
@@ -235,6 +239,13 @@ export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
   }
   if (texts.length === 0) return { used, call: undefined };
   const r = sqlOf(texts.map((t) => ({ text: t.text, literal: t.literal })), base);
-  const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}) };
+  // a database file, or a client's default (a local socket unless the environment names a host)
+  if (!host && !unresolved) {
+    if (fileDb || base === 'sqlite3' || base === 'sqlite' || base === 'duckdb' || base === 'litecli') host = 'localhost';
+    else if (base === 'psql' || base === 'pgcli') host = env.vars.get('PGHOST') || (env.vars.get('DATABASE_URL') ? safeUrl(env.vars.get('DATABASE_URL')!)?.hostname : undefined) || 'localhost';
+    else if (base === 'mysql' || base === 'mariadb' || base === 'mycli') host = env.vars.get('MYSQL_HOST') || 'localhost';
+  }
+  if (host && /^\//.test(host)) host = 'localhost'; // a socket directory
+  const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}), ...(unresolved && !host ? { hostUnresolved: true } : {}) };
   return { used, call };
 }

@@ -73,7 +73,8 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     }
     if (decision.decision) return { kind: 'allow', note: decision.context.reason };
     const c = decision.context;
-    const reason = [c.rule ? `[${c.rule}]` : c.code ? `[${c.code}]` : '', c.reason, c.auth_req_id ? `(auth_req_id ${c.auth_req_id})` : ''].filter(Boolean).join(' ');
+    const tag = c.code === 'approval_required' ? c.code : (c.rule ?? c.code);
+    const reason = [tag ? `[${tag}]` : '', c.reason, c.auth_req_id ? `(auth_req_id ${c.auth_req_id})` : ''].filter(Boolean).join(' ');
     if (passive) return { kind: 'allow', note: reason };
     return c.stopped ? { kind: 'stop', reason: `stint stopped task ${state.task_id}: ${reason}` } : { kind: 'block', reason: `stint: ${reason}` };
   })().catch((e: unknown): GuardAnswer => ({ kind: 'block', reason: `stint guard failed (${(e as Error)?.message ?? String(e)}); blocked (fail closed)` }));

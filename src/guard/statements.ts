@@ -119,10 +119,18 @@ export function stripSql(sql: string): string {
   return out.join('');
 }
 
+/**
+ * `EXPLAIN [ANALYZE] [VERBOSE] [(options)] stmt` → `stmt`: the parsers lack EXPLAIN, and
+ * EXPLAIN ANALYZE runs its statement, so the statement is what is judged.
+ */
+export function unexplain(sql: string): string {
+  return sql.replace(/(^|;)([ \t\r\n]*)EXPLAIN(?:[ \t\r\n]*\([^()]{0,200}\))?(?:[ \t\r\n]+(?:ANALYZE|ANALYSE|VERBOSE|QUERY[ \t]+PLAN(?:[ \t]+FOR)?|FORMAT[ \t]+\w+))*(?=[ \t\r\n])/gi, '$1$2');
+}
+
 /** Destructive statement kinds found by keyword, for what the SQL parser's dialect cannot parse. */
 function lexicalKinds(sql: string): { kinds: SqlStatementKind[]; statements: number } {
   const kinds: SqlStatementKind[] = [];
-  const parts = stripSql(sql).split(';').map((s) => s.trim().replace(/\s+/g, ' ').toUpperCase()).filter(Boolean);
+  const parts = unexplain(stripSql(sql)).split(';').map((s) => s.trim().replace(/\s+/g, ' ').toUpperCase()).filter(Boolean);
   for (const s of parts) {
     if (/^DROP (DATABASE|DB)\b/.test(s)) kinds.push('drop_database');
     else if (/^DROP SCHEMA\b/.test(s)) kinds.push('drop_schema');
@@ -189,7 +197,7 @@ export function sqlOf(texts: { text: string; literal: boolean }[], client: strin
     }
     const lexical = lexicalKinds(t.text);
     out.statements.push(...lexical.kinds);
-    const body = t.text.replace(/^[ \t]*\\.*$/gm, '').trim();
+    const body = unexplain(t.text.replace(/^[ \t]*\\.*$/gm, '')).trim();
     if (!body) continue;
     if (body.length > 64 * 1024) {
       out.unparsed = true;
