@@ -1,3 +1,4 @@
+import { classifyEnvironment, hostMatches } from './environments.js';
 import type { ActionMatcher, Policy, SqlStatementKind } from './policy.js';
 
 /**
@@ -52,22 +53,22 @@ export interface ClassifiedAction {
   what: string;
 }
 
-/** `*.staging.example` matches `api.staging.example` (and deeper); a plain name matches itself. */
-export function hostMatches(pattern: string, host: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (pattern.startsWith('*.')) return h.endsWith(pattern.slice(1));
-  return h === pattern;
-}
-
 /** The environment of this machine: workspace files, databases on localhost. */
 export const LOCAL = 'local';
 const LOCAL_HOSTS = ['localhost', '*.localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0'];
 
-export function environmentOfHost(policy: Policy, host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  for (const env of Object.values(policy.environments)) if ((env.hosts ?? []).some((p) => hostMatches(p, host))) return env.name;
-  if ([...LOCAL_HOSTS, ...(policy.local?.hosts ?? [])].some((p) => hostMatches(p, host)) || /^127\./.test(host)) return LOCAL;
-  return undefined;
+/**
+ * The environment a call's target serves, told as everywhere else (core/environments.ts); a
+ * target no environment claims that is this machine (policy `local`) is environment `local`.
+ * `claimed` says whether any environment claims it (several: it cannot be told).
+ */
+export function environmentOfTarget(policy: Policy, target: string | undefined, host = target): { environment: string | undefined; claimed: boolean } {
+  if (!target) return { environment: undefined, claimed: false };
+  const served = classifyEnvironment(policy, target);
+  if (served.candidates.length) return { environment: served.environment, claimed: true };
+  const h = (host ?? '').toLowerCase().replace(/\.$/, '');
+  if ([...LOCAL_HOSTS, ...(policy.local?.hosts ?? [])].some((p) => hostMatches(p, h)) || /^127\./.test(h)) return { environment: LOCAL, claimed: true };
+  return { environment: undefined, claimed: false };
 }
 
 /** The environment an action whose environment cannot be told is held to: the most protected. */
@@ -125,9 +126,11 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
         const host = call.host.toLowerCase().replace(/\.$/, '');
         const path = normalisePath(call.path);
         const method = call.method.toUpperCase();
-        const env = environmentOfHost(policy, host);
+        // several environments claiming the host: it cannot be told, so the most protected
+        const served = environmentOfTarget(policy, `https://${host}${path}`, host);
+        const env = served.environment;
         if (m.http && m.http.methods.includes(method) && path.startsWith(m.http.path)) {
-          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, host)) : env !== undefined;
+          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, host)) : served.claimed;
           if (hostOk) out.push({ capability: m.capability, environment: env, what: `${method} ${host}${path}` });
         }
         if (m.graphql && (!m.graphql.hosts || m.graphql.hosts.some((p) => hostMatches(p, host)))) {
@@ -137,7 +140,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
         }
       } else if (call.type === 'sql' && m.sql) {
         const hit = call.statements.find((s) => m.sql!.statements.includes(s));
-        if (hit) out.push({ capability: m.capability, environment: environmentOfHost(policy, call.host), what: `sql ${hit}${call.host ? ` at ${call.host}` : ''}` });
+        if (hit) out.push({ capability: m.capability, environment: environmentOfTarget(policy, call.host).environment, what: `sql ${hit}${call.host ? ` at ${call.host}` : ''}` });
       } else if (call.type === 'command' && m.command && matchCommand(m.command, call.argv)) {
         out.push({ capability: m.capability, environment: undefined, what: `command ${call.argv.join(' ').slice(0, 300)}` });
       } else if (call.type === 'mcp' && m.mcp && (m.mcp.server === '*' || m.mcp.server === call.server) && (m.mcp.tool === '*' || m.mcp.tool === call.tool)) {
