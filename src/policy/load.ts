@@ -116,6 +116,11 @@ export function compilePolicy(sources: PolicySource[]): Policy {
       defineOnce(p, 'templates', name);
       policy.templates[name] = { name, description: t.description, environments: t.environments, ceiling: t.ceiling, taskTtl: t.task_ttl };
     }
+    if (d.egress) {
+      policy.egress ??= { allow: [], inspect: [] };
+      policy.egress.allow.push(...d.egress.allow);
+      policy.egress.inspect.push(...d.egress.inspect);
+    }
     if (d.trajectory) {
       defineOnce(p, 'trajectory', '');
       const t = d.trajectory;

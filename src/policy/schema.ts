@@ -104,6 +104,12 @@ export const actionSchema = z
   })
   .refine((a) => [a.http, a.graphql, a.sql, a.command].filter(Boolean).length === 1, { message: 'exactly one of http, graphql, sql, command' });
 
+/** What `stint run`'s egress proxy may reach: tunnelled (`allow`) or read (`inspect`). */
+export const egressSchema = z.strictObject({
+  allow: z.array(hostPattern).max(500).default([]),
+  inspect: z.array(hostPattern).max(500).default([]),
+});
+
 export const policyFileSchema = z.strictObject({
   environments: z.record(name, environmentSchema).optional(),
   capabilities: z.record(capabilityName, capabilitySchema).optional(),
@@ -112,6 +118,7 @@ export const policyFileSchema = z.strictObject({
   approvals: z.array(approvalSchema).optional(),
   trajectory: trajectorySchema.optional(),
   actions: z.array(actionSchema).optional(),
+  egress: egressSchema.optional(),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;
