@@ -15,6 +15,7 @@ import { register as task } from './commands/task.js';
 import { register as token } from './commands/token.js';
 import { register as guard } from './commands/guard.js';
 import { register as vault } from './commands/vault.js';
+import { register as run } from './commands/run.js';
 import { CliError, oneLine } from './shared.js';
 
 export function buildProgram(): Command {
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .description('stint: task-bound, environment-scoped, sender-constrained credentials for AI agents')
     .configureOutput({ outputError: (str, write) => write(`stint: ${str.replace(/^error: /, '').trim()} (see --help)\n`) })
     .exitOverride();
-  for (const register of [keygen, agents, resources, tasks, revoke, audit, policy, approvers, approvals, aws, task, token, guard, vault]) register(program);
+  for (const register of [keygen, agents, resources, tasks, revoke, audit, policy, approvers, approvals, aws, task, token, guard, vault, run]) register(program);
   // Subcommands inherit the exit override so that usage errors exit 2 with one line too.
   const inherit = (c: Command) => {
     for (const sub of c.commands) {

@@ -73,6 +73,10 @@ export interface EgressSession {
   environment: string;
   inspect: string[];
   allow: string[];
+  /** Hosts where GraphQL action matchers apply (no readable document there is `uncertain`). */
+  graphql: string[];
+  /** Methods the HTTP action matchers name: the proxy asks the broker about every such request. */
+  methods: string[];
   custody: CustodyInput[];
 }
 
@@ -98,6 +102,8 @@ export async function egressSession(core: Core, claims: StintClaims, names: stri
     environment: task.environment,
     inspect: inspectedHosts(core, all),
     allow: core.policy.egress?.allow ?? [],
+    graphql: [...new Set(core.policy.actions.flatMap((a) => a.graphql?.hosts ?? []))],
+    methods: [...new Set(core.policy.actions.flatMap((a) => (a.http?.methods ?? []).map((m) => m.toUpperCase())))],
     custody: mine.map((e) => ({ ...describe(e), value: e.value })),
   };
 }
