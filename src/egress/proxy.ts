@@ -212,6 +212,7 @@ export function createEgressProxy(o: ProxyOptions) {
     if (!inspected(host) && !allowed(host)) return refuseResponse(res, new Refusal(403, 'egress_not_allowed', `${host} is not in the policy's egress.allow`));
     void handle(req, res, 'http', host, port);
   });
+  outer.on('connection', (socket: Socket) => socket.on('error', () => socket.destroy()));
   outer.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(400, 'malformed', 'malformed HTTP request'));
   });
@@ -219,6 +220,7 @@ export function createEgressProxy(o: ProxyOptions) {
     (socket as Socket).end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(403, 'upgrade', `a ${req.headers.upgrade} upgrade is not relayed by the egress proxy`));
   });
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
     const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(req.url ?? '');
     const fail = (status: number, rule: string, detail: string) => {
       const body = problem(status, rule, detail);
@@ -256,6 +258,7 @@ export function createEgressProxy(o: ProxyOptions) {
     });
     up.on('error', () => socket.destroy());
     socket.on('error', () => up.destroy());
+    socket.on('close', () => up.destroy());
   });
   outer.on('error', () => {});
 
