@@ -24,8 +24,10 @@ const persistRoot = resolve(join(config.dbPath, '..', 'worker-state'));
 const persistFor = (cfg: string) => join(persistRoot, cfg === 'wrangler.toml' ? 'broker' : 'approvals');
 const b64 = (k: Uint8Array) => Buffer.from(k).toString('base64');
 const host = config.host;
+// The broker reaches the approval Worker at its public URL (its identity: internal `iss`, `htu`);
+// the approval Worker reaches the broker over loopback.
 const brokerUrl = `http://${host}:${config.port}`;
-const approvalsUrl = `http://${host}:${config.approvalPort}`;
+const approvalsUrl = config.approvalUrl;
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_D1_WARNING: 'true', CI: 'true' };
 const wrangler = (args: string[]) => ['-y', '-p', 'node@22', '--', 'node', join(root, 'node_modules/wrangler/bin/wrangler.js'), ...args];
 
@@ -71,7 +73,7 @@ try {
       STINT_APPROVAL_MASTER_KEY: b64(config.approvalMasterKey),
     }),
   ]);
-  console.log(`stint ready broker=${brokerUrl} approvals=${approvalsUrl}`);
+  console.log(`stint ready broker=${config.issuer} approvals=${config.approvalUrl}`);
 } catch (e) {
   console.error(`stint: ${(e as Error).message}`);
   stop(1);

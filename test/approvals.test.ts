@@ -137,6 +137,67 @@ describe('quorum and grant', () => {
   });
 });
 
+describe('asking again for the same action', () => {
+  it('answers with the open request’s auth_req_id: one pending row, and the second answer polls the same request', async () => {
+    const first = await ask();
+    s.clock.advance(30);
+    const again = await agent.exchange(taskToken, { scope: 'volume.delete' });
+    expect(again.status).toBe(400);
+    expect(again.body).toMatchObject({ error: 'approval_required', auth_req_id: first, expires_in: 570, interval: 5 });
+    const bob = await s.approver('bob');
+    const pending = (await bob.call('GET', '/v1/approvals?status=pending')).body.approvals;
+    expect(pending.map((a: any) => a.id)).toEqual([first]);
+    // Another action is another request.
+    const other = await ask('backup.delete');
+    expect(other).not.toBe(first);
+    expect((await bob.call('GET', '/v1/approvals?status=pending')).body.approvals).toHaveLength(2);
+    // The trajectory says the agent asked again.
+    const view = (await (await s.broker.admin(`/v1/tasks/${taskId}`)).json()) as any;
+    expect(view.events.filter((e: any) => e.detail.type === 'approval.asked_again').map((e: any) => e.detail.auth_req_id)).toEqual([first]);
+  });
+
+  it('an approved request not yet handed out is the answer too; once delivered, denied or expired, a new request opens', async () => {
+    const [bob, carol] = [await s.approver('bob'), await s.approver('carol')];
+    const first = await ask();
+    for (const a of [bob, carol]) await a.decide(first, 'approve');
+    expect(await ask()).toBe(first);
+    s.clock.advance(6);
+    expect((await poll(first)).status).toBe(200);
+    const second = await ask();
+    expect(second).not.toBe(first);
+    await bob.decide(second, 'deny');
+    const third = await ask();
+    expect(third).not.toBe(second);
+    s.clock.advance(601);
+    const fourth = await ask();
+    expect(fourth).not.toBe(third);
+  });
+
+  it('a backchannel request with another binding message is another request; the same one is the same', async () => {
+    const { dpopProof, assertion } = await import('./helpers/agent.js');
+    const bc = async (binding_message: string) => {
+      const res = await s.broker.request('/bc-authorize', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await dpopProof(await agent.dpopKey(), 'POST', 'http://localhost:8787/bc-authorize', { nowSec: s.nowSec() }) },
+        body: new URLSearchParams({
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await assertion(agent.key, agent.clientId, 'http://localhost:8787', { nowSec: s.nowSec() }),
+          subject_token: taskToken,
+          scope: 'backup.delete',
+          binding_message,
+        }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as any).auth_req_id as string;
+    };
+    const a = await bc('INC-1 purge expired backups');
+    expect(await bc('INC-1 purge expired backups')).toBe(a);
+    expect(await bc('INC-2 purge every backup')).not.toBe(a);
+    // The token endpoint's ask (no binding message) is not the backchannel one.
+    expect(await ask('backup.delete')).not.toBe(a);
+  });
+});
+
 describe('single use', () => {
   it('50 concurrent introspections: exactly one active', async () => {
     const id = await ask();

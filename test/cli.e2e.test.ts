@@ -55,12 +55,19 @@ afterAll(async () => {
 });
 
 describe('stint CLI (operator commands)', () => {
+  it('npx stint resolves to the clone\'s own bin with no install; --version prints the version', async () => {
+    const help = await run('npx', ['--no-install', 'stint', '--help'], { cwd: ROOT, env: { ...process.env, CI: 'true' } });
+    expect(help.stdout).toMatch(/^Usage: stint/);
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    expect((await cli(['--version'])).out.trim()).toBe(version);
+  }, 60_000);
+
   it('--help on the program and on every command', async () => {
     const top = await cli(['--help']);
     expect(top.code).toBe(0);
     for (const c of ['keygen', 'agents', 'resources', 'tasks', 'revoke', 'audit', 'policy', 'approvers', 'approvals', 'aws']) expect(top.out).toContain(c);
     const commands = [
-      ['keygen'], ['agents', 'add'], ['agents', 'list'], ['agents', 'release'], ['resources', 'add'], ['tasks', 'list'], ['tasks', 'show'], ['tasks', 'revoke'],
+      ['keygen'], ['agents', 'add'], ['agents', 'list'], ['agents', 'show'], ['agents', 'release'], ['resources', 'add'], ['tasks', 'list'], ['tasks', 'show'], ['tasks', 'revoke'],
       ['revoke'], ['audit', 'tail'], ['audit', 'verify'], ['policy', 'check'], ['approvers', 'add'], ['approvals', 'list'], ['approvals', 'show'],
       ['approvals', 'approve'], ['approvals', 'deny'], ['aws', 'credential-process'],
     ];
@@ -120,8 +127,16 @@ describe('stint CLI (operator commands)', () => {
     expect(await tailDone).toBe(0);
     expect(tailOut).toMatch(new RegExp(agent.client_id));
 
+    // --count is exact even when one chunk of the stream carries many events.
+    const three = await cli(['audit', 'tail', '--from', '0', '--count', '3', '--json']);
+    expect(three.code, three.err).toBe(0);
+    expect(three.out.trim().split('\n')).toHaveLength(3);
+
     expect((await cli(['revoke', '--environment', 'staging'])).out).toMatch(/^revoked env:staging/);
     expect((await json(['agents', 'release', agent.client_id])).status).toBe('active');
+    const shown = await cli(['agents', 'show', agent.client_id]);
+    expect(shown.code, shown.err).toBe(0);
+    expect(shown.out).toMatch(/status\s+active/);
     const verify = await json(['audit', 'verify']);
     expect(verify.ok).toBe(true);
     expect(verify.count).toBeGreaterThan(3);
@@ -138,6 +153,11 @@ describe('stint CLI (operator commands)', () => {
     await failsWith(['revoke'], /exactly one of/);
     await failsWith(['agents', 'add', '--name', 'x'], /required option/);
     await failsWith(['nope'], /unknown command/);
+    await failsWith(['agents', 'show', 'agt_nosuchagent00000'], /404 not_found/);
+    // --json: the failure as {error, error_description} on stderr, still exit 2.
+    const asJson = await cli(['tasks', 'list', '--json'], { STINT_ADMIN_TOKEN: 'wrong-token-0123456789' });
+    expect(asJson.code).toBe(2);
+    expect(JSON.parse(asJson.err)).toMatchObject({ error: 'failed', error_description: expect.stringMatching(/401 unauthorized/) });
     const bad = join(dir, 'bad-policies');
     await run('mkdir', ['-p', bad]);
     writeFileSync(join(bad, 'templates.yaml'), 'templates:\n  t:\n    colour: red\n');

@@ -151,7 +151,21 @@ describe('approval requests', () => {
     const s = await testStack();
     const agent = await s.broker.registerAgent({ name: 'ops-bot', owner: 'alice', templates: ['ops-maintenance'] });
     const t = await agent.openTask('ops-maintenance', 'production');
-    for (let i = 0; i < 5; i++) expect((await agent.exchange(t.body.access_token, { scope: 'volume.delete' })).body.error).toBe('approval_required');
+    // Five different actions (the same one asked again is answered with its open request).
+    const { dpopProof, assertion } = await import('./helpers/agent.js');
+    const bc = async (binding_message: string) =>
+      s.broker.request('/bc-authorize', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await dpopProof(await agent.dpopKey(), 'POST', 'http://localhost:8787/bc-authorize', { nowSec: s.nowSec() }) },
+        body: new URLSearchParams({
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await assertion(agent.key, agent.clientId, 'http://localhost:8787', { nowSec: s.nowSec() }),
+          subject_token: t.body.access_token,
+          scope: 'volume.delete',
+          binding_message,
+        }),
+      });
+    for (let i = 0; i < 5; i++) expect((await bc(`volume ${i}`)).status).toBe(200);
     const sixth = await agent.exchange(t.body.access_token, { scope: 'volume.delete' });
     expect(sixth.status).toBe(429);
     expect(sixth.body.error).toBe('too_many_requests');

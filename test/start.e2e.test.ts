@@ -12,8 +12,9 @@ describe('npm start', () => {
     const [port, approvalPort] = [await freePort(), await freePort()];
     const s = await startStint({ STINT_DB: join(dir, 'stint.db'), STINT_PORT: String(port), STINT_APPROVAL_PORT: String(approvalPort) });
     try {
-      expect(s.broker).toBe(`http://127.0.0.1:${port}`);
-      expect(s.approvals).toBe(`http://127.0.0.1:${approvalPort}`);
+      // The ready line prints the public URLs (the issuer and STINT_APPROVAL_URL's default).
+      expect(s.broker).toBe(`http://localhost:${port}`);
+      expect(s.approvals).toBe(`http://localhost:${approvalPort}`);
       const meta = (await (await fetch(`${s.broker}/.well-known/oauth-authorization-server`)).json()) as any;
       expect(meta.issuer).toBe(`http://localhost:${port}`);
       expect((await fetch(`${s.approvals}/healthz`)).status).toBe(200);

@@ -251,17 +251,59 @@ describe('rule 3: environment_mismatch', () => {
     expect(await b.introspect(cap.body.access_token)).toEqual({ active: false });
   });
 
-  it('a report from a service of the token’s own environment, or one that serves no environment, stops nothing', async () => {
+  it('a service registered at an origin serves the environment its host belongs to: the crossing stops the task', async () => {
+    // The issue's reproduction: the service is registered at its origin, not at a capability's URI.
     const a = await b.registerAgent();
     const t = await a.openTask();
     const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
-    const staging = await resource('https://api.staging.example/config');
+    const prod = await resource('https://api.production.example');
+    const res = await signal(prod, { type: 'environment_mismatch', ...(await evidence(a, cap.body.access_token, 'https://api.production.example/config')) });
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as any).stopped_tasks).toEqual([t.body.task_id]);
+    const view = await task(t.body.task_id);
+    expect(view.status).toBe('stopped');
+    expect(view.status_reason).toMatch(/^environment_mismatch: a staging token was presented to https:\/\/api\.production\.example, which serves production/);
+    expect(agentStatus(a.clientId)).toBe('locked');
+    expect(await b.introspect(cap.body.access_token)).toEqual({ active: false });
+  });
+
+  it('a service on a host of production’s `hosts` pattern, under no capability’s resource, serves production', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
+    const prod = await resource('https://billing.production.example:8443/v2');
+    const res = await signal(prod, { type: 'environment_mismatch', ...(await evidence(a, cap.body.access_token, 'https://billing.production.example:8443/v2/invoices')) });
+    expect(((await res.json()) as any).stopped_tasks).toEqual([t.body.task_id]);
+  });
+
+  it('a report from a service of the token’s own environment stops nothing', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
+    const staging = await resource('https://api.staging.example');
     const same = await signal(staging, { type: 'environment_mismatch', ...(await evidence(a, cap.body.access_token, 'https://api.staging.example/config/x')) });
+    expect(same.status).toBe(202);
     expect(((await same.json()) as any).stopped_tasks).toEqual([]);
+    expect((await task(t.body.task_id)).status).toBe('active');
+  });
+
+  it('a service whose audience maps to no environment cannot report environment_mismatch: 400 invalid_request, naming why', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const cap = await a.exchange(t.body.access_token, { scope: 'config.read' });
     const nowhere = await resource('https://unmapped.example/api');
     const none = await signal(nowhere, { type: 'environment_mismatch', ...(await evidence(a, cap.body.access_token, 'https://unmapped.example/api/x')) });
-    expect(((await none.json()) as any).stopped_tasks).toEqual([]);
+    expect(none.status).toBe(400);
+    const body = (await none.json()) as any;
+    expect(body.error).toBe('invalid_request');
+    expect(body.detail).toMatch(/https:\/\/unmapped\.example\/api is on no environment's hosts/);
+    // Refused, not taken as evidence: the task and its token live on.
     expect((await task(t.body.task_id)).status).toBe('active');
+    expect(agentStatus(a.clientId)).toBe('active');
+    expect(await b.introspect(cap.body.access_token)).toMatchObject({ active: true });
+    // The same service may still report what it can tell (a token presented without its key's proof).
+    const leak = await signal(nowhere, { type: 'credential_substitution', token: cap.body.access_token });
+    expect(leak.status).toBe(202);
   });
 
   it('a copied token without a proof of its key does not stop its owner', async () => {

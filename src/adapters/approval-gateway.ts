@@ -38,6 +38,7 @@ export function createApprovalGateway(o: GatewayOptions): ApprovalGateway {
   };
   return {
     open: async (clientId, request) => (await call({ op: 'open', client_id: clientId, request })) as never,
+    find: async (clientId, action, candidates) => ((await call({ op: 'find', client_id: clientId, action, candidates })).open as never) ?? undefined,
     poll: async (id, clientId, jkt) => (await call({ op: 'poll', auth_req_id: id, client_id: clientId, jkt })) as PollResult,
     void: async (scope, reason) => {
       await call({ op: 'void', scope, reason });

@@ -1,5 +1,6 @@
 // `npx stint …`: the operator's, approver's and agent's command line. Each command group is a
 // module in commands/ that registers itself on the program.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as agents } from './commands/agents.js';
 import { register as approvals } from './commands/approvals.js';
@@ -18,10 +19,14 @@ import { register as vault } from './commands/vault.js';
 import { register as run } from './commands/run.js';
 import { CliError, oneLine } from './shared.js';
 
+/** The project's version (package.json is two folders up from src/cli and from dist/cli). */
+const version = () => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildProgram(): Command {
   const program = new Command('stint')
     .description('stint: task-bound, environment-scoped, sender-constrained credentials for AI agents')
     .configureOutput({ outputError: (str, write) => write(`stint: ${str.replace(/^error: /, '').trim()} (see --help)\n`) })
+    .version(version(), '-V, --version', 'print the version')
     .exitOverride();
   for (const register of [keygen, agents, resources, tasks, revoke, audit, policy, approvers, approvals, aws, task, token, guard, vault, run]) register(program);
   // Subcommands inherit the exit override so that usage errors exit 2 with one line too.
@@ -42,10 +47,9 @@ try {
     // --help and --version exit 0; commander already printed its one-line reason otherwise.
     process.exit(e.exitCode === 0 ? 0 : 2);
   }
-  if (e instanceof CliError) {
-    console.error(`stint: ${oneLine(e.message)}`);
-    process.exit(2);
-  }
-  console.error(`stint: ${oneLine(e instanceof Error ? `${e.name}: ${e.message}` : String(e))}`);
+  const json = process.argv.includes('--json');
+  const code = e instanceof CliError ? e.code : 'failed';
+  const message = oneLine(e instanceof CliError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  console.error(json ? JSON.stringify({ error: code, error_description: message }) : `stint: ${message}`);
   process.exit(2);
 }

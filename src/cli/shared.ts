@@ -1,11 +1,21 @@
 // What every command shares: one-line failures, --json or text output, the operator's HTTP calls.
 import type { Command } from 'commander';
 
-/** A failure the user should read: printed as `stint: <message>` on one line, exit status 2. */
-export class CliError extends Error {}
+/**
+ * A failure the user should read: printed as `stint: <message>` on one line (with --json, as
+ * `{error, error_description}` on stderr), exit status 2.
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'failed',
+  ) {
+    super(message);
+  }
+}
 
-export const fail = (message: string): never => {
-  throw new CliError(message);
+export const fail = (message: string, code?: string): never => {
+  throw new CliError(message, code);
 };
 
 /** Flattens a message to one line (agent-controlled text never spans lines on a terminal). */

@@ -71,6 +71,11 @@ export async function authenticateAgent(input: ClientAuthInput): Promise<AgentRe
     if (e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWSSignatureVerificationFailed) {
       return refuse('client_assertion is not signed by a key registered for this client', e);
     }
+    if (e instanceof errors.JWTClaimValidationFailed && e.claim === 'aud') {
+      // Name the URL expected: the usual cause is a client that built `aud` from the address
+      // it connected to (127.0.0.1) instead of the issuer (localhost).
+      return refuse(`client_assertion aud must be the issuer ${input.audiences.map((a) => `"${a}"`).join(' or ')}`, e);
+    }
     if (e instanceof errors.JOSEError) return refuse(`client_assertion is invalid (${e.code}: ${e.message})`, e);
     return refuse('client_assertion could not be verified', e);
   }

@@ -103,7 +103,7 @@ export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
   if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 256) refuse('jti must be a string of 8–256 characters');
   if (payload.htm !== c.method) refuse(`htm must be ${c.method}`);
   const htu = typeof payload.htu === 'string' ? normalizeHtu(payload.htu) : undefined;
-  if (!htu || !c.urls.some((u) => normalizeHtu(u) === htu)) refuse('htu does not match this endpoint');
+  if (!htu || !c.urls.some((u) => normalizeHtu(u) === htu)) refuse(`htu must be ${c.urls.map((u) => `"${normalizeHtu(u)}"`).join(' or ')}`);
   if (c.accessToken !== undefined) {
     const ath = await sha256(c.accessToken);
     if (payload.ath !== ath) refuse('ath does not match the access token');

@@ -1,6 +1,7 @@
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
-import { environmentOfResource, RISK_ORDER, type Risk } from './policy.js';
+import { environmentServedBy } from './environments.js';
+import { RISK_ORDER, type Risk } from './policy.js';
 import type { AgentRecord, TaskRecord } from './ports.js';
 import { stoppedError } from './stop.js';
 import { answer, enforce } from './rules/enforce.js';
@@ -60,7 +61,7 @@ export async function resolveCapability(core: Core, agent: AgentRecord, jkt: str
   const { policy } = core;
   const { window } = policy.trajectory;
   const riskName = maxRisk(req.capabilities.map((c) => policy.capabilities[c]?.risk));
-  const requestedEnv = req.resource ? (environmentOfResource(policy, req.resource) ?? task.environment) : task.environment;
+  const requestedEnv = req.resource ? (environmentServedBy(policy, req.resource) ?? task.environment) : task.environment;
   const base = { capabilities: req.capabilities, resource: req.resource, risk: riskName, environment: requestedEnv };
 
   const deny = async (why: string, code: 'invalid_authorization_details' | 'invalid_target' = 'invalid_authorization_details'): Promise<never> => {

@@ -3,7 +3,7 @@ import { agentView } from './agents.js';
 import type { Core } from './context.js';
 import { base64url } from 'jose';
 import { StintError } from './errors.js';
-import type { ListCursor, TaskRecord, TaskStatus } from './ports.js';
+import type { AgentRecord, ListCursor, TaskRecord, TaskStatus } from './ports.js';
 import { currentTask } from './token-state.js';
 
 export const DEFAULT_PAGE = 50;
@@ -69,9 +69,18 @@ export async function listTasks(core: Core, r: TaskListRequest): Promise<{ tasks
   return { tasks, ...(rows.length === limit && last ? { next_cursor: encodeCursor(last) } : {}) };
 }
 
+/** Why a locked agent is locked: the stop of its newest stopped task (rule and reason). */
+async function lockedBy(core: Core, agent: AgentRecord) {
+  if (agent.status !== 'locked') return {};
+  const [t] = await core.store.listings.tasks({ statuses: ['stopped'], agentId: agent.id, limit: 1 });
+  return t ? { locked_by: { task_id: t.id, reason: t.statusReason } } : {};
+}
+
+export const agentDetail = async (core: Core, agent: AgentRecord) => ({ ...agentView(agent), ...(await lockedBy(core, agent)) });
+
 export async function listAgents(core: Core, r: { cursor?: string; limit?: number }) {
   const limit = r.limit ?? DEFAULT_PAGE;
   const rows = await core.store.listings.agents({ before: decodeCursor(r.cursor), limit });
   const last = rows[rows.length - 1];
-  return { agents: rows.map(agentView), ...(rows.length === limit && last ? { next_cursor: encodeCursor(last) } : {}) };
+  return { agents: await Promise.all(rows.map((a) => agentDetail(core, a))), ...(rows.length === limit && last ? { next_cursor: encodeCursor(last) } : {}) };
 }

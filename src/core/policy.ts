@@ -122,11 +122,3 @@ export function taskTtlFor(policy: Policy, template: string, environment: string
   if (!env || !tpl) throw new Error(`unknown template ${template} or environment ${environment}`);
   return Math.min(env.taskTtl, tpl.taskTtl ?? env.taskTtl);
 }
-
-/** The environment whose resource a URI is, per policy (undefined if no capability names it). */
-export function environmentOfResource(policy: Policy, resource: string): string | undefined {
-  for (const c of Object.values(policy.capabilities)) {
-    for (const [env, uri] of Object.entries(c.resources)) if (uri === resource) return env;
-  }
-  return undefined;
-}

@@ -166,7 +166,9 @@ export interface TaskStore {
   recentEvents(id: string, kinds: TaskEventKind[], since: number): Promise<TaskEvent[]>;
   /**
    * The same across every task of an agent, oldest first: refusals and failures count against
-   * the agent, so opening a fresh task does not wipe its history (task hopping).
+   * the agent, so opening a fresh task does not wipe its history (task hopping). One to three
+   * kinds, at most 1,000 events. Every token exchange calls it: its cost must be bounded by an
+   * index on (agent, kind, at), never grow with the number of tasks the agent ever opened.
    */
   recentEventsOfAgent(agentId: string, kinds: TaskEventKind[], since: number): Promise<TaskEvent[]>;
 }

@@ -28,9 +28,27 @@ export async function requestApproval(core: Core, agent: AgentRecord, task: Task
     throw answer(await enforce(core, decision, target), target);
   }
   if (!core.approvals) throw new StintError('approval_required', `${capability} needs human approval, and no approval service is configured`);
-  // A task may not flood the approvers' queue: requests made within the approval TTL count as open.
+  // The same action asked for again, while its request is open, is answered with that request:
+  // approvers see one row, and the agent polls the one it already has.
   const ttl = core.policy.approvals.find((a) => a.environment === task.environment)?.ttl ?? 600;
-  const asked = (await core.store.tasks.recentEvents(task.id, ['approval'], core.clock.now() - ttl * 1000)).filter((e) => e.detail.type === 'approval.requested').length;
+  const events = await core.store.tasks.recentEvents(task.id, ['approval', 'grant'], core.clock.now() - ttl * 1000);
+  const asks = events.filter((e) => e.detail.type === 'approval.requested');
+  const delivered = new Set(events.filter((e) => e.detail.type === 'grant.delivered').map((e) => String(e.detail.auth_req_id)));
+  const candidates = asks
+    .filter((e) => e.detail.capability === capability && e.detail.resource === resource && !delivered.has(String(e.detail.auth_req_id)))
+    .map((e) => String(e.detail.auth_req_id))
+    .reverse()
+    .slice(0, MAX_OPEN_APPROVALS_PER_TASK);
+  if (candidates.length > 0) {
+    const action = { task_id: task.id, capability, resource, environment: task.environment, jkt: task.jkt, ...(bindingMessage ? { binding_message: bindingMessage } : {}) };
+    const open = await core.approvals.find(agent.id, action, candidates);
+    if (open) {
+      await record(core, { taskId: task.id, kind: 'approval', type: 'approval.asked_again', actor: agent.id, detail: { capability, resource, auth_req_id: open.auth_req_id } });
+      return open;
+    }
+  }
+  // A task may not flood the approvers' queue: requests made within the approval TTL count as open.
+  const asked = asks.length;
   if (asked >= MAX_OPEN_APPROVALS_PER_TASK) {
     throw new StintError('too_many_requests', `this task already has ${asked} approval requests open (at most ${MAX_OPEN_APPROVALS_PER_TASK}): poll them before asking again`);
   }

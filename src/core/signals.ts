@@ -1,6 +1,6 @@
 import type { Core } from './context.js';
 import { StintError } from './errors.js';
-import { environmentOfResource } from './policy.js';
+import { classifyEnvironment } from './environments.js';
 import type { ResourceRecord } from './ports.js';
 import { normalizeHtu, verifyDpopProof } from './dpop.js';
 import { onPresentation } from './presentation.js';
@@ -100,12 +100,20 @@ export async function reportSignal(core: Core, caller: SignalCaller, s: Signal):
   if (caller.kind === 'agent') throw new StintError('forbidden', `${s.type} is reported by resource services or the operator`);
   if (!s.token) throw new StintError('invalid_request', `${s.type} needs the token that was presented`);
   const where = caller.kind === 'resource' ? caller.resource.audience : 'a service the operator names';
+  // The environment the service serves, told as everywhere else (policy `hosts`, resource URIs).
+  const served = caller.kind === 'resource' ? classifyEnvironment(core.policy, caller.resource.audience) : undefined;
+  if (s.type === 'environment_mismatch' && caller.kind === 'resource' && served!.environment === undefined) {
+    // Such a service cannot tell a mismatch: refused, not accepted and ignored.
+    const why = served!.candidates.length
+      ? `its audience ${caller.resource.audience} is claimed by several environments (${served!.candidates.join(', ')})`
+      : `its audience ${caller.resource.audience} is on no environment's hosts and under no capability's resource`;
+    throw new StintError('invalid_request', `this resource service cannot report environment_mismatch: ${why}`);
+  }
   const seen = await onPresentation(core, {
     token: s.token,
     jkt: await provenKey(core, caller, s),
     where,
-    // A service whose audience maps to no environment cannot tell a mismatch.
-    servedEnvironment: caller.kind === 'resource' ? environmentOfResource(core.policy, caller.resource.audience) : undefined,
+    servedEnvironment: served?.environment,
     actor,
     denial: { type: `signal.${s.type}`, kind: 'signal' },
     detail: { signal: s.type, detail },

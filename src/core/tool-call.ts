@@ -1,3 +1,4 @@
+import { classifyEnvironment, environmentServedBy, hostMatches } from './environments.js';
 import type { ActionMatcher, Policy, SqlStatementKind } from './policy.js';
 
 /**
@@ -51,19 +52,6 @@ export interface ClassifiedAction {
   what: string;
 }
 
-/** `*.staging.example` matches `api.staging.example` (and deeper); a plain name matches itself. */
-export function hostMatches(pattern: string, host: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (pattern.startsWith('*.')) return h.endsWith(pattern.slice(1));
-  return h === pattern;
-}
-
-export function environmentOfHost(policy: Policy, host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  for (const env of Object.values(policy.environments)) if ((env.hosts ?? []).some((p) => hostMatches(p, host))) return env.name;
-  return undefined;
-}
-
 /** The environment an action whose environment cannot be told is held to: the most protected. */
 export function mostProtectedEnvironment(policy: Policy): string | undefined {
   const envs = Object.values(policy.environments);
@@ -84,9 +72,11 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
   for (const call of calls) {
     for (const m of policy.actions ?? []) {
       if (call.type === 'http') {
-        const env = environmentOfHost(policy, call.host);
+        // An environment's host (several environments claiming it: it cannot be told, so the most protected).
+        const served = classifyEnvironment(policy, call.host);
+        const env = served.environment;
         if (m.http && m.http.methods.includes(call.method.toUpperCase()) && call.path.startsWith(m.http.path)) {
-          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, call.host)) : env !== undefined;
+          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, call.host)) : served.candidates.length > 0;
           if (hostOk) out.push({ capability: m.capability, environment: env, what: `${call.method} ${call.host}${call.path}` });
         }
         if (m.graphql && (!m.graphql.hosts || m.graphql.hosts.some((p) => hostMatches(p, call.host)))) {
@@ -95,7 +85,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
         }
       } else if (call.type === 'sql' && m.sql) {
         const hit = call.statements.find((s) => m.sql!.statements.includes(s));
-        if (hit) out.push({ capability: m.capability, environment: environmentOfHost(policy, call.host), what: `sql ${hit}` });
+        if (hit) out.push({ capability: m.capability, environment: environmentServedBy(policy, call.host), what: `sql ${hit}` });
       } else if (call.type === 'command' && m.command && matchCommand(m.command, call.argv)) {
         out.push({ capability: m.capability, environment: undefined, what: `command ${m.command.argv.join(' ')}` });
       }

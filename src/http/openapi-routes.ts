@@ -75,6 +75,7 @@ export const BROKER_ROUTES: RouteDoc[] = [
   { method: 'post', path: '/revoke', summary: 'RFC 7009', security: ['operator'], form: tokenOnlyForm, tags: ['oauth'] },
   { method: 'post', path: '/v1/agents', summary: 'register an agent', security: ['operator'], json: agentRegistrationSchema, tags: ['management'], responses: { '201': 'registered' } },
   { method: 'get', path: '/v1/agents', summary: 'list agents, newest first', security: ['operator'], query: agentListQuerySchema, tags: ['management'] },
+  { method: 'get', path: '/v1/agents/{id}', summary: 'one agent, and the stop that locked it', security: ['operator'], tags: ['management'] },
   { method: 'post', path: '/v1/agents/{id}/release', summary: 'release a locked agent', security: ['operator'], tags: ['management'] },
   { method: 'post', path: '/v1/resources', summary: 'register a resource service', security: ['operator'], json: resourceRegistrationSchema, tags: ['management'], responses: { '201': 'registered' } },
   { method: 'get', path: '/v1/tasks', summary: 'list tasks, newest first (cursor pagination)', security: ['operator'], query: taskListQuerySchema, tags: ['management'] },

@@ -155,6 +155,12 @@ export const internalCallSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('open'), client_id: text(100), request: actionRequestSchema }),
   z.strictObject({ op: z.literal('poll'), client_id: text(100), auth_req_id: text(100), jkt: text(100) }),
   z.strictObject({
+    op: z.literal('find'),
+    client_id: text(100),
+    candidates: z.array(text(100)).max(10),
+    action: actionRequestSchema.pick({ task_id: true, capability: true, resource: true, environment: true, jkt: true, binding_message: true }),
+  }),
+  z.strictObject({
     op: z.literal('void'),
     reason: text(500),
     scope: z.union([

@@ -41,9 +41,14 @@ export class StintAgentError extends Error {
 }
 
 export interface AgentOptions {
-  /** The broker's issuer (the assertions' `aud`, the base of DPoP `htu`). */
-  issuer: string;
-  /** Where to reach the broker, if not at the issuer URL. */
+  /**
+   * Where to reach the broker (the ready line's `broker=` URL, or any address of it). The
+   * issuer is discovered from its RFC 8414 metadata unless given.
+   */
+  url?: string;
+  /** The broker's issuer (the assertions' `aud`, the base of DPoP `htu`); default: discovered. */
+  issuer?: string;
+  /** Where to reach the broker, if not at the issuer URL (the same as `url`). */
   brokerUrl?: string;
   clientId: string;
   /** The agent's registered key (private_key_jwt). */
@@ -79,20 +84,43 @@ const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const CIBA = 'urn:openid:params:grant-type:ciba';
 
+const trim = (u: string) => u.replace(/\/+$/, '');
+
 /** A stint agent: opens tasks with its registered key. */
 export class StintAgent {
-  readonly issuer: string;
   readonly brokerUrl: string;
+  private known?: string;
+  private discovery?: Promise<string>;
   private readonly doFetch: typeof fetch;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
 
   constructor(readonly options: AgentOptions) {
-    this.issuer = options.issuer.replace(/\/+$/, '');
-    this.brokerUrl = (options.brokerUrl ?? options.issuer).replace(/\/+$/, '');
+    const at = options.url ?? options.brokerUrl ?? options.issuer;
+    if (!at) throw new TypeError('StintAgent needs the broker\'s url (or its issuer)');
+    this.brokerUrl = trim(at);
+    this.known = options.issuer && trim(options.issuer);
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /**
+   * The broker's issuer: given, or read from its metadata (RFC 8414) at the URL it is reached
+   * by. Assertions' `aud` and proofs' `htu` are built from it, never from the address connected
+   * to, so `http://127.0.0.1:8787` and `http://localhost:8787` both work.
+   */
+  issuer(): Promise<string> {
+    if (this.known) return Promise.resolve(this.known);
+    this.discovery ??= (async () => {
+      const url = `${this.brokerUrl}/.well-known/oauth-authorization-server`;
+      const res = await this.doFetch(url, { headers: { Accept: 'application/json' } });
+      const meta = (await res.json().catch(() => undefined)) as { issuer?: unknown } | undefined;
+      if (!res.ok || typeof meta?.issuer !== 'string') throw new StintAgentError(res.status, 'discovery_failed', `${url} did not answer with authorization server metadata`);
+      return (this.known = trim(meta.issuer));
+    })();
+    this.discovery.catch(() => (this.discovery = undefined));
+    return this.discovery;
   }
 
   private sec = () => Math.floor(this.now() / 1000);
@@ -104,13 +132,13 @@ export class StintAgent {
     return new SignJWT(claims).setProtectedHeader({ alg: key.alg, typ: 'dpop+jwt', jwk: key.publicJwk }).sign(key.privateKey);
   }
 
-  private assertion(): Promise<string> {
+  private async assertion(): Promise<string> {
     const { key, clientId } = this.options;
     return new SignJWT({})
       .setProtectedHeader({ alg: key.alg })
       .setIssuer(clientId)
       .setSubject(clientId)
-      .setAudience(this.issuer)
+      .setAudience(await this.issuer())
       .setIssuedAt(this.sec())
       .setExpirationTime(this.sec() + 60)
       .setJti(crypto.randomUUID())
@@ -121,7 +149,7 @@ export class StintAgent {
   async token(params: Record<string, string>, dpopKey: AgentKey): Promise<Record<string, any>> {
     const res = await this.doFetch(`${this.brokerUrl}/token`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await this.proof(dpopKey, 'POST', `${this.issuer}/token`) },
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await this.proof(dpopKey, 'POST', `${await this.issuer()}/token`) },
       body: new URLSearchParams({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await this.assertion(), ...params }),
     });
     const body = (await res.json().catch(() => ({}))) as Record<string, any>;
@@ -231,7 +259,7 @@ export class StintTask {
     const { agent } = this;
     const res = await (agent.options.fetch ?? fetch)(`${agent.brokerUrl}${path}`, {
       method,
-      headers: { Authorization: `DPoP ${this.taskToken}`, DPoP: await agent.proof(this.dpopKey, method, `${agent.issuer}${path}`, this.taskToken) },
+      headers: { Authorization: `DPoP ${this.taskToken}`, DPoP: await agent.proof(this.dpopKey, method, `${await agent.issuer()}${path}`, this.taskToken) },
     });
     const body = (await res.json().catch(() => ({}))) as Record<string, any>;
     if (!res.ok) throw new StintAgentError(res.status, String(body.error ?? 'error'), String(body.detail ?? body.error_description ?? res.statusText), body);

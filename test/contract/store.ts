@@ -51,6 +51,27 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(await s.tasks.recentEvents('t2', ['denial'], 21)).toEqual([]);
   });
 
+  it('tasks.recentEventsOfAgent: across all the agent\'s tasks, of up to three kinds, since a time, oldest first', async () => {
+    const s = await make();
+    await s.tasks.create(task('a1'));
+    await s.tasks.create(task('a2', { jkt: 'k2' }));
+    await s.tasks.create(task('b1', { agentId: 'agt_2', jkt: 'k3' }));
+    await s.tasks.addEvent({ taskId: 'a1', at: 5, kind: 'denial', detail: { old: true } });
+    await s.tasks.addEvent({ taskId: 'a1', at: 10, kind: 'denial', detail: { n: 1 } });
+    await s.tasks.addEvent({ taskId: 'a2', at: 11, kind: 'grant', detail: {} });
+    await s.tasks.addEvent({ taskId: 'b1', at: 12, kind: 'denial', detail: { other: true } });
+    await s.tasks.addEvent({ taskId: 'a2', at: 13, kind: 'signal', detail: { n: 2 } });
+    await s.tasks.addEvent({ taskId: 'a2', at: 14, kind: 'stop', detail: { n: 3 } });
+    expect(await s.tasks.recentEventsOfAgent('agt_1', ['denial'], 10)).toEqual([{ taskId: 'a1', at: 10, kind: 'denial', detail: { n: 1 } }]);
+    expect(await s.tasks.recentEventsOfAgent('agt_1', ['denial', 'stop', 'signal'], 10)).toEqual([
+      { taskId: 'a1', at: 10, kind: 'denial', detail: { n: 1 } },
+      { taskId: 'a2', at: 13, kind: 'signal', detail: { n: 2 } },
+      { taskId: 'a2', at: 14, kind: 'stop', detail: { n: 3 } },
+    ]);
+    expect(await s.tasks.recentEventsOfAgent('agt_2', ['denial', 'signal'], 0)).toEqual([{ taskId: 'b1', at: 12, kind: 'denial', detail: { other: true } }]);
+    expect(await s.tasks.recentEventsOfAgent('nobody', ['denial'], 0)).toEqual([]);
+  });
+
   it('replay: exactly one consumer per (namespace, jti) under concurrency', async () => {
     const s = await make();
     const results = await Promise.all(Array.from({ length: 50 }, () => s.replay.consume('dpop:k', 'jti-1', 10)));

@@ -143,6 +143,7 @@ export function createMemoryStore(): Store {
         return eventsOf(id).filter((e) => kinds.includes(e.kind) && e.at >= since).map(copy);
       },
       async recentEventsOfAgent(agentId, kinds, since) {
+        if (kinds.length === 0 || kinds.length > 3) throw new Error('recentEventsOfAgent takes one to three kinds');
         const mine = [...tasks.rows.values()].filter((t) => t.agentId === agentId);
         return mine
           .flatMap((t) => eventsOf(t.id).filter((e) => kinds.includes(e.kind) && e.at >= since))

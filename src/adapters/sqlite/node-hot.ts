@@ -24,7 +24,11 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
         EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked
        FROM tasks t WHERE t.id = ?`,
     ),
-    addEvent: sqlite.prepare('INSERT INTO task_events (task_id, at, kind, detail) VALUES (?, ?, ?, ?)'),
+    // The agent is copied from the task: an agent's recent events are one range of task_events_agent.
+    addEvent: sqlite.prepare(
+      "INSERT INTO task_events (task_id, agent_id, at, kind, detail) VALUES (?, coalesce((SELECT agent_id FROM tasks WHERE id = ?), ''), ?, ?, ?)",
+    ),
+    ofAgent: sqlite.prepare('SELECT task_id, at, kind, detail FROM task_events WHERE agent_id = ? AND kind IN (?, ?, ?) AND at >= ? ORDER BY id LIMIT 1000'),
     createTask: sqlite.prepare(
       'INSERT INTO tasks (id, agent_id, template, environment, purpose, jkt, status, status_reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -81,11 +85,16 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
         return r ? { task: toTask(r), epoch: (r.epoch as number | null) ?? 0, revoked: r.revoked === 1 } : { epoch: 0, revoked: false };
       },
       async addEvent(e) {
-        group.write(() => st.addEvent.run(e.taskId, e.at, e.kind, JSON.stringify(e.detail)));
+        group.write(() => st.addEvent.run(e.taskId, e.taskId, e.at, e.kind, JSON.stringify(e.detail)));
       },
       async recentEvents(id, kinds, since) {
         if (kinds.length === 0 || kinds.length > 2) throw new Error('recentEvents takes one or two kinds');
         return (st.recent.all(id, kinds[0], kinds[1] ?? kinds[0], since) as Row[]).map(toEvent);
+      },
+      async recentEventsOfAgent(agentId, kinds, since) {
+        if (kinds.length === 0 || kinds.length > 3) throw new Error('recentEventsOfAgent takes one to three kinds');
+        const [k0, k1 = k0, k2 = k0] = kinds;
+        return (st.ofAgent.all(agentId, k0, k1, k2, since) as Row[]).map(toEvent);
       },
     },
     replay: {

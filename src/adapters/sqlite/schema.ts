@@ -47,11 +47,14 @@ export const taskEvents = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     taskId: text('task_id').notNull(),
+    // The task's agent, copied at insert (migration 0006): an agent's recent events are one
+    // index range whatever the number of tasks it ever opened.
+    agentId: text('agent_id').notNull().default(''),
     at: integer('at').notNull(),
     kind: text('kind').notNull(),
     detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
   },
-  (t) => [index('task_events_task').on(t.taskId, t.kind, t.at)],
+  (t) => [index('task_events_task').on(t.taskId, t.kind, t.at), index('task_events_agent').on(t.agentId, t.kind, t.at)],
 );
 
 export const replay = sqliteTable(

@@ -45,7 +45,25 @@ export function createSqliteStore(db: SqliteDb): Store {
       .from(s.revocationEpochs)
       .where(inArray(s.revocationEpochs.scope, [p('s0'), p('s1'), p('s2')]))
       .prepare(),
-    addEvent: db.insert(s.taskEvents).values({ taskId: p('taskId'), at: p('at'), kind: p('kind'), detail: p('detail') }).prepare(),
+    // The agent is copied from the task, so that an agent's events are one index range (ofAgent).
+    addEvent: db
+      .insert(s.taskEvents)
+      .values({
+        taskId: p('taskId'),
+        agentId: sql`coalesce((SELECT ${s.tasks.agentId} FROM ${s.tasks} WHERE ${s.tasks.id} = ${p('taskId')}), '')`,
+        at: p('at'),
+        kind: p('kind'),
+        detail: p('detail'),
+      })
+      .prepare(),
+    // Bounded by the index (agent_id, kind, at): the cost does not grow with the agent's history.
+    ofAgent: db
+      .select({ taskId: s.taskEvents.taskId, at: s.taskEvents.at, kind: s.taskEvents.kind, detail: s.taskEvents.detail })
+      .from(s.taskEvents)
+      .where(and(eq(s.taskEvents.agentId, p('agentId')), inArray(s.taskEvents.kind, [p('k0'), p('k1'), p('k2')]), gte(s.taskEvents.at, p('since'))))
+      .orderBy(asc(s.taskEvents.id))
+      .limit(1000)
+      .prepare(),
     recent: db
       .select({ taskId: s.taskEvents.taskId, at: s.taskEvents.at, kind: s.taskEvents.kind, detail: s.taskEvents.detail })
       .from(s.taskEvents)
@@ -147,13 +165,9 @@ export function createSqliteStore(db: SqliteDb): Store {
         return rows as TaskEvent[];
       },
       async recentEventsOfAgent(agentId, kinds, since) {
-        const ofAgent = db.select({ id: s.tasks.id }).from(s.tasks).where(eq(s.tasks.agentId, agentId));
-        const rows = await db
-          .select({ taskId: s.taskEvents.taskId, at: s.taskEvents.at, kind: s.taskEvents.kind, detail: s.taskEvents.detail })
-          .from(s.taskEvents)
-          .where(and(inArray(s.taskEvents.taskId, ofAgent), inArray(s.taskEvents.kind, kinds), gte(s.taskEvents.at, since)))
-          .orderBy(asc(s.taskEvents.id))
-          .limit(1000);
+        if (kinds.length === 0 || kinds.length > 3) throw new Error('recentEventsOfAgent takes one to three kinds');
+        const [k0, k1 = k0, k2 = k0] = kinds;
+        const rows = await q.ofAgent.all({ agentId, k0, k1, k2, since });
         return rows as TaskEvent[];
       },
     },

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { fail, oneLine, operatorCall, operatorOptions, output, table, type OperatorOpts } from '../shared.js';
 
-type Agent = { client_id: string; name: string; owner: string; status: string; templates: string[]; created_at: string };
+type Agent = { client_id: string; name: string; owner: string; status: string; templates: string[]; created_at: string; locked_by?: { task_id: string; reason: string | null } };
+
+/** `locked (rule: reason, task …)`: a lock always says which stop made it. */
+const status = (a: Agent) => (a.locked_by ? `locked by task ${a.locked_by.task_id} (${oneLine(a.locked_by.reason ?? 'no reason recorded')})` : a.status);
 
 /** Reads a public key from a "stint keygen" file, a JWK file, or a JWKS file. */
 function publicKeys(file: string): unknown[] {
@@ -18,9 +21,9 @@ function publicKeys(file: string): unknown[] {
   return fail(`${file} holds no public key (expected a "stint keygen" file, a JWK or a JWKS)`);
 }
 
-const line = (a: Agent) => `${a.client_id}  ${a.status}  ${oneLine(a.name)} (owner ${oneLine(a.owner)})  templates: ${a.templates.join(', ') || '-'}`;
+const line = (a: Agent) => `${a.client_id}  ${status(a)}  ${oneLine(a.name)} (owner ${oneLine(a.owner)})  templates: ${a.templates.join(', ') || '-'}`;
 
-/** `stint agents add|list|release`. */
+/** `stint agents add|list|show|release`. */
 export function register(program: Command): void {
   const agents = program.command('agents').description('register, list and release agents (operator)');
   operatorOptions(
@@ -57,11 +60,27 @@ export function register(program: Command): void {
     } while (o.all && cursor);
     output(o.json, { agents: all, ...(next ? { next_cursor: next } : {}) }, (d) =>
       d.agents.length
-        ? table([['CLIENT_ID', 'STATUS', 'NAME', 'OWNER', 'TEMPLATES'], ...d.agents.map((a) => [a.client_id, a.status, oneLine(a.name), oneLine(a.owner), a.templates.join(',') || '-'])]) +
+        ? table([['CLIENT_ID', 'STATUS', 'NAME', 'OWNER', 'TEMPLATES'], ...d.agents.map((a) => [a.client_id, a.locked_by ? `locked (${oneLine(a.locked_by.reason ?? '?').split(':')[0]})` : a.status, oneLine(a.name), oneLine(a.owner), a.templates.join(',') || '-'])]) +
           (d.next_cursor ? `\nmore: --cursor ${d.next_cursor}` : '')
         : 'no agents',
     );
   });
+  operatorOptions(agents.command('show').description('one agent: status (and the stop that locked it), owner, templates, keys').argument('<client_id>', "the agent's client_id")).action(
+    async (id: string, o: OperatorOpts) => {
+      const a = await operatorCall(o, 'GET', `/v1/agents/${encodeURIComponent(id)}`);
+      output(o.json, a, (v: Agent & { jwks: { keys: { kid?: string; kty: string; crv?: string }[] } }) =>
+        [
+          `${v.client_id}  ${oneLine(v.name)}`,
+          `  status     ${status(v)}`,
+          `  owner      ${oneLine(v.owner)}`,
+          `  templates  ${v.templates.join(', ') || '-'}`,
+          `  keys       ${v.jwks.keys.map((k) => `${k.kty}${k.crv ? `/${k.crv}` : ''}${k.kid ? ` ${k.kid}` : ''}`).join(', ')}`,
+          `  created    ${v.created_at}`,
+          ...(v.status === 'locked' ? [`  release it with: stint agents release ${v.client_id}`] : []),
+        ].join('\n'),
+      );
+    },
+  );
   operatorOptions(agents.command('release').description('release an agent locked after a stop event').argument('<client_id>', "the agent's client_id")).action(
     async (id: string, o: OperatorOpts) => {
       const body = await operatorCall(o, 'POST', `/v1/agents/${encodeURIComponent(id)}/release`);

@@ -38,6 +38,8 @@ export function register(program: Command): void {
     let seen = 0;
     const parser = createParser({
       onEvent: (m) => {
+        // One chunk may carry more events than asked for: stop at the count.
+        if (seen >= limit) return;
         if (m.event === 'stream.open' || (m.event === 'heartbeat' && !o.heartbeats)) return;
         let data: any = m.data;
         try {

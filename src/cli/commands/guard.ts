@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { HARNESSES } from '../../guard/adapters/index.js';
 import type { Harness } from '../../guard/event.js';
 import { guardMain } from '../../guard/main.js';
+import { fail } from '../shared.js';
 
 type Scope = 'user' | 'project' | 'managed';
 
@@ -100,15 +101,14 @@ export function register(program: Command): void {
     .command('guard [action]')
     .description("the harness hook: reads one hook event on stdin and answers in the harness's format (exit 0 allow, 2 block); `guard install` prints (or writes) the hook configuration")
     .option('--harness <harness>', HARNESSES.join('|'))
-    .option('--scope <scope>', 'install: user | project | managed', 'user')
+    .option('--scope <scope>', 'install: project (this folder only) | user (every session of this user) | managed', 'project')
     .option('--write', 'install: merge it into the settings file of that scope')
     .option('--command <command>', 'install: the hook command (default: the pre-built guard)')
     .option('--json', 'install: print JSON')
     .action(async (action: string | undefined, o) => {
       if (action === undefined) return guardMain(['--harness', o.harness ?? '']);
       if (action !== 'install') {
-        console.error(`stint: unknown guard action "${action}" (install, or none for the hook itself)`);
-        process.exit(1);
+        fail(`unknown guard action "${action}" (install, or none for the hook itself)`);
       }
       install(o);
     });
@@ -116,19 +116,16 @@ export function register(program: Command): void {
 
 function install(o: { harness?: string; scope: string; write?: boolean; command?: string; json?: boolean }) {
   if (!HARNESSES.includes(o.harness as Harness)) {
-    console.error(`stint: --harness must be one of ${HARNESSES.join(', ')}`);
-    process.exit(1);
+    fail(`--harness must be one of ${HARNESSES.join(', ')}`);
   }
   const plan = installPlan(o.harness as Harness, o.command);
   const scope = o.scope as Scope;
   if (!(scope in plan.locations)) {
-    console.error('stint: --scope must be user, project or managed');
-    process.exit(1);
+    fail('--scope must be user, project or managed');
   }
   if (o.write) {
     if (scope === 'managed') {
-      console.error('stint: managed locations are deployed by your device management; print the configuration (without --write) and deploy it there');
-      process.exit(1);
+      fail('managed locations are deployed by your device management; print the configuration (without --write) and deploy it there');
     }
     const file = resolve(plan.locations[scope][0]!);
     let existing: Record<string, any> = {};
@@ -136,12 +133,13 @@ function install(o: { harness?: string; scope: string; write?: boolean; command?
       try {
         existing = JSON.parse(readFileSync(file, 'utf8'));
       } catch (e) {
-        console.error(`stint: ${file} is not JSON (${(e as Error).message}); not touched`);
-        process.exit(1);
+        fail(`${file} is not JSON (${(e as Error).message}); not touched`);
       }
     }
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(mergeConfig(existing, plan), null, 2)}\n`);
+    // The guard fails closed: with no current task it blocks every call, Read included.
+    console.error(`stint: every ${plan.harness} session ${scope === 'user' ? 'of this user, in every folder,' : 'in this folder'} now asks the guard before each tool call; with no current task ("stint task open") every call is blocked`);
     console.log(o.json ? JSON.stringify({ written: file }) : `wrote the stint guard hooks for ${plan.harness} into ${file}`);
     return;
   }

@@ -1,9 +1,10 @@
 // `stint token <capability>`: a capability token of the current task, for one resource (or the
 // approval request to wait for, when the capability is destructive).
 import type { Command } from 'commander';
-import { AgentClient } from '../../client/agent.js';
+import { StintAgentError } from '../../sdk/agent.js';
 import { saveState } from '../../guard/state.js';
-import { fail, loadAgentKey, requireState, taskKey } from './task.js';
+import { brokerCall, currentTask, loadKey, requireState } from '../agent.js';
+import { fail } from '../shared.js';
 
 export function register(program: Command): void {
   program
@@ -15,16 +16,20 @@ export function register(program: Command): void {
     .action(async (capability: string, o) => {
       const s = requireState();
       const keyFile = o.key ?? s.agent_key ?? process.env.STINT_AGENT_KEY ?? fail('--key (or STINT_AGENT_KEY) is required');
-      const agent = new AgentClient({ issuer: s.issuer, brokerUrl: s.url, clientId: s.client_id, key: await loadAgentKey(keyFile), dpopKey: await taskKey(s) });
-      const res = await agent.exchange(s.task_token, capability, o.resource ? { resource: o.resource } : {}).catch((e) => fail(`the broker at ${s.url} cannot be reached: ${(e as Error).message}`));
-      if (res.status === 400 && res.body.error === 'approval_required') {
-        if (o.json) console.log(JSON.stringify(res.body));
-        else console.error(`stint: ${capability} needs approval: auth_req_id ${res.body.auth_req_id} (expires in ${res.body.expires_in}s)`);
-        process.exit(3);
-      }
-      if (res.status !== 200) return fail(`${res.status} ${res.body.error}: ${res.body.error_description ?? ''}`);
+      const task = await currentTask(s, await loadKey(keyFile));
+      const cap = await brokerCall(s.url, async () => {
+        try {
+          return await task.capability({ scope: capability, ...(o.resource ? { resource: o.resource } : {}) });
+        } catch (e) {
+          // A destructive capability: say which approval request to wait for.
+          if (e instanceof StintAgentError && e.code === 'approval_required') {
+            return fail(`${capability} needs approval on the isolated path: auth_req_id ${e.body.auth_req_id} (expires in ${e.body.expires_in}s)`, 'approval_required');
+          }
+          throw e;
+        }
+      });
       // the task's own token: the guard must know it is not a new credential
-      saveState({ ...s, tokens: [...(s.tokens ?? []).slice(-20), res.body.access_token] });
-      console.log(o.json ? JSON.stringify(res.body) : res.body.access_token);
+      saveState({ ...s, tokens: [...(s.tokens ?? []).slice(-20), cap.accessToken] });
+      console.log(o.json ? JSON.stringify(cap.raw) : cap.accessToken);
     });
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { notifyRequested } from '../../core/approvals/notify.js';
+import { findOpenApproval } from '../../core/approvals/find.js';
 import { openApproval } from '../../core/approvals/open.js';
 import { pollApproval } from '../../core/approvals/poll.js';
 import { voidApprovals } from '../../core/approvals/void.js';
@@ -7,7 +8,7 @@ import { verifyInternal } from '../../core/internal.js';
 import { internalCallSchema, parseWith } from '../schemas.js';
 import { consoleOrigin, type ApprovalEnv } from './env.js';
 
-/** The broker's calls, signed by its key: open, poll, void. */
+/** The broker's calls, signed by its key: find (an open request for the same action), open, poll, void. */
 export const internalRoutes = new Hono<ApprovalEnv>();
 
 internalRoutes.post('/internal/broker', async (c) => {
@@ -26,6 +27,7 @@ internalRoutes.post('/internal/broker', async (c) => {
     }
     return c.json(opened);
   }
+  if (call.op === 'find') return c.json({ open: (await findOpenApproval(core, call.client_id, call.action, call.candidates)) ?? null });
   if (call.op === 'poll') return c.json(await pollApproval(core, call.auth_req_id, call.client_id, call.jkt));
   return c.json({ voided: await voidApprovals(core, call.scope, call.reason) });
 });

@@ -8,14 +8,14 @@ import { createNodeApprovals } from './wire.js';
 
 const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
-// Bind first, so that the URL on the ready line (the approvers' `aud`) is the bound one.
 let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
 const server = await listen({ fetch: (req, env) => handler(req, env) }, config.host, config.approvalPort);
 const approvals = await createNodeApprovals({
   dbPath: config.approvalDbPath,
   policy,
   issuer: config.issuer,
-  selfUrl: server.url,
+  // The public URL (the ready line's): approvers' `aud` and the `htu` of agents' proofs here.
+  selfUrl: config.approvalUrl,
   brokerUrl: config.brokerUrl,
   adminToken: config.approvalAdminToken,
   masterKey: config.approvalMasterKey,

@@ -20,8 +20,14 @@ export interface NodeConfig {
   /** Master keys being rotated out: still opened, re-wrapped under the current key at start. */
   previousMasterKeys: Uint8Array[];
   previousApprovalMasterKeys: Uint8Array[];
-  /** How the broker reaches the approval service, and the reverse. */
+  /**
+   * The approval service's public URL (STINT_APPROVAL_URL): what the ready line prints, the
+   * approvers' `aud` and the `htu` base there. Like the issuer, it is never read off a request.
+   */
   approvalUrl: string;
+  /** Where the broker reaches the approval service (loopback: both run on this host). */
+  approvalReach: string;
+  /** Where the approval service reaches the broker. */
   brokerUrl: string;
   /** STINT_RATE_LIMIT: per-source limit on /token, /bc-authorize and the approval service. */
   rateLimit: RateLimitOptions | false;
@@ -54,13 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
   const host = env.STINT_HOST || '127.0.0.1';
   const p = port(env.STINT_PORT, 'STINT_PORT', 8787);
   const approvalPort = port(env.STINT_APPROVAL_PORT, 'STINT_APPROVAL_PORT', 8788);
-  const issuer = (env.STINT_ISSUER || `http://localhost:${p}`).replace(/\/+$/, '');
-  try {
-    const u = new URL(issuer);
-    if (u.search || u.hash) throw new Error();
-  } catch {
-    throw new ConfigError(`STINT_ISSUER must be an absolute URL without query or fragment, got "${issuer}"`);
-  }
+  const issuer = publicUrl(env.STINT_ISSUER || `http://localhost:${p}`, 'STINT_ISSUER');
   const dbPath = resolve(env.STINT_DB || './data/stint.db');
   const dataDir = dirname(dbPath);
   const dbSync = (env.STINT_DB_SYNC || 'normal').toLowerCase();
@@ -134,7 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     issuer,
     dbPath,
     approvalDbPath: resolve(env.STINT_APPROVAL_DB || join(dataDir, 'approvals.db')),
-    approvalUrl: (env.STINT_APPROVAL_URL || `http://${local}:${approvalPort}`).replace(/\/+$/, ''),
+    approvalUrl: publicUrl(env.STINT_APPROVAL_URL || `http://localhost:${approvalPort}`, 'STINT_APPROVAL_URL'),
+    approvalReach: `http://${local}:${approvalPort}`,
     brokerUrl: (env.STINT_BROKER_URL || `http://${local}:${p}`).replace(/\/+$/, ''),
     dbSync,
     policiesDir: resolve(env.STINT_POLICIES || './policies'),
@@ -148,6 +149,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     allowPrivateReceivers: /^(1|true|yes)$/i.test(env.STINT_ALLOW_PRIVATE_RECEIVERS ?? ''),
     production,
     notices,
+  };
+}
+
+/** A service's public URL: absolute, no query or fragment, no trailing slash. */
+function publicUrl(raw: string, name: string): string {
+  const url = raw.replace(/\/+$/, '');
+  try {
+    const u = new URL(url);
+    if (u.search || u.hash || !/^https?:$/.test(u.protocol)) throw new Error();
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL without query or fragment, got "${raw}"`);
+  }
+  return url;
+}
+
+/**
+ * A fetch that sends requests for `publicUrl` to `reach` instead: a service keeps its public
+ * URL as its identity (`iss`, `aud`, `htu`) while its peer on this host connects over loopback.
+ */
+export function fetchVia(publicUrl: string, reach: string, f: typeof fetch = fetch): typeof fetch {
+  return (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    return url === publicUrl || url.startsWith(`${publicUrl}/`) ? f(reach + url.slice(publicUrl.length), input instanceof Request ? input : init) : f(input, init);
   };
 }
 

@@ -58,7 +58,7 @@ process.on('SIGTERM', () => shutdown(0));
 process.on('SIGINT', () => shutdown(0));
 
 try {
-  const [broker, approvals] = await Promise.all([
+  await Promise.all([
     start('./broker', { ...base, STINT_ADMIN_TOKEN: config.adminToken, STINT_MASTER_KEY: b64(config.masterKey), ...prev('STINT_MASTER_KEY_PREVIOUS'), STINT_ISSUER: config.issuer, STINT_APPROVAL_URL: config.approvalUrl }),
     start('./approvals', {
       ...base,
@@ -69,7 +69,9 @@ try {
       STINT_BROKER_URL: config.brokerUrl,
     }),
   ]);
-  console.log(`stint ready broker=${broker} approvals=${approvals}`);
+  // The public URLs, the ones clients must use (DPoP `htu`, assertion and approver `aud`), not
+  // the bound addresses: a client that copies this line always works.
+  console.log(`stint ready broker=${config.issuer} approvals=${config.approvalUrl}`);
 } catch (e) {
   shutdown(1, (e as Error).message);
 }
