@@ -1,7 +1,7 @@
 import type { Core } from './context.js';
 import { utf8 } from './encoding.js';
 import { StintError } from './errors.js';
-import { hostMatches } from './tool-call.js';
+import { environmentServedBy, hostMatches } from './environments.js';
 import type { StintClaims } from './tokens.js';
 
 /**
@@ -35,6 +35,11 @@ const key = (name: string) => `${CUSTODY_PREFIX}${name}`;
 
 export async function putCustody(core: Core, input: CustodyInput, actor: string) {
   if (!(input.environment in core.policy.environments)) throw new StintError('invalid_request', `unknown environment "${input.environment}" (the policy defines ${Object.keys(core.policy.environments).join(', ')})`);
+  // A credential bound to one environment is never injected into requests to another's hosts.
+  for (const h of input.hosts) {
+    const served = environmentServedBy(core.policy, h.replace(/^\*\./, 'x.'));
+    if (served && served !== input.environment) throw new StintError('invalid_request', `host ${h} serves ${served}, not ${input.environment}`);
+  }
   if (input.scheme && !input.header) throw new StintError('invalid_request', 'scheme needs header (the header the proxy sets)');
   const sealed: Sealed = { v: 1, name: input.name, environment: input.environment, hosts: [...new Set(input.hosts.map((h) => h.toLowerCase()))], header: input.header, scheme: input.scheme, value: input.value };
   const now = core.clock.now();

@@ -4,7 +4,7 @@
 // broker's tool-call rules decide on: the same rules as the guard and the AuthZEN endpoint.
 import { createHash } from 'node:crypto';
 import type { CallDescriptor, SeenCredential, ToolCallFacts } from '../core/tool-call.js';
-import { hostMatches } from '../core/tool-call.js';
+import { hostMatches } from '../core/environments.js';
 import { CREDENTIAL_NAME, dedupe, fingerprint, fromHeader, fromUserinfo, positional, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from '../guard/secrets.js';
 import { graphqlOf } from '../guard/statements.js';
 import { Placeholders } from './placeholders.js';

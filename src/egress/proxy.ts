@@ -12,7 +12,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { rootCertificates, TLSSocket } from 'node:tls';
 import type { ToolCallDecision } from '../core/decide.js';
 import type { CustodyInput } from '../core/custody.js';
-import { hostMatches } from '../core/tool-call.js';
+import { hostMatches } from '../core/environments.js';
 import type { RunCa } from './ca.js';
 import { factsOf, isHopByHop, readRequest, type EgressRequest } from './inspect.js';
 import type { Placeholders } from './placeholders.js';

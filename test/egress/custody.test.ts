@@ -32,7 +32,7 @@ describe('custody', () => {
     const b = await testBroker();
     expect((await b.request('/v1/custody', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(entry) })).status).toBe(401);
     expect((await b.request('/v1/custody')).status).toBe(401);
-    for (const bad of [{ ...entry, environment: 'nowhere' }, { ...entry, hosts: [] }, { ...entry, hosts: ['https://x'] }, { ...entry, value: 'has space' }, { ...entry, header: undefined }, { ...entry, extra: 1 }]) {
+    for (const bad of [{ ...entry, environment: 'nowhere' }, { ...entry, hosts: [] }, { ...entry, hosts: ['https://x'] }, { ...entry, value: 'has space' }, { ...entry, header: undefined }, { ...entry, extra: 1 }, { ...entry, hosts: ['api.production.example'] }]) {
       const res = await b.admin('/v1/custody', bad);
       expect(res.status).toBe(400);
       expect(await res.text()).not.toContain(RAILWAY);

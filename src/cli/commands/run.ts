@@ -7,17 +7,15 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { exportJWK } from 'jose';
-import { AgentClient } from '../../client/agent.js';
-import { newKey } from '../../client/proofs.js';
 import { Placeholders } from '../../egress/placeholders.js';
 import { createEgressProxy, DEFAULT_BODY_CAP, parseResolve } from '../../egress/proxy.js';
 import { bwrapArgv, INSIDE_CA, sandboxUnavailable } from '../../egress/sandbox.js';
 import { completeTask, egressSession, followTask } from '../../egress/supervisor.js';
 import { evaluate } from '../../guard/client.js';
 import { loadState, stintHome, type TaskState } from '../../guard/state.js';
+import { generateAgentKey, StintAgent } from '../../sdk/agent.js';
+import { agentBrokerUrl, brokerCall, exportKey, loadKey } from '../agent.js';
 import { fail } from '../shared.js';
-import { loadAgentKey } from './task.js';
 
 interface RunOpts {
   template?: string;
@@ -61,29 +59,22 @@ async function openTask(o: RunOpts): Promise<{ state: TaskState; opened: boolean
   if (!o.environment || !o.purpose) return fail('--template needs --environment and --purpose');
   const clientId = o.clientId ?? process.env.STINT_CLIENT_ID ?? fail('--client-id (or STINT_CLIENT_ID) is required');
   const keyFile = o.key ?? process.env.STINT_AGENT_KEY ?? fail('--key (or STINT_AGENT_KEY) is required');
-  const url = (o.url ?? process.env.STINT_URL ?? 'http://127.0.0.1:8787').replace(/\/+$/, '');
-  const issuer = (o.issuer ?? process.env.STINT_ISSUER ?? url).replace(/\/+$/, '');
-  const dpop = await newKey();
-  const agent = new AgentClient({ issuer, brokerUrl: url, clientId, key: await loadAgentKey(keyFile), dpopKey: dpop });
-  let res;
-  try {
-    res = await agent.openTask(o.template, o.environment, o.purpose);
-  } catch (e) {
-    return fail(`the broker at ${url} cannot be reached: ${(e as Error).message}`);
-  }
-  if (res.status !== 200) return fail(`${res.status} ${res.body.error}: ${res.body.error_description ?? ''}`);
+  const url = agentBrokerUrl(o);
+  const agent = new StintAgent({ url, issuer: o.issuer ?? process.env.STINT_ISSUER, clientId, key: await loadKey(keyFile) });
+  const dpop = await generateAgentKey();
+  const task = await brokerCall(url, () => agent.openTask({ template: o.template!, environment: o.environment!, purpose: o.purpose! }, { dpopKey: dpop }));
   const state: TaskState = {
     version: 1,
     url,
-    issuer,
+    issuer: await agent.issuer(),
     client_id: clientId,
-    task_id: res.body.task_id,
+    task_id: task.id,
     template: o.template,
     environment: o.environment,
     purpose: o.purpose,
-    task_token: res.body.access_token,
-    expires_at: Math.floor(Date.now() / 1000) + Number(res.body.expires_in),
-    dpop: { alg: dpop.alg, private_jwk: await exportJWK(dpop.privateKey), public_jwk: dpop.publicJwk, jkt: dpop.jkt },
+    task_token: task.taskToken,
+    expires_at: Math.floor(task.expiresAt / 1000),
+    dpop: await exportKey(dpop),
     agent_key: resolve(keyFile),
   };
   return { state, opened: true };
