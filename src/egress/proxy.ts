@@ -18,6 +18,8 @@ import { factsOf, isHopByHop, readRequest, type EgressRequest } from './inspect.
 import type { Placeholders } from './placeholders.js';
 
 export const DEFAULT_BODY_CAP = 64 * 1024;
+/** Where `stint guard` inside the sandbox asks the supervisor (origin-form, on the proxy's socket). */
+export const GUARD_PATH = '/.stint/guard';
 
 export interface ProxyOptions {
   taskId: string;
@@ -199,7 +201,43 @@ export function createEgressProxy(o: ProxyOptions) {
   });
   inner.on('clientError', (_e, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(400, 'malformed', 'malformed HTTP request')));
 
+  /**
+   * `stint guard` inside the sandbox: its tool-call facts (kinds and fingerprints, never values)
+   * go to the broker with this supervisor's task token. Nothing the agent can write decides: the
+   * task, the key and the broker are the supervisor's.
+   */
+  async function guardDecision(req: IncomingMessage, res: ServerResponse) {
+    try {
+      const body = await readBody(req);
+      let facts: ReturnType<typeof factsOf>;
+      try {
+        facts = JSON.parse(body.toString('utf8'));
+        if (!facts || typeof facts !== 'object' || typeof facts.callHash !== 'string' || !Array.isArray(facts.calls)) throw new Error('not tool-call facts');
+      } catch (e) {
+        throw new Refusal(400, 'malformed', `the guard's facts cannot be read (${(e as Error).message})`);
+      }
+      if (stopped && facts.stage === 'pre') throw new Refusal(403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
+      let d: ToolCallDecision;
+      try {
+        d = await o.decide(facts);
+      } catch (e) {
+        throw new Refusal(403, 'broker_unreachable', `no decision: ${(e as Error).message}`);
+      }
+      if (!d.decision && d.context.stopped) {
+        const rule = d.context.rule ?? d.context.code ?? 'refused';
+        stopped ??= { rule, reason: d.context.reason };
+        o.onStop?.(rule, d.context.reason);
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(d));
+    } catch (e) {
+      if (e instanceof Refusal) return refuseResponse(res, e);
+      refuseResponse(res, new Refusal(500, 'internal', 'the supervisor failed to decide'));
+    }
+  }
+
   const outer: Server = createHttpServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
+    if (req.method === 'POST' && req.url === GUARD_PATH) return void guardDecision(req, res);
     let u: URL;
     try {
       u = new URL(req.url ?? '');

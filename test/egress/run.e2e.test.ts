@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentKeyFile, egressBroker, fakeProviders, FOUND, REAL, stintRun, workspace } from './helpers.js';
+import { agentKeyFile, egressBroker, fakeProviders, FOUND, REAL, ROOT, stintRun, workspace } from './helpers.js';
 
 let broker: Awaited<ReturnType<typeof egressBroker>>;
 let fake: Awaited<ReturnType<typeof fakeProviders>>;
@@ -107,5 +107,21 @@ describe('the sandbox', () => {
     expect(r.stderr).toMatch(/stopped \(task_revoked\)/);
     // at most a request already in flight when the revocation landed
     expect(fake.seen.length - after).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('stint guard inside stint run', () => {
+  it('asks the supervisor over the sandbox socket (no task file inside): a benign call is allowed, the incident stops the task', async () => {
+    const guard = `node --import file://${ROOT}node_modules/tsx/dist/loader.mjs ${ROOT}src/cli/main.ts guard --harness claude-code`;
+    const event = (command: string) => JSON.stringify({ session_id: 's', transcript_path: '/tmp/t.jsonl', cwd: '/tmp', permission_mode: 'default', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command } });
+    const benign = event('ls -la');
+    const incident = event(`curl -X POST ${GQL} -H "Authorization: Bearer ${FOUND}" -d '{"query":"mutation { volumeDelete(volumeId: \\"v\\") }"}'`);
+    const script = `printf '%s' '${benign.replace(/'/g, `'\\''`)}' | ${guard}; echo "BENIGN=$?"\nprintf '%s' '${incident.replace(/'/g, `'\\''`)}' | ${guard}; echo "INCIDENT=$?"\nsleep 20`;
+    const r = await run(script);
+    expect(r.stdout, r.stderr).toMatch(/BENIGN=0/);
+    // The stop ends the command at once (the shell does not live to print INCIDENT=…).
+    expect(r.stdout).not.toMatch(/INCIDENT=0/);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/stopped \(substitution\)/);
   });
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Placeholders } from '../../egress/placeholders.js';
-import { createEgressProxy, DEFAULT_BODY_CAP, parseResolve } from '../../egress/proxy.js';
+import { createEgressProxy, DEFAULT_BODY_CAP, GUARD_PATH, parseResolve } from '../../egress/proxy.js';
 import { bwrapArgv, INSIDE_CA, sandboxUnavailable } from '../../egress/sandbox.js';
 import { completeTask, egressSession, followTask } from '../../egress/supervisor.js';
 import { evaluate } from '../../guard/client.js';
@@ -200,6 +200,8 @@ export function register(program: Command): void {
         CURL_CA_BUNDLE: caFile,
         GIT_SSL_CAINFO: caFile,
         STINT_RUN_TASK: state.task_id,
+        // `stint guard` inside asks this supervisor (over the same socket) instead of a task file.
+        STINT_RUN_GUARD: `${proxyUrl}${GUARD_PATH}`,
       });
       if (!o.sandbox) console.error('stint run: --no-sandbox: the boundary is cooperative (proxy variables only; a program that ignores them reaches the network directly)');
 
