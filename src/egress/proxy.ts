@@ -18,6 +18,8 @@ import { factsOf, isHopByHop, readRequest, type EgressRequest } from './inspect.
 import type { Placeholders } from './placeholders.js';
 
 export const DEFAULT_BODY_CAP = 64 * 1024;
+/** Largest answer read (to mask an echoed custody value) from a host a custody value was sent to. */
+export const RESPONSE_CAP = 8 * 1024 * 1024;
 /** Where `stint guard` inside the sandbox asks the supervisor (origin-form, on the proxy's socket). */
 export const GUARD_PATH = '/.stint/guard';
 
@@ -161,6 +163,7 @@ export function createEgressProxy(o: ProxyOptions) {
         const inject = o.custody.find((c) => c.header && c.hosts.some((p) => hostMatches(p, host)));
         if (inject) out[inject.header!.toLowerCase()] = `${inject.scheme ? `${inject.scheme} ` : ''}${inject.value}`;
       }
+      if (o.custody.some((c) => c.hosts.some((p) => hostMatches(p, host)))) out['accept-encoding'] = 'identity';
       const sendBody = subs.size && body.length ? Buffer.from(replaceAll(body.toString('utf8'), subs)) : body;
       if (sendBody.length || out['content-length'] !== undefined) out['content-length'] = String(sendBody.length);
       const upstreamPath = subs.size ? replaceAll(url.pathname + url.search, subs) : url.pathname + url.search;
@@ -170,10 +173,41 @@ export function createEgressProxy(o: ProxyOptions) {
         const up = (scheme === 'https' ? httpsRequest : httpRequest)(opts, (ur) => {
           const rh: Record<string, string | string[]> = {};
           for (const [k, v] of Object.entries(ur.headers)) if (v !== undefined && !isHopByHop(k)) rh[k] = v;
-          res.writeHead(ur.statusCode ?? 502, rh);
-          ur.pipe(res);
-          ur.on('end', resolve);
+          // A custody value the provider echoes back must not reach the sandbox: answers from a
+          // host that got one are read (identity-encoded, up to the cap) and the value masked.
+          const values = [...new Set(o.custody.filter((c) => c.hosts.some((p) => hostMatches(p, host))).map((c) => c.value))];
+          const encoded = (ur.headers['content-encoding'] ?? 'identity') !== 'identity';
+          if (values.length === 0) {
+            res.writeHead(ur.statusCode ?? 502, rh);
+            ur.pipe(res);
+            ur.on('end', resolve);
+            ur.on('error', reject);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          ur.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= RESPONSE_CAP) chunks.push(c);
+          });
           ur.on('error', reject);
+          ur.on('end', () => {
+            if (size > RESPONSE_CAP || (encoded && size > 0)) {
+              // Cannot read it to mask: refused rather than relayed unread.
+              res.writeHead(502, { 'Content-Type': 'application/problem+json', Connection: 'close' });
+              res.end(problem(502, 'response_unreadable', `the answer from ${host} is ${encoded ? `${ur.headers['content-encoding']}-encoded` : `larger than ${RESPONSE_CAP} bytes`}; it is not relayed unread where a custody value was sent (ask for identity encoding)`));
+              return resolve();
+            }
+            let text = Buffer.concat(chunks).toString('utf8');
+            const mask = new Map(values.map((v) => [v, '[stint: custody value withheld]']));
+            text = replaceAll(text, mask);
+            for (const k of Object.keys(rh)) if (typeof rh[k] === 'string') rh[k] = replaceAll(rh[k] as string, mask);
+            rh['content-length'] = String(Buffer.byteLength(text));
+            delete rh['transfer-encoding'];
+            res.writeHead(ur.statusCode ?? 502, rh);
+            res.end(text);
+            resolve();
+          });
         });
         up.on('error', reject);
         up.end(sendBody);

@@ -39,8 +39,8 @@ export async function fakeProviders() {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         seen.push({ host, method: req.method!, path: req.url!, headers: req.headers, body });
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ data: { ok: true } }));
+        res.writeHead(200, { 'Content-Type': 'application/json', ...(req.url!.includes('echo') ? { 'X-Echo': String(req.headers.authorization) } : {}) });
+        res.end(JSON.stringify({ data: { ok: true, ...(req.url!.includes('echo') ? { youSent: req.headers.authorization } : {}) } }));
       });
     });
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));

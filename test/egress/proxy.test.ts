@@ -44,8 +44,23 @@ beforeAll(async () => {
   await new Promise<void>((r) => proxy.server.listen(0, '127.0.0.1', r));
   port = (proxy.server.address() as { port: number }).port;
 });
+let port3: number;
+let ph3: string;
+let proxy3: ReturnType<typeof createEgressProxy>;
+beforeAll(async () => {
+  const p3 = new Placeholders('task_3');
+  ph3 = p3.issue(entry);
+  proxy3 = createEgressProxy({
+    taskId: 'task_3', taskToken: 'x', issuer: 'http://127.0.0.1:1', ca: await createRunCa(), placeholders: p3, custody: [entry], inspect: [], allow: [], graphqlHosts: [], decideMethods: [],
+    decide: async () => ({ decision: true, context: { reason: 'allowed' } }), liveness: () => ({ live: true }),
+    resolve: new Map(fake.resolve.split(',').map((p) => p.split('=') as [string, string])), upstreamCa: readFileSync(fake.caFile, 'utf8'),
+  });
+  await new Promise<void>((r) => proxy3.server.listen(0, '127.0.0.1', r));
+  port3 = (proxy3.server.address() as { port: number }).port;
+});
 afterAll(async () => {
   await proxy.close();
+  await proxy3.close();
   await fake.close();
 });
 
@@ -84,6 +99,17 @@ describe('egress proxy', () => {
     const next = await curl(['https://backboard.railway.app/graphql/v2?query=query%7Bme%7Bid%7D%7D', '-H', `Authorization: Bearer ${ph}`]);
     expect(next.out).toMatch(/403/);
     expect(asked).toHaveLength(0);
+  });
+});
+
+describe('egress proxy, answers', () => {
+  it('a custody value the provider echoes back is masked before the sandbox sees it (body and headers)', async () => {
+    answer = async () => ({ decision: true, context: { reason: 'allowed' } });
+    const { execFile } = await import('node:child_process');
+    const r = await new Promise<string>((resolve) => execFile('curl', ['-sS', '-k', '-i', '--proxy', `http://127.0.0.1:${port3}`, 'https://backboard.railway.app/echo', '-H', `Authorization: Bearer ${ph3}`], (_e, out, err) => resolve(out + err)));
+    expect(r).toMatch(/200/);
+    expect(r).not.toContain(REAL);
+    expect(r).toContain('custody value withheld');
   });
 });
 
