@@ -8,7 +8,7 @@ import { createNodeApprovals } from './wire.js';
 
 const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
-let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503, headers: { 'Retry-After': '1' } });
 const server = await listen({ fetch: (req, env) => handler(req, env) }, config.host, config.approvalPort);
 const approvals = await createNodeApprovals({
   dbPath: config.approvalDbPath,

@@ -11,7 +11,10 @@ import { allScope, scopeKey, type RevocationScope } from '../../scope.js';
 export interface AwsProviderPolicy extends ProviderPolicy {
   type: 'aws';
   session_policy: { Version: string; Statement: Record<string, unknown>[] };
-  /** Vault secret with the root credentials; the SDK's default chain if absent. */
+  /**
+   * Vault secret with the root credentials. Without it the capability is refused: stint never
+   * falls back to the AWS SDK's default chain (environment, files, instance metadata).
+   */
   credentials?: string;
   region?: string;
 }
@@ -38,7 +41,8 @@ export interface AssumeRoleInput {
   tags: { Key: string; Value: string }[];
   transitiveTagKeys: string[];
   sourceIdentity: string;
-  credentials?: AwsRootCredentials;
+  /** Always the configured root credential: the adapter never looks for one of its own. */
+  credentials: AwsRootCredentials;
   region?: string;
 }
 
@@ -63,11 +67,16 @@ export class AwsError extends Error {
 /** The AWS port (the SDK adapter): STS for sessions, IAM for the deny policy that revocation keeps. */
 export interface AwsApi {
   assumeRole(input: AssumeRoleInput): Promise<AwsSession>;
-  putRolePolicy(input: { roleName: string; policyName: string; policyDocument: string; credentials?: AwsRootCredentials; region?: string }): Promise<void>;
+  putRolePolicy(input: { roleName: string; policyName: string; policyDocument: string; credentials: AwsRootCredentials; region?: string }): Promise<void>;
 }
 
-async function rootCredentials(core: Core, p: AwsProviderPolicy): Promise<AwsRootCredentials | undefined> {
-  if (!p.credentials) return undefined;
+/** The message when a capability names no root credential (exported for the tests and the docs). */
+export const noRootCredential = (capability: string) =>
+  `${capability} names no AWS root credential: set "credentials: <vault secret>" in its provider block and store {access_key_id, secret_access_key} under that name (POST /v1/secrets); stint never falls back to the AWS SDK's default credential chain`;
+
+/** The configured root credential, or a refusal at once (no call to AWS) when there is none. */
+async function rootCredentials(core: Core, p: AwsProviderPolicy, capability: string): Promise<AwsRootCredentials> {
+  if (!p.credentials) throw new StintError('temporarily_unavailable', noRootCredential(capability));
   const raw = await readSecret(core, p.credentials);
   try {
     const v = JSON.parse(raw) as { access_key_id?: unknown; secret_access_key?: unknown; session_token?: unknown };
@@ -101,7 +110,10 @@ async function issueAwsCredentials(api: AwsApi, core: Core, agent: AgentRecord, 
     ],
     transitiveTagKeys: [TAGS.task, TAGS.environment, TAGS.agent],
     sourceIdentity: agent.id,
-    credentials: await rootCredentials(core, provider),
+    credentials: await rootCredentials(core, provider, cap.name).catch(async (e) => {
+      await core.audit.append({ type: 'aws.session.failed', actor: agent.id, taskId: task.id, data: { capability: cap.name, role: roleArn, error: 'no_root_credential' } });
+      throw e;
+    }),
     region: provider.region,
   };
   let session: AwsSession;
@@ -173,11 +185,12 @@ async function rewriteRolePolicies(api: AwsApi, core: Core, roles: string[], cau
     if (!policyDocument) continue;
     const cap = Object.values(core.policy.capabilities).find((c) => c.provider?.type === 'aws' && Object.values(c.resources).includes(roleArn));
     const settings = awsPolicyOf(cap?.provider);
+    if (!cap || !settings) throw new StintError('temporarily_unavailable', `no AWS capability of the policy names ${roleArn}: there is no root credential to deny its sessions with`);
     await api.putRolePolicy({
       roleName: roleNameOf(roleArn),
       policyName: REVOCATION_POLICY,
       policyDocument,
-      credentials: settings ? await rootCredentials(core, settings) : undefined,
+      credentials: await rootCredentials(core, settings, cap.name),
       region: settings?.region,
     });
     await core.audit.append({ type: 'aws.sessions.denied', actor: 'broker', taskId, data: { role: roleArn, policy: REVOCATION_POLICY, for: cause } });
