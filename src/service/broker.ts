@@ -4,6 +4,7 @@ import { revocationHealth, startProviderRevocation } from '../core/providers/reg
 import type { Core } from '../core/context.js';
 import { createCore, type CoreOptions } from '../core/create.js';
 import { purgeRound } from '../core/purge.js';
+import { flushResightings } from '../core/resightings.js';
 import { startSetPush } from '../core/set.js';
 import { createBrokerApp, type BrokerApp } from '../http/broker-app.js';
 import type { BrokerDeps } from '../http/env.js';
@@ -53,6 +54,9 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     stop() {
       for (const s of stops.splice(0)) s();
     },
-    maintenance: () => purgeRound(core.store, core.clock),
+    maintenance: async () => {
+      await flushResightings(core);
+      return purgeRound(core.store, core.clock);
+    },
   };
 }

@@ -167,7 +167,7 @@ export const approverSessions = pgTable('approver_sessions', {
 
 export const webauthnChallenges = pgTable('webauthn_challenges', {
   challenge: text('challenge').primaryKey(),
-  purpose: text('purpose', { enum: ['enrol', 'signin', 'decision'] }).notNull(),
+  purpose: text('purpose', { enum: ['enrol', 'signin', 'decision', 'keys'] }).notNull(),
   subject: text('subject').notNull(),
   expiresAt: ms('expires_at').notNull(),
 });

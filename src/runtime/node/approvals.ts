@@ -8,7 +8,7 @@ import { createNodeApprovals } from './wire.js';
 
 const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
-let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
+let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503, headers: { 'Retry-After': '1' } });
 const server = await listen({ fetch: (req, env) => handler(req, env) }, config.host, config.approvalPort);
 const common = {
   policy,
@@ -20,6 +20,7 @@ const common = {
   masterKey: config.approvalMasterKey,
   previousMasterKeys: config.previousApprovalMasterKeys,
   rateLimit: config.rateLimit,
+  allowPrivateReceivers: config.allowPrivateReceivers,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
   requestLog: requestLogger('approvals'),
