@@ -1,4 +1,4 @@
-import { classifyEnvironment, environmentServedBy, hostMatches } from './environments.js';
+import { classifyEnvironment, hostMatches } from './environments.js';
 import type { ActionMatcher, Policy, SqlStatementKind } from './policy.js';
 
 /**
@@ -70,13 +70,13 @@ function matchCommand(m: NonNullable<ActionMatcher['command']>, argv: string[]):
 export function classifyCalls(policy: Policy, calls: CallDescriptor[]): ClassifiedAction[] {
   const out: ClassifiedAction[] = [];
   for (const call of calls) {
+    // The environment of the call's host, once per call (several environments claiming it: it cannot be told, so the most protected).
+    const served = call.type === 'command' ? undefined : classifyEnvironment(policy, call.host);
     for (const m of policy.actions ?? []) {
       if (call.type === 'http') {
-        // An environment's host (several environments claiming it: it cannot be told, so the most protected).
-        const served = classifyEnvironment(policy, call.host);
-        const env = served.environment;
+        const env = served!.environment;
         if (m.http && m.http.methods.includes(call.method.toUpperCase()) && call.path.startsWith(m.http.path)) {
-          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, call.host)) : served.candidates.length > 0;
+          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, call.host)) : served!.candidates.length > 0;
           if (hostOk) out.push({ capability: m.capability, environment: env, what: `${call.method} ${call.host}${call.path}` });
         }
         if (m.graphql && (!m.graphql.hosts || m.graphql.hosts.some((p) => hostMatches(p, call.host)))) {
@@ -85,7 +85,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
         }
       } else if (call.type === 'sql' && m.sql) {
         const hit = call.statements.find((s) => m.sql!.statements.includes(s));
-        if (hit) out.push({ capability: m.capability, environment: environmentServedBy(policy, call.host), what: `sql ${hit}` });
+        if (hit) out.push({ capability: m.capability, environment: served!.environment, what: `sql ${hit}` });
       } else if (call.type === 'command' && m.command && matchCommand(m.command, call.argv)) {
         out.push({ capability: m.capability, environment: undefined, what: `command ${m.command.argv.join(' ')}` });
       }
