@@ -22,6 +22,7 @@ import { internalRoutes } from './routes/internal.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { secretRoutes } from './routes/secrets.js';
+import { custodyRoutes } from './routes/custody.js';
 import { signalRoutes } from './routes/signals.js';
 import { tokenRoutes } from './routes/token.js';
 
@@ -66,6 +67,7 @@ export function createBrokerApp(input: BrokerDeps) {
   app.route('/', revocationRoutes);
   app.route('/', eventRoutes);
   app.route('/', secretRoutes);
+  app.route('/', custodyRoutes);
   app.route('/', oauthGroup(bcAuthorizeRoutes));
   app.route('/', internalRoutes);
   app.route('/', authzenRoutes);

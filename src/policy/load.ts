@@ -240,6 +240,7 @@ export function compilePolicy(sources: PolicySource[]): Policy {
   for (const p of files) {
     const d = p.data;
     if (!d) continue;
+    if (d.local) policy.local = { hosts: [...(policy.local?.hosts ?? []), ...(d.local.hosts ?? [])] };
     for (const [name, e] of Object.entries(d.environments ?? {})) {
       if (defineOnce(p, 'environments', name)) policy.environments[name] = { name, protected: e.protected, maxTokenTtl: e.max_token_ttl, taskTtl: e.task_ttl, hosts: e.hosts };
     }
@@ -248,6 +249,11 @@ export function compilePolicy(sources: PolicySource[]): Policy {
     }
     for (const [name, t] of Object.entries(d.templates ?? {})) {
       if (defineOnce(p, 'templates', name)) policy.templates[name] = { name, description: t.description, environments: t.environments, ceiling: t.ceiling, taskTtl: t.task_ttl };
+    }
+    if (d.egress) {
+      policy.egress ??= { allow: [], inspect: [] };
+      policy.egress.allow.push(...d.egress.allow);
+      policy.egress.inspect.push(...d.egress.inspect);
     }
     if (d.trajectory && defineOnce(p, 'trajectory', '')) policy.trajectory = compileTrajectory(d.trajectory);
   }
