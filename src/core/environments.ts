@@ -72,13 +72,31 @@ function pathOn(path: string, base: string): boolean {
 
 const sorted = (s: Set<string>) => [...s].sort();
 
+interface ResourceEntry {
+  env: string;
+  uri: string;
+  /** Set when the resource is a URL. */
+  url?: Target;
+}
+
+/** The policy's resources, parsed once per policy object (policies are not mutated once compiled). */
+const RESOURCES = new WeakMap<Policy, ResourceEntry[]>();
+function resourcesOf(policy: Policy): ResourceEntry[] {
+  let out = RESOURCES.get(policy);
+  if (!out) {
+    out = [];
+    for (const c of Object.values(policy.capabilities)) {
+      for (const [env, uri] of Object.entries(c.resources)) if (env in policy.environments) out.push({ env, uri, url: SCHEME.test(uri) ? parseUrl(uri) : undefined });
+    }
+    RESOURCES.set(policy, out);
+  }
+  return out;
+}
+
 export function classifyEnvironment(policy: Policy, target: string | undefined): EnvironmentClassification {
   const none: EnvironmentClassification = { environment: undefined, candidates: [] };
   if (!target) return none;
-  const resources: { env: string; uri: string }[] = [];
-  for (const c of Object.values(policy.capabilities)) {
-    for (const [env, uri] of Object.entries(c.resources)) if (env in policy.environments) resources.push({ env, uri });
-  }
+  const resources = resourcesOf(policy);
   const decide = (envs: Set<string>): EnvironmentClassification => ({ environment: envs.size === 1 ? [...envs][0] : undefined, candidates: sorted(envs) });
 
   // A resource named exactly (also what is not a URL: an AWS role ARN).
@@ -93,7 +111,7 @@ export function classifyEnvironment(policy: Policy, target: string | undefined):
     let best = -1;
     let envs = new Set<string>();
     for (const r of resources) {
-      const u = SCHEME.test(r.uri) ? parseUrl(r.uri) : undefined;
+      const u = r.url;
       if (!u || u.origin !== t.origin || !pathOn(t.path!, u.path!)) continue;
       const len = u.path!.length;
       if (len > best) {
@@ -107,10 +125,7 @@ export function classifyEnvironment(policy: Policy, target: string | undefined):
   // By host name: the environments' `hosts` patterns, and the hosts of their resources.
   const byHost = new Set<string>();
   for (const env of Object.values(policy.environments)) if ((env.hosts ?? []).some((p) => hostMatches(p, t.host))) byHost.add(env.name);
-  for (const r of resources) {
-    const u = SCHEME.test(r.uri) ? parseUrl(r.uri) : undefined;
-    if (u && u.host === t.host) byHost.add(r.env);
-  }
+  for (const r of resources) if (r.url && r.url.host === t.host) byHost.add(r.env);
   return decide(byHost);
 }
 

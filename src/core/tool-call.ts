@@ -121,16 +121,17 @@ export function normalisePath(path: string): string {
 export function classifyCalls(policy: Policy, calls: CallDescriptor[]): ClassifiedAction[] {
   const out: ClassifiedAction[] = [];
   for (const call of calls) {
+    // The environment of the call's target, once per call, not once per matcher (several
+    // environments claiming it: it cannot be told, so the most protected).
+    const host = call.type === 'http' ? call.host.toLowerCase().replace(/\.$/, '') : '';
+    const path = call.type === 'http' ? normalisePath(call.path) : '';
+    const served = call.type === 'http' ? environmentOfTarget(policy, `https://${host}${path}`, host) : call.type === 'sql' ? environmentOfTarget(policy, call.host) : undefined;
     for (const m of policy.actions ?? []) {
       if (call.type === 'http') {
-        const host = call.host.toLowerCase().replace(/\.$/, '');
-        const path = normalisePath(call.path);
         const method = call.method.toUpperCase();
-        // several environments claiming the host: it cannot be told, so the most protected
-        const served = environmentOfTarget(policy, `https://${host}${path}`, host);
-        const env = served.environment;
+        const env = served!.environment;
         if (m.http && m.http.methods.includes(method) && path.startsWith(m.http.path)) {
-          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, host)) : served.claimed;
+          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, host)) : served!.claimed;
           if (hostOk) out.push({ capability: m.capability, environment: env, what: `${method} ${host}${path}` });
         }
         if (m.graphql && (!m.graphql.hosts || m.graphql.hosts.some((p) => hostMatches(p, host)))) {
@@ -140,7 +141,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
         }
       } else if (call.type === 'sql' && m.sql) {
         const hit = call.statements.find((s) => m.sql!.statements.includes(s));
-        if (hit) out.push({ capability: m.capability, environment: environmentOfTarget(policy, call.host).environment, what: `sql ${hit}${call.host ? ` at ${call.host}` : ''}` });
+        if (hit) out.push({ capability: m.capability, environment: served!.environment, what: `sql ${hit}${call.host ? ` at ${call.host}` : ''}` });
       } else if (call.type === 'command' && m.command && matchCommand(m.command, call.argv)) {
         out.push({ capability: m.capability, environment: undefined, what: `command ${call.argv.join(' ').slice(0, 300)}` });
       } else if (call.type === 'mcp' && m.mcp && (m.mcp.server === '*' || m.mcp.server === call.server) && (m.mcp.tool === '*' || m.mcp.tool === call.tool)) {

@@ -19,6 +19,7 @@ import {
   taskListQuerySchema,
   webhookSchema,
 } from './schemas.js';
+import { custodySchema, sessionSchema } from './routes/custody.js';
 
 
 export type Security = 'operator' | 'agent_dpop' | 'resource_basic' | 'approver' | 'approval_admin' | 'internal' | 'none';
@@ -138,6 +139,9 @@ export const BROKER_ROUTES: RouteDoc[] = [
   { method: 'get', path: '/v1/audit/verify', summary: 'check the audit chain', security: ['operator'], tags: ['audit'] },
   { method: 'post', path: '/v1/secrets', summary: 'store a secret (write-only)', security: ['operator'], json: secretSchema, tags: ['vault'], responses: { '201': 'stored' } },
   { method: 'get', path: '/v1/secrets', summary: 'list secret names', security: ['operator'], tags: ['vault'] },
+  { method: 'post', path: '/v1/custody', summary: 'hand a provider credential to stint for agents’ egress (write-only: answered without the value)', security: ['operator'], json: custodySchema, tags: ['vault'], responses: { '201': 'stored' } },
+  { method: 'get', path: '/v1/custody', summary: 'custody entries: names, hosts, environments, never values', security: ['operator'], tags: ['vault'] },
+  { method: 'post', path: '/v1/egress/session', summary: 'the egress session of a live task (the stint run supervisor, with the task token)', security: ['agent_dpop'], json: sessionSchema, tags: ['egress'] },
   { method: 'post', path: '/internal/approval', summary: 'calls from the approval service (signed JWT)', security: ['internal'], body: 'application/jwt', tags: ['internal'] },
   { method: 'get', path: '/.well-known/authzen-configuration', summary: 'OpenID AuthZEN 1.0 metadata (the decision endpoints)', security: ['none'], tags: ['authzen'] },
   { method: 'post', path: '/access/v1/evaluation', summary: 'decide one tool call of the task (AuthZEN evaluation; stint guard is a client)', security: ['agent_dpop'], tags: ['authzen'] },
@@ -181,6 +185,7 @@ function consoleRoutes(): RouteDoc[] {
     call('/console/signout', 'end the session'),
     call('/console/requests/{id}/decision/options', 'a challenge bound to the request digest and the decision'),
     call('/console/requests/{id}/decision', 'approve or deny with a passkey assertion'),
+    call('/console/keys/options', 'a challenge to confirm adding or retiring a passkey with one of the approver’s passkeys'),
     call('/console/keys/new', 'add a passkey (registration options and verification)'),
     call('/console/keys/{kid}/retire', 'retire a passkey'),
   ];

@@ -110,12 +110,28 @@ function operation(r: RouteDoc) {
 export function openApiDocument(o: { title: string; version: string; routes: RouteDoc[]; serverUrl?: string }) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of o.routes) (paths[r.path] ??= {})[r.method] = operation(r);
+  // Only the components this document uses (a schema may refer to another: follow the references).
+  const schemas: Record<string, unknown> = { ...ERROR_SCHEMAS, ...rarSchemas() };
+  const used = new Set<string>();
+  const visit = (text: string) => {
+    for (const [, name] of text.matchAll(/#\/components\/schemas\/(\w+)/g)) {
+      if (!used.has(name!) && name! in schemas) {
+        used.add(name!);
+        visit(JSON.stringify(schemas[name!]));
+      }
+    }
+  };
+  visit(JSON.stringify(paths));
+  const schemes = new Set(o.routes.flatMap((r) => r.security).filter((s) => s !== 'none'));
   return {
     openapi: '3.1.0',
     info: { title: o.title, version: o.version, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' } },
     ...(o.serverUrl ? { servers: [{ url: o.serverUrl }] } : {}),
     paths,
-    components: { securitySchemes: SECURITY_SCHEMES, schemas: { ...ERROR_SCHEMAS, ...rarSchemas() } },
+    components: {
+      securitySchemes: Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([k]) => schemes.has(k as never))),
+      schemas: Object.fromEntries(Object.entries(schemas).filter(([k]) => used.has(k))),
+    },
   };
 }
 

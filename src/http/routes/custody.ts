@@ -8,7 +8,7 @@ import { parseWith } from '../schemas.js';
 
 const host = z.string().max(253).regex(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'a host name, or *.domain');
 const custodyName = z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'lowercase letters, digits, ., - and _');
-const custodySchema = z.strictObject({
+export const custodySchema = z.strictObject({
   name: custodyName,
   environment: z.string().min(1).max(64),
   hosts: z.array(host).min(1).max(32),
@@ -16,7 +16,7 @@ const custodySchema = z.strictObject({
   scheme: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a word such as Bearer').optional(),
   value: z.string().min(1).max(16_384).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
 });
-const sessionSchema = z.strictObject({ names: z.array(custodyName).max(64).default([]) });
+export const sessionSchema = z.strictObject({ names: z.array(custodyName).max(64).default([]) });
 
 /**
  * Custody: provider credentials the operator hands to stint for agents' egress. Write-only for
