@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAwsSdkProvider } from '../src/adapters/aws/sdk.js';
+import { noRootCredential } from '../src/core/providers/aws/provider.js';
 import { compilePolicy } from '../src/policy/load.js';
 import { testBroker, type TestBroker, type AgentClient } from './helpers/broker.js';
 import { fakeAws } from './helpers/fake-aws.js';
@@ -173,6 +174,43 @@ describe('AWS STS credentials for a capability', () => {
       .poll(async () => (await (await b.admin('/v1/audit')).text()).includes('"provider.revocation_failed"'))
       .toBe(true);
     aws.state.failIam = undefined;
+  });
+});
+
+describe('only the configured root credential (issue 18)', () => {
+  it('a capability that names no root credential is refused at once, saying so; AWS is never called', async () => {
+    // The default policy as shipped: its AWS capability names no vault secret.
+    const plain = await testBroker({ aws: createAwsSdkProvider({ stsEndpoint: aws.url, iamEndpoint: aws.url, region: 'eu-west-1' }) });
+    const before = aws.calls.length;
+    const a = await plain.registerAgent({ name: 'coder' });
+    const t = await a.openTask();
+    const res = await a.exchange(t.body.access_token, { scope: 'aws.s3.read', requested_token_type: 'urn:stint:token-type:aws-sts' });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toBe('temporarily_unavailable');
+    expect(res.body.error_description).toBe(noRootCredential('aws.s3.read'));
+    expect(res.body.error_description).toMatch(/never falls back to the AWS SDK's default credential chain/);
+    expect(aws.calls.length).toBe(before);
+    expect(await (await plain.admin('/v1/audit')).text()).toContain('"no_root_credential"');
+  });
+
+  it('the SDK adapter refuses a call without a root credential before any network, whatever the environment holds', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    // Credentials the SDK's default chain would pick up: they must not be used.
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAFROMTHEENVIRONMENT';
+    process.env.AWS_SECRET_ACCESS_KEY = 'from-the-environment';
+    try {
+      const api = createAwsSdkProvider({ stsEndpoint: aws.url, iamEndpoint: aws.url });
+      const before = aws.calls.length;
+      const input = { roleArn: 'arn:aws:iam::000000000000:role/r', roleSessionName: 's', durationSeconds: 900, sessionPolicy: '{}', tags: [], transitiveTagKeys: [], sourceIdentity: 'a' };
+      await expect(api.assumeRole({ ...input, credentials: undefined as never })).rejects.toThrow(/never uses the AWS SDK default credential chain/);
+      await expect(api.putRolePolicy({ roleName: 'r', policyName: 'p', policyDocument: '{}', credentials: undefined as never })).rejects.toThrow(/never uses the AWS SDK default credential chain/);
+      expect(aws.calls.length).toBe(before);
+    } finally {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
   });
 });
 

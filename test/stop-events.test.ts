@@ -317,6 +317,13 @@ describe('rule 3: environment_mismatch', () => {
     expect((await task(t.body.task_id)).status).toBe('active');
   });
 
+  it('registering a resource service says which environment it serves (null: none)', async () => {
+    const reg = async (audience: string) => (await (await b.admin('/v1/resources', { name: 'svc', audience })).json()) as any;
+    expect((await reg('https://api.production.example')).environment).toBe('production');
+    expect((await reg('https://api.staging.example/config')).environment).toBe('staging');
+    expect((await reg('https://unmapped.example/api')).environment).toBeNull();
+  });
+
   it('a service whose audience maps to no environment cannot report environment_mismatch: 400 invalid_request, naming why', async () => {
     const a = await b.registerAgent();
     const t = await a.openTask();

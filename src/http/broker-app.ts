@@ -5,7 +5,7 @@ import { durableResponses } from './durable.js';
 import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse, oauthGroup } from './errors.js';
 import { requireOperator } from './auth.js';
-import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
+import { degrading, noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
 import { randomId } from '../core/encoding.js';
 import { brokerOpenApi } from './openapi.js';
 import { standardHeaders } from './headers.js';
@@ -80,7 +80,9 @@ function brokerChecks(deps: BrokerDeps): ReadinessChecks {
   return {
     store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
     policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
-    ...(deps.approvalUrl ? { approvals: peerCheck(deps.approvalUrl, deps.peerFetch) } : {}),
+    // Only destructive capabilities need the approval service: without it the broker serves
+    // everything else (ready, `degraded`) and answers those with 503 and Retry-After.
+    ...(deps.approvalUrl ? { approvals: degrading(peerCheck(deps.approvalUrl, deps.peerFetch)) } : {}),
     ...deps.readinessChecks,
   };
 }

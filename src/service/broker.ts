@@ -16,7 +16,7 @@ export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background 
   approval?: { url: string; fetch?: typeof fetch };
   /** How SETs are delivered (tests route them in-process), and how hard to try. */
   setPush?: { fetch?: typeof fetch; attempts?: number; retryMs?: number };
-  http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers' | 'metrics' | 'requestLog' | 'peerFetch' | 'readinessChecks'>;
+  http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'fanout' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers' | 'metrics' | 'requestLog' | 'peerFetch' | 'readinessChecks'>;
 }
 
 /** The broker from its ports: core, app, reactions and housekeeping, on any runtime. */

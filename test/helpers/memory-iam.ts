@@ -7,7 +7,7 @@ import { AwsError, type AwsApi } from '../../src/core/providers/aws/provider.js'
  */
 export function memoryIam(seed: Record<string, Record<string, string>> = {}) {
   const roles = new Map<string, Map<string, string>>(Object.entries(seed).map(([r, p]) => [r, new Map(Object.entries(p))]));
-  const puts: { roleName: string; policyName: string; policyDocument: string }[] = [];
+  const puts: { roleName: string; policyName: string; policyDocument: string; credentials?: unknown }[] = [];
   const deleted: string[] = [];
   let failures: { left: number; status: number } = { left: 0, status: 503 };
   let gate: { opened: Promise<void>; open: () => void; reached: Promise<void>; reach: () => void } | undefined;
@@ -24,7 +24,7 @@ export function memoryIam(seed: Record<string, Record<string, string>> = {}) {
         failures.left--;
         throw new AwsError('ServiceUnavailable', 'for the test', failures.status);
       }
-      puts.push({ roleName: i.roleName, policyName: i.policyName, policyDocument: i.policyDocument });
+      puts.push({ roleName: i.roleName, policyName: i.policyName, policyDocument: i.policyDocument, credentials: i.credentials });
       if (!roles.has(i.roleName)) roles.set(i.roleName, new Map());
       roles.get(i.roleName)!.set(i.policyName, i.policyDocument);
     },

@@ -19,12 +19,17 @@ function mapped(e: unknown): never {
 }
 
 /**
- * The AWS port on the official SDK (SigV4, the query protocol, retries). Root credentials come
- * from the vault when policy names a secret, otherwise from the SDK's default chain.
+ * The AWS port on the official SDK (SigV4, the query protocol, retries). Root credentials are
+ * always the ones the broker passes (from the vault, as policy names them): each client gets
+ * them as a static value, so the SDK's default chain (environment, shared files, SSO, instance
+ * metadata) is never consulted. A call without them is refused before any network.
  */
 export function createAwsSdkProvider(o: AwsSdkOptions = {}): AwsApi {
   const region = (r?: string) => r ?? o.region ?? 'us-east-1';
-  const creds = (c?: AwsRootCredentials) => (c ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } : undefined);
+  const creds = (c: AwsRootCredentials | undefined) => {
+    if (!c?.accessKeyId || !c.secretAccessKey) throw new Error('no AWS root credential was passed: stint never uses the AWS SDK default credential chain');
+    return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
+  };
   /**
    * One IAM call, made once (`maxAttempts: 1`): the provider retries a failed put itself, with a
    * document recomputed for that attempt; the SDK would resend the stale one.

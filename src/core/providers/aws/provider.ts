@@ -11,7 +11,10 @@ import { allScope, scopeKey, type RevocationScope } from '../../scope.js';
 export interface AwsProviderPolicy extends ProviderPolicy {
   type: 'aws';
   session_policy: { Version: string; Statement: Record<string, unknown>[] };
-  /** Vault secret with the root credentials; the SDK's default chain if absent. */
+  /**
+   * Vault secret with the root credentials. Without it the capability is refused: stint never
+   * falls back to the AWS SDK's default chain (environment, files, instance metadata).
+   */
   credentials?: string;
   region?: string;
 }
@@ -38,7 +41,8 @@ export interface AssumeRoleInput {
   tags: { Key: string; Value: string }[];
   transitiveTagKeys: string[];
   sourceIdentity: string;
-  credentials?: AwsRootCredentials;
+  /** Always the configured root credential: the adapter never looks for one of its own. */
+  credentials: AwsRootCredentials;
   region?: string;
 }
 
@@ -82,8 +86,13 @@ export interface AwsApi {
   deleteRolePolicy(input: RoleCall & { policyName: string }): Promise<void>;
 }
 
-async function rootCredentials(core: Core, p: AwsProviderPolicy): Promise<AwsRootCredentials | undefined> {
-  if (!p.credentials) return undefined;
+/** The message when a capability names no root credential (exported for the tests and the docs). */
+export const noRootCredential = (capability: string) =>
+  `${capability} names no AWS root credential: set "credentials: <vault secret>" in its provider block and store {access_key_id, secret_access_key} under that name (POST /v1/secrets); stint never falls back to the AWS SDK's default credential chain`;
+
+/** The configured root credential, or a refusal at once (no call to AWS) when there is none. */
+async function rootCredentials(core: Core, p: AwsProviderPolicy, capability: string): Promise<AwsRootCredentials> {
+  if (!p.credentials) throw new StintError('temporarily_unavailable', noRootCredential(capability));
   const raw = await readSecret(core, p.credentials);
   try {
     const v = JSON.parse(raw) as { access_key_id?: unknown; secret_access_key?: unknown; session_token?: unknown };
@@ -117,7 +126,10 @@ async function issueAwsCredentials(api: AwsApi, core: Core, agent: AgentRecord, 
     ],
     transitiveTagKeys: [TAGS.task, TAGS.environment, TAGS.agent],
     sourceIdentity: agent.id,
-    credentials: await rootCredentials(core, provider),
+    credentials: await rootCredentials(core, provider, cap.name).catch(async (e) => {
+      await core.audit.append({ type: 'aws.session.failed', actor: agent.id, taskId: task.id, data: { capability: cap.name, role: roleArn, error: 'no_root_credential' } });
+      throw e;
+    }),
     region: provider.region,
   };
   let session: AwsSession;
@@ -233,7 +245,8 @@ function roleLanes(api: AwsApi, o: AwsProviderOptions) {
   async function settings(core: Core, roleArn: string): Promise<RoleCall> {
     const cap = Object.values(core.policy.capabilities).find((c) => c.provider?.type === 'aws' && Object.values(c.resources).includes(roleArn));
     const p = awsPolicyOf(cap?.provider);
-    return { roleName: roleNameOf(roleArn), credentials: p ? await rootCredentials(core, p) : undefined, region: p?.region };
+    if (!cap || !p) throw new StintError('temporarily_unavailable', `no AWS capability of the policy names ${roleArn}: there is no root credential to deny its sessions with`);
+    return { roleName: roleNameOf(roleArn), credentials: await rootCredentials(core, p, cap.name), region: p.region };
   }
 
   /** One put with the document as it stands now, retried (recomputed) on transient failures. */
