@@ -210,10 +210,15 @@ ${stopTable}`;
   const machine = `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; servers and load generator on the same machine, loopback`;
   console.log(`\n${machine}\n\n${table}`);
   if (!QUICK) {
-    writeFileSync(
-      fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url)),
-      `# Benchmarks\n\nProduced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}.\n\n${table}\n${crashSummary()}`,
-    );
+    // The sections written by hand or by other scripts (the profile, the guard) are kept.
+    const file = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+    let kept: string[] = [];
+    try {
+      kept = readFileSync(file, 'utf8').split(/\n(?=## )/).slice(1).filter((s) => !s.startsWith('## Crash safety'));
+    } catch {
+      // first run
+    }
+    writeFileSync(file, `# Benchmarks\n\nProduced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}.\n\n${table}\n${crashSummary()}${kept.length ? `\n${kept.join('\n')}` : ''}`);
     log('wrote docs/benchmarks.md');
   }
 } finally {

@@ -49,6 +49,8 @@ export interface StintErrorOptions {
   recorded?: boolean;
   /** Machine-readable detail for callers inside stint (e.g. `expired`); never sent. */
   reason?: string;
+  /** Seconds before a retry may succeed (a 429 or 503's `Retry-After`). */
+  retryAfter?: number;
 }
 
 export class StintError extends Error {
@@ -56,6 +58,7 @@ export class StintError extends Error {
   readonly status: number;
   readonly fields: Record<string, unknown>;
   readonly reason: string | undefined;
+  readonly retryAfter: number | undefined;
   /** Set once the refusal is in the audit log, so outer layers do not record it again. */
   readonly recorded: boolean;
 
@@ -66,6 +69,7 @@ export class StintError extends Error {
     this.status = options.status ?? ERROR_STATUS[code];
     this.fields = options.fields ?? {};
     this.reason = options.reason;
+    this.retryAfter = options.retryAfter;
     this.recorded = options.recorded ?? false;
   }
 }

@@ -22,7 +22,9 @@ async function settle(core: Core, task: TaskRecord, epoch: number): Promise<Task
   if (task.status !== 'active') return task;
   let ended: [TaskRecord['status'], string] | undefined;
   if (core.clock.now() >= task.expiresAt) ended = ['expired', 'the task reached its hard expiry'];
-  else if (coveredBy(Math.floor(task.createdAt / 1000), epoch)) ended = ['revoked', 'revoked with its agent or environment'];
+  // The task's own opening time is in milliseconds: a task opened after a revocation, even in
+  // the same second, is not under it (its tokens, checked through their task here, live).
+  else if (epoch > 0 && task.createdAt <= epoch) ended = ['revoked', 'revoked with its agent or environment'];
   if (!ended) return task;
   await core.store.tasks.end(task.id, ended[0] as 'expired', ended[1]);
   return (await core.store.tasks.get(task.id)) ?? task;

@@ -9,7 +9,7 @@ import { degrading, noMetrics, observe, operationsRoutes, peerCheck, storeWritab
 import { randomId } from '../core/encoding.js';
 import { brokerOpenApi } from './openapi.js';
 import { standardHeaders } from './headers.js';
-import { DEFAULT_RATE_LIMIT, rateLimit } from './rate-limit.js';
+import { BrokerLimits, DEFAULT_RATE_LIMIT } from './rate-limit.js';
 import { RefusalLog } from './refusal-log.js';
 import { introspectRoutes } from './routes/introspect.js';
 import { listingRoutes } from './routes/listings.js';
@@ -22,6 +22,7 @@ import { internalRoutes } from './routes/internal.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { secretRoutes } from './routes/secrets.js';
+import { custodyRoutes } from './routes/custody.js';
 import { signalRoutes } from './routes/signals.js';
 import { tokenRoutes } from './routes/token.js';
 
@@ -30,7 +31,8 @@ export const DEFAULT_MAX_BODY = 64 * 1024;
 /** The broker: agent- and operator-facing. Built from its dependencies, runtime-agnostic. */
 export function createBrokerApp(input: BrokerDeps) {
   const clock = () => input.core.clock.now();
-  const deps: BrokerDeps = { ...input, refusalLog: input.refusalLog ?? new RefusalLog((r) => input.core.audit.append(r), clock) };
+  const limits = input.rateLimit === false ? undefined : new BrokerLimits(input.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
+  const deps: BrokerDeps = { ...input, limits, refusalLog: input.refusalLog ?? new RefusalLog((r) => input.core.audit.append(r), clock) };
   const app = new Hono<BrokerEnv>();
   const metrics = deps.metrics ?? noMetrics;
   app.use('*', observe({ metrics, log: deps.requestLog }));
@@ -40,11 +42,11 @@ export function createBrokerApp(input: BrokerDeps) {
   });
   app.use('*', standardHeaders({ 'X-Content-Type-Options': 'nosniff' }));
   app.use('*', durableResponses(() => deps.core.store));
-  if (deps.rateLimit !== false) {
-    // Before the body is read: a throttled source costs no parsing and no signature check.
-    const limited = rateLimit(deps.rateLimit ?? DEFAULT_RATE_LIMIT, clock);
-    app.use('/token', limited);
-    app.use('/bc-authorize', limited);
+  if (limits) {
+    // Before the body is read: an address that spent its failure budget costs no parsing and no
+    // signature check. Authenticated traffic is limited per client and per task in the routes.
+    const failures = limits.failuresBeforeAuthentication();
+    for (const path of ['/token', '/bc-authorize', '/access/v1/*', '/v1/signals']) app.use(path, failures);
   }
   app.use('*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY));
   app.route(
@@ -66,6 +68,7 @@ export function createBrokerApp(input: BrokerDeps) {
   app.route('/', revocationRoutes);
   app.route('/', eventRoutes);
   app.route('/', secretRoutes);
+  app.route('/', custodyRoutes);
   app.route('/', oauthGroup(bcAuthorizeRoutes));
   app.route('/', internalRoutes);
   app.route('/', authzenRoutes);

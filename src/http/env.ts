@@ -1,7 +1,7 @@
 import type { Core } from '../core/context.js';
 import type { EventFanout } from '../core/events.js';
 import type { StintClaims } from '../core/tokens.js';
-import type { RateLimitOptions } from './rate-limit.js';
+import type { BrokerLimitOptions, BrokerLimits } from './rate-limit.js';
 import type { RefusalLog } from './refusal-log.js';
 import type { Metrics, ReadinessChecks, RequestLogger } from './observability.js';
 
@@ -23,8 +23,10 @@ export interface BrokerDeps {
   allowPrivateReceivers?: boolean;
   /** Event streams one client may hold open at once (default MAX_STREAMS_PER_CLIENT). */
   maxStreamsPerClient?: number;
-  /** Per-source limit on /token and /bc-authorize; `false` turns it off (default: DEFAULT_RATE_LIMIT). */
-  rateLimit?: RateLimitOptions | false;
+  /** Limits per address (failures before authentication), per client and per task (rate-limit.ts); `false` turns them off (default: DEFAULT_RATE_LIMIT). */
+  rateLimit?: BrokerLimitOptions | false;
+  /** Built by the app from `rateLimit`. */
+  limits?: BrokerLimits;
   /** Where refusals that precede client authentication are counted (built by the app if absent). */
   refusalLog?: RefusalLog;
   /** Prometheus counters and latency histograms (default: none collected). */
@@ -45,5 +47,7 @@ export interface BrokerEnv {
     caller?: 'operator' | 'agent';
     /** The task token's claims, when an agent called with one. */
     agent?: StintClaims;
+    /** The client that authenticated in this request (an agent, a resource service): its failures are not the address's. */
+    client?: string;
   };
 }

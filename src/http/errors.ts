@@ -32,8 +32,8 @@ export function errorResponse(c: Context, err: unknown, log: (msg: string) => vo
   }
   const headers: Record<string, string> = { ...NO_STORE };
   // Every 503 says when to come back (RFC 9110 §10.2.3); a 429's limiter sets its own wait.
-  if (e.status === 503) headers['Retry-After'] = String(RETRY_AFTER_UNAVAILABLE_S);
-  if (e.status === 429) headers['Retry-After'] = '1';
+  if (e.status === 503) headers['Retry-After'] = String(e.retryAfter ?? RETRY_AFTER_UNAVAILABLE_S);
+  if (e.status === 429) headers['Retry-After'] = String(e.retryAfter ?? 1);
   // RFC 6749 §5.2: a challenge only answers credentials sent in the Authorization header.
   if (e.status === 401 && (c.req.header('Authorization') || e.code !== 'invalid_client')) {
     headers['WWW-Authenticate'] = authenticateHeader(c, e);

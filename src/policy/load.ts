@@ -250,6 +250,11 @@ export function compilePolicy(sources: PolicySource[]): Policy {
     for (const [name, t] of Object.entries(d.templates ?? {})) {
       if (defineOnce(p, 'templates', name)) policy.templates[name] = { name, description: t.description, environments: t.environments, ceiling: t.ceiling, taskTtl: t.task_ttl };
     }
+    if (d.egress) {
+      policy.egress ??= { allow: [], inspect: [] };
+      policy.egress.allow.push(...d.egress.allow);
+      policy.egress.inspect.push(...d.egress.inspect);
+    }
     if (d.trajectory && defineOnce(p, 'trajectory', '')) policy.trajectory = compileTrajectory(d.trajectory);
   }
   if (!policy.trajectory) policy.trajectory = compileTrajectory(trajectorySchema.parse({}));

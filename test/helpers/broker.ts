@@ -1,7 +1,7 @@
 import type { AnyRule } from '../../src/core/rules/registry.js';
 import type { AwsApi } from '../../src/core/providers/aws/provider.js';
 import type { Policy } from '../../src/core/policy.js';
-import type { RateLimitOptions } from '../../src/http/rate-limit.js';
+import type { BrokerLimitOptions } from '../../src/http/rate-limit.js';
 import type { RequestLogger } from '../../src/http/observability.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { assertion, dpopProof, newKey, type KeyPair } from './agent.js';
@@ -23,7 +23,7 @@ export interface TokenOpts {
 
 /** A broker on an in-memory database with a frozen clock, driven through `app.request()`. */
 export async function testBroker(
-  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsApi; rules?: readonly AnyRule[]; rateLimit?: RateLimitOptions | false; requestLog?: RequestLogger } = {},
+  opts: { clock?: FrozenClock; dbPath?: string; setFetch?: typeof fetch; approvalUrl?: string; approvalFetch?: typeof fetch; policy?: Policy; aws?: AwsApi; rules?: readonly AnyRule[]; rateLimit?: BrokerLimitOptions | false; requestLog?: RequestLogger } = {},
 ) {
   const clock = opts.clock ?? new FrozenClock();
   const broker = await createNodeBroker({

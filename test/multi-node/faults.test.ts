@@ -83,7 +83,7 @@ describe.runIf(available)('a node that cannot confirm it is current', () => {
       body: new URLSearchParams({ token: cap.body.access_token }),
     });
     expect(res.status).toBe(503);
-    expect(res.headers.get('Retry-After')).toBe('1');
+    expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
     // Readiness says why, once the last read of the log is older than 2 s.
     await expect.poll(async () => ((await (await node.app.request(`${ISSUER}/readyz`)).json()) as { checks: Record<string, string> }).checks.current, { timeout: 10_000 }).toMatch(/last read/);
 

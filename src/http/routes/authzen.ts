@@ -86,7 +86,11 @@ async function evaluateOne(c: Parameters<typeof dpopBoundToken>[0], claims: Stin
 /** A stopped task's own token: the answer is a `false` decision that says so, not an HTTP error. */
 async function authenticate(c: Parameters<typeof dpopBoundToken>[0]): Promise<{ claims: StintClaims; ended?: undefined } | { ended: ToolCallDecision }> {
   try {
-    return { claims: await dpopBoundToken(c) };
+    const claims = await dpopBoundToken(c);
+    c.set('client', claims.sub);
+    // Each evaluation appends to the log and the trajectory: limited per task (issue 21 item 7).
+    c.get('deps').limits?.report(`task:${claims.task_id}`);
+    return { claims };
   } catch (e) {
     if (isStintError(e) && e.code === 'task_stopped') return { ended: { decision: false, context: { reason: e.message, code: 'task_stopped', stopped: true } } };
     throw e;

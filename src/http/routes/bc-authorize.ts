@@ -19,6 +19,8 @@ export const bcAuthorizeRoutes = new Hono<BrokerEnv>().post('/bc-authorize', asy
   const form = await readForm(c);
   if (!c.req.header('DPoP')) throw new StintError('invalid_dpop_proof', 'DPoP proof is missing: the grant will be bound to your task key');
   const agent = await agentFromForm(c, form);
+  c.set('client', agent.id);
+  c.get('deps').limits?.client(agent.id);
   const { jkt } = await verifyDpopProof({ proof: c.req.header('DPoP'), method: 'POST', urls: htuCandidates(c), now: core.clock.now(), replay: core.store.replay });
   const subjectToken = form.get('subject_token');
   if (!subjectToken) throw new StintError('invalid_request', 'subject_token (the task token) is required');

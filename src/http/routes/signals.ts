@@ -16,6 +16,9 @@ export const signalRoutes = new Hono<BrokerEnv>().post('/v1/signals', async (c) 
   else {
     const resource = await basicResource(c);
     caller = resource ? { kind: 'resource', resource } : { kind: 'agent', claims: await dpopBoundToken(c) };
+    // Reports append to the log: limited per reporting service and per task (issue 21 item 7).
+    c.set('client', caller.kind === 'resource' ? caller.resource.id : caller.claims.sub);
+    c.get('deps').limits?.report(caller.kind === 'resource' ? `service:${caller.resource.id}` : `task:${caller.claims.task_id}`);
   }
   const signal = parseWith(signalSchema, await readJson(c), 'invalid_request', '');
   return c.json(await reportSignal(core, caller, signal), 202);

@@ -33,7 +33,7 @@ async function auditRefusal(c: Context<BrokerEnv>, form: Map<string, string>, e:
   if (!isStintError(e) || e.status >= 500 || e.recorded) return;
   // Malformed requests are not evidence of anything, and recording them would let anyone grow
   // the log at will; refusals of credentials are.
-  if (e.code === 'invalid_request' || e.code === 'unsupported_grant_type') return;
+  if (e.code === 'invalid_request' || e.code === 'unsupported_grant_type' || e.code === 'too_many_requests') return;
   const { core, refusalLog } = c.get('deps');
   // Not necessarily authenticated: the client id is what the request claimed.
   const data = { claimed_client_id: truncate(form.get('client_id')), grant_type: truncate(form.get('grant_type')), error: e.code, reason: truncate(e.message, 300) };
@@ -57,6 +57,8 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
   ]);
   if (auth.status === 'rejected') throw auth.reason;
   authenticated.add(form);
+  c.set('client', auth.value.id);
+  c.get('deps').limits?.client(auth.value.id);
   if (proof.status === 'rejected') throw proof.reason;
   return grant.handle(c, { form, agent: auth.value, jkt: proof.value.jkt });
 }

@@ -5,7 +5,6 @@ import { loadConfig } from './config.js';
 import { requestLogger } from './log.js';
 import { listen } from './serve.js';
 import { createNodeApprovals } from './wire.js';
-import { createNodeApprovalsOnPostgres } from './wire-pg.js';
 
 const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
@@ -26,8 +25,9 @@ const common = {
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
   requestLog: requestLogger('approvals'),
 };
+// PostgreSQL's modules load only when asked for: a SQLite start does not pay for them.
 const approvals = config.approvalDatabaseUrl
-  ? await createNodeApprovalsOnPostgres({ ...common, databaseUrl: config.approvalDatabaseUrl })
+  ? await (await import('./wire-pg.js')).createNodeApprovalsOnPostgres({ ...common, databaseUrl: config.approvalDatabaseUrl })
   : await createNodeApprovals({ ...common, dbPath: config.approvalDbPath, dbSync: config.dbSync });
 handler = approvals.app.fetch;
 

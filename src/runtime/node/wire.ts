@@ -14,7 +14,7 @@ import type { Policy } from '../../core/policy.js';
 import type { AnyRule } from '../../core/rules/registry.js';
 import type { Clock } from '../../core/ports.js';
 import { createApprovalStore } from '../../adapters/sqlite/approval-store.js';
-import type { RateLimitOptions } from '../../http/rate-limit.js';
+import type { BrokerLimitOptions, RateLimitOptions } from '../../http/rate-limit.js';
 import type Database from 'better-sqlite3';
 import { createPrometheusMetrics } from '../../adapters/metrics/prometheus.js';
 import { MeteredEventHub, type Metrics, type RequestLogger } from '../../http/observability.js';
@@ -44,7 +44,7 @@ export interface NodeBrokerOptions {
   /** The rules enforced (default: the registry's). */
   rules?: readonly AnyRule[];
   /** Per-source limit on /token and /bc-authorize (`false`: off). */
-  rateLimit?: RateLimitOptions | false;
+  rateLimit?: BrokerLimitOptions | false;
   /** SET receivers may be on loopback or private addresses. */
   allowPrivateReceivers?: boolean;
   /** Metrics (default: a Prometheus registry of this instance's own). */
