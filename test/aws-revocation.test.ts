@@ -5,10 +5,23 @@ import type { AgentRecord, TaskRecord } from '../src/core/ports.js';
 import { revokeTask } from '../src/core/tasks.js';
 import { memoryCore } from './helpers/core.js';
 import { memoryIam } from './helpers/memory-iam.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { storeSecret } from '../src/core/vault.js';
+import { compilePolicy } from '../src/policy/load.js';
+import { POLICIES_DIR } from './helpers/policy.js';
 
 // The role's one deny policy, kept right by one queue per role: serialised, coalesced,
 // recomputed before each attempt, read back after each put; old per-task policies removed.
-const ROLE = 'arn:aws:iam::123456789012:role/ops/reader';
+const ROLE = 'arn:aws:iam::000000000000:role/stint-demo-reader';
+const ROLE_NAME = 'stint-demo-reader';
+// The default policy, its AWS capability's root credential in the vault (stint has no other).
+const policy = () =>
+  compilePolicy(
+    readdirSync(POLICIES_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => ({ file: f, text: readFileSync(join(POLICIES_DIR, f), 'utf8').replace('      type: aws\n', '      type: aws\n      credentials: aws-root\n') })),
+  );
 const agent: AgentRecord = { id: 'agt_1', name: 'a', owner: 'o', jwks: [], templates: ['fix-credentials'], status: 'active', createdAt: 0 };
 const task = (id: string): TaskRecord => ({ id, agentId: 'agt_1', template: 'fix-credentials', environment: 'staging', purpose: 'p', jkt: 'k', status: 'active', statusReason: null, createdAt: 0, expiresAt: Date.UTC(2100, 0, 1) });
 const denied = (doc: string | undefined): string[] => (doc ? (JSON.parse(doc).Statement.find((s: { Sid: string }) => s.Sid === 'StintEndedTasks')?.Condition.StringEquals['aws:PrincipalTag/stint-task'] ?? []) : []);
@@ -16,7 +29,8 @@ const denied = (doc: string | undefined): string[] => (doc ? (JSON.parse(doc).St
 async function setup(seed?: Record<string, Record<string, string>>) {
   const iam = memoryIam(seed);
   const provider = awsProvider(iam.api, { retryDelaysMs: [0, 0, 0] });
-  const { core, store, clock } = await memoryCore({ providers: [provider] });
+  const { core, store, clock } = await memoryCore({ providers: [provider], policy: policy() });
+  await storeSecret(core, 'aws-root', JSON.stringify({ access_key_id: 'AKIATEST', secret_access_key: 'secret' }), 'operator');
   await store.agents.create(agent);
   const failures: string[] = [];
   startProviderRevocation(core, (m) => failures.push(m));
@@ -40,7 +54,7 @@ describe('AWS deny-policy rewrites', () => {
     await s.end('tsk_b');
     gate.open();
     await s.provider.idle();
-    expect(denied(s.iam.policy('reader')).sort()).toEqual(['tsk_a', 'tsk_b']);
+    expect(denied(s.iam.policy(ROLE_NAME)).sort()).toEqual(['tsk_a', 'tsk_b']);
     // Every document that reached IAM after B ended names B (none was computed before and sent after).
     for (const p of s.iam.puts) expect(denied(p.policyDocument)).toContain('tsk_b');
     expect(await s.audit('aws.sessions.deny_failed')).toMatchObject([{ data: { role: ROLE, attempt: 1, error: 'ServiceUnavailable (503)' } }]);
@@ -61,7 +75,7 @@ describe('AWS deny-policy rewrites', () => {
     // tsk_1's pass (its read-back finds three more ended: a second round), then one pass for the three that waited.
     expect((await s.audit('aws.sessions.denied')).map((r) => r.data.for)).toEqual(['tsk_1', ['tsk_2', 'tsk_3', 'tsk_4']]);
     expect(s.iam.puts.length).toBeLessThanOrEqual(3);
-    expect(denied(s.iam.policy('reader')).sort()).toEqual(['tsk_1', 'tsk_2', 'tsk_3', 'tsk_4']);
+    expect(denied(s.iam.policy(ROLE_NAME)).sort()).toEqual(['tsk_1', 'tsk_2', 'tsk_3', 'tsk_4']);
   });
 
   it('a put overwritten by another writer before the read-back is put again; one that never settles is a revocation failure', async () => {
@@ -76,7 +90,7 @@ describe('AWS deny-policy rewrites', () => {
     };
     await s.end('tsk_a');
     await s.provider.idle();
-    expect(denied(s.iam.policy('reader'))).toEqual(['tsk_a']);
+    expect(denied(s.iam.policy(ROLE_NAME))).toEqual(['tsk_a']);
     expect((await s.audit('aws.sessions.denied')).at(-1)).toMatchObject({ data: { rounds: 2 } });
 
     overwrites = Number.POSITIVE_INFINITY;
@@ -98,11 +112,11 @@ describe('AWS deny-policy rewrites', () => {
   });
 
   it('the per-task policies of earlier versions are removed once the one policy holds; others are left alone', async () => {
-    const s = await setup({ reader: { 'stint-revoked-tsk_old': '{}', 'stint-revoked-agent-agt_9-17': '{}', 'team-policy': '{}' } });
+    const s = await setup({ [ROLE_NAME]: { 'stint-revoked-tsk_old': '{}', 'stint-revoked-agent-agt_9-17': '{}', 'team-policy': '{}' } });
     await s.live('tsk_a');
     await s.end('tsk_a');
     await s.provider.idle();
-    expect(s.iam.names('reader').sort()).toEqual(['stint-revocations', 'team-policy']);
+    expect(s.iam.names(ROLE_NAME).sort()).toEqual(['stint-revocations', 'team-policy']);
     expect((await s.audit('aws.legacy_policies_removed'))[0]).toMatchObject({ data: { role: ROLE, policies: ['stint-revoked-tsk_old', 'stint-revoked-agent-agt_9-17'] } });
   });
 });

@@ -36,7 +36,7 @@ export function repeat(round: () => Promise<unknown>, ms: number): () => void {
  * the event loop between them. Returns how many rows went. A service's `maintenance()` is
  * this; Node runs it on a timer, Workers on a Cron Trigger.
  */
-export async function purgeRound(store: Store, clock: Clock, options: Partial<PurgeOptions> = {}, stopped: () => boolean = () => false): Promise<number> {
+export async function purgeRound(store: Pick<Store, 'purge'>, clock: Clock, options: Partial<PurgeOptions> = {}, stopped: () => boolean = () => false): Promise<number> {
   const o = { ...DEFAULTS, ...options };
   let total = 0;
   for (let i = 0; i < o.batchesPerRound && !stopped(); i++) {

@@ -62,5 +62,7 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     brokerKey: (kid) => brokerKeys.key(kid),
   };
   const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch, allowPrivateReceivers: p.allowPrivateReceivers, metrics: p.metrics, requestLog: p.requestLog });
-  return { core, app, start: () => {}, stop: () => {}, maintenance: () => purgeRound(store, clock) };
+    // The broker-shaped tables (replay, revocations), then the console's (challenges, sessions, enrolment links).
+  const maintenance = async () => (await purgeRound(store, clock)) + (await purgeRound(core.approvals, clock));
+  return { core, app, start: () => {}, stop: () => {}, maintenance };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { ApprovalStore } from '../../core/approvals/types.js';
 import * as s from './schema.js';
 import type { PgDb } from './store.js';
@@ -6,6 +6,15 @@ import type { PgDb } from './store.js';
 /** The approval service's store on PostgreSQL: the SQLite one's statements, each a single guarded statement. */
 export function createPgApprovalStore(db: PgDb): ApprovalStore {
   return {
+    async purge(now, limit) {
+      // `limit` rows at a time by their physical address, as the broker's purge.
+      let n = 0;
+      for (const table of ['webauthn_challenges', 'approver_sessions', 'approver_enrolments']) {
+        const r = await db.execute(sql`DELETE FROM ${sql.identifier(table)} WHERE ctid IN (SELECT ctid FROM ${sql.identifier(table)} WHERE expires_at < ${now} LIMIT ${limit})`);
+        n += (r as { rowCount?: number | null }).rowCount ?? 0;
+      }
+      return n;
+    },
     approvers: {
       async create(a) {
         const rows = await db.insert(s.approvers).values(a).onConflictDoNothing().returning({ id: s.approvers.id });

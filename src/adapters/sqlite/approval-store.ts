@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { ApprovalStore } from '../../core/approvals/types.js';
 import * as s from './schema.js';
 import type { SqliteDb } from './store.js';
@@ -6,6 +6,16 @@ import type { SqliteDb } from './store.js';
 /** The approval service's store on drizzle; single statements, as for the broker's. */
 export function createApprovalStore(db: SqliteDb): ApprovalStore {
   return {
+    async purge(now, limit) {
+      // By rowid, `limit` at a time, as the broker's purge: no long DELETE holds the writer.
+      type T = typeof s.webauthnChallenges | typeof s.approverSessions | typeof s.approverEnrolments;
+      const oldest = (t: T) => inArray(sql`rowid`, db.select({ r: sql`rowid` }).from(t).where(lt(t.expiresAt, now)).limit(limit));
+      let n = 0;
+      for (const t of [s.webauthnChallenges, s.approverSessions, s.approverEnrolments] as T[]) {
+        n += (await db.delete(t).where(oldest(t)).returning({ one: sql<number>`1` })).length;
+      }
+      return n;
+    },
     approvers: {
       async create(a) {
         const rows = await db.insert(s.approvers).values(a).onConflictDoNothing().returning({ id: s.approvers.id });

@@ -75,6 +75,12 @@ export interface DecisionRecord {
 
 /** The approval service's own storage; each method is one statement. */
 export interface ApprovalStore {
+  /**
+   * Drops up to `limit` expired rows of each of the console's short-lived tables (WebAuthn
+   * challenges, sessions, enrolment links); says how many went. Anyone can make a challenge
+   * row (sign-in options need no credential), so they must not outlive their TTL.
+   */
+  purge(now: number, limit: number): Promise<number>;
   approvers: {
     /** `false` when the normalised name is taken. */
     create(a: ApproverRecord): Promise<boolean>;

@@ -97,7 +97,9 @@ export const Pending = ({ approver, requests, now }: { approver: ApproverRecord;
                 <a href={`/requests/${encodeURIComponent(r.id)}`}>{r.created_at}</a>
               </td>
               <td class="destructive">
-                <Visible text={r.action.capability} />
+                <a href={`/requests/${encodeURIComponent(r.id)}`} class="action">
+                  <Visible text={r.action.capability} />
+                </a>
               </td>
               <td>
                 <Visible text={r.action.environment} />
@@ -106,7 +108,9 @@ export const Pending = ({ approver, requests, now }: { approver: ApproverRecord;
                 <Visible text={r.agent.name} />
               </td>
               <td>
-                <Visible text={r.task.purpose} />
+                <a href={`/requests/${encodeURIComponent(r.id)}`} class="purpose">
+                  <Visible text={r.task.purpose} />
+                </a>
               </td>
               <td>
                 {r.approvals.length} of {r.rule.quorum}
@@ -121,9 +125,22 @@ export const Pending = ({ approver, requests, now }: { approver: ApproverRecord;
 );
 
 const BAD = /refus|stop|fail|error|denied|mismatch|substitution|revok/i;
-const describe = (e: { kind: string; detail: Record<string, unknown> }) => `${e.kind} ${JSON.stringify(e.detail)}`;
+type Event = { at: string; kind: string; detail: Record<string, unknown> };
+const describe = (e: Event) => `${e.kind} ${JSON.stringify(e.detail)}`;
+/** A value as a person reads it: text as is, lists joined, anything else compact. */
+const plain = (v: unknown): string => (typeof v === 'string' ? v : Array.isArray(v) ? v.map(plain).join(', ') : v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+/** One trajectory event as a line: what happened (its type), then its details as "name: value". */
+export function eventLine(e: Event): { what: string; details: string[] } {
+  const { type, ...rest } = e.detail;
+  const what = typeof type === 'string' ? type.replace(/[._]/g, ' ') : e.kind;
+  const details = Object.entries(rest)
+    .slice(0, 8)
+    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${plain(v)}`.slice(0, 240));
+  return { what, details };
+}
 
-export function RequestPage({ approver, r, isOwner, now }: { approver: ApproverRecord; r: RequestView; isOwner: boolean; now: number }) {
+export function RequestPage({ approver, r, isOwner, now, approvedBy }: { approver: ApproverRecord; r: RequestView; isOwner: boolean; now: number; approvedBy: { id: string; name: string }[] }) {
+  const mine = approvedBy.some((a) => a.id === approver.id);
   const rows: [string, Child][] = [
     ['Action', <span class="destructive" id="capability"><Visible text={r.action.capability} /></span>],
     ['Resource', <span id="resource"><Visible text={r.action.resource} /></span>],
@@ -134,6 +151,20 @@ export function RequestPage({ approver, r, isOwner, now }: { approver: ApproverR
     ['Purpose', <span id="purpose"><Visible text={r.task.purpose} /></span>],
     ['Binding message', <span id="binding"><Visible text={r.binding_message ?? '—'} /></span>],
     ['Approvals', <span id="approvals">{r.approvals.length} of {r.rule.quorum} needed (from {r.rule.groups.join(', ')}; {r.rule.allow_owner ? 'the owner may approve' : 'never the owner'})</span>],
+    [
+      'Approved by',
+      <span id="approved-by">
+        {approvedBy.length === 0
+          ? 'nobody yet'
+          : approvedBy.map((a, i) => (
+              <>
+                {i > 0 ? ', ' : ''}
+                <Visible text={a.name} />
+                {a.id === approver.id ? ' (you)' : ''}
+              </>
+            ))}
+      </span>,
+    ],
     ['Status', <span id="state">{r.status}{r.status_reason ? ` — ${r.status_reason}` : ''}</span>],
     ['Expires', <span id="expires">{r.expires_at} ({until(r.expires_at, now)})</span>],
     ['Digest', <code id="digest">{r.digest}</code>],
@@ -160,7 +191,16 @@ export function RequestPage({ approver, r, isOwner, now }: { approver: ApproverR
         <ol class="trajectory" id="trajectory">
           {r.task.trajectory.map((e) => (
             <li class={BAD.test(describe(e)) ? 'bad' : ''}>
-              <code>{e.at}</code> <Visible text={describe(e)} />
+              <code>{e.at}</code> <strong class="what"><Visible text={eventLine(e).what} /></strong>
+              {eventLine(e).details.length ? (
+                <ul class="details">
+                  {eventLine(e).details.map((d) => (
+                    <li>
+                      <Visible text={d} />
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
             </li>
           ))}
         </ol>
@@ -168,6 +208,7 @@ export function RequestPage({ approver, r, isOwner, now }: { approver: ApproverR
       {r.status === 'pending' ? (
         <>
           {isOwner && !r.rule.allow_owner ? <p class="notice">You own the requesting agent: your approval will be refused.</p> : null}
+          {mine ? <p class="notice" id="already">You have approved this request; it waits for the others.</p> : null}
           <p>Your decision is signed by your passkey over this request’s digest and your answer.</p>
           <div class="actions">
             <button type="button" class="approve" id="approve" data-action="decide" data-decision="approve" data-approval={r.id}>

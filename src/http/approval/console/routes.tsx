@@ -75,7 +75,9 @@ consoleRoutes.get('/requests/:id', async (c) => {
   const { core } = c.get('deps');
   const r = await core.approvals.requests.get(c.req.param('id'));
   if (!r) return page(c, <Message title="No such request" text="There is no approval request with this id." approver={approver} />, 404);
-  return page(c, <RequestPage approver={approver} r={await view(core, r.id)} isOwner={isOwner(approver, r)} now={core.clock.now()} />);
+  const v = await view(core, r.id);
+  const approvedBy = await Promise.all(v.approvals.map(async (id) => ({ id, name: (await core.approvals.approvers.get(id))?.name ?? id })));
+  return page(c, <RequestPage approver={approver} r={v} isOwner={isOwner(approver, r)} now={core.clock.now()} approvedBy={approvedBy} />);
 });
 
 consoleRoutes.get('/keys', async (c) => {

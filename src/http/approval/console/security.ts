@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
 import { randomId, sha256 } from '../../../core/encoding.js';
 import { StintError } from '../../../core/errors.js';
+import { clientAddress } from '../../client-address.js';
 import { errorResponse } from '../../errors.js';
 import { consoleOrigin, type ApprovalEnv } from '../env.js';
 
@@ -81,12 +82,6 @@ export const sameOrigin = createMiddleware<ApprovalEnv>(async (c, next) => {
   await next();
 });
 
-/** Where a request comes from, as far as the runtime can tell. */
-function source(c: Context): string {
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return c.req.header('cf-connecting-ip') ?? env?.incoming?.socket?.remoteAddress ?? 'unknown';
-}
-
 /**
  * A fixed-window limit per source and bucket (sign-in and enrolment ceremonies): beyond it,
  * 429 with Retry-After. In memory, per instance: a brake on guessing, not an accounting.
@@ -99,7 +94,8 @@ export function rateLimit(bucket: string, limit: number, windowSec: number): Mid
     let windows = perApp.get(deps);
     if (!windows) perApp.set(deps, (windows = new Map()));
     const now = deps.core.clock.now();
-    const key = source(c);
+    // The socket's peer on Node (a CF-Connecting-IP header there is the client's own word), Cloudflare's on Workers.
+    const key = clientAddress(c);
     let w = windows.get(key);
     if (!w || now - w.start >= windowSec * 1000) {
       if (windows.size > 10_000) windows.clear();

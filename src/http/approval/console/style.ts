@@ -25,5 +25,7 @@ button.deny { background: #cf222e; color: #fff; border-color: #cf222e; }
 .notice { background: #fff8c5; border: 1px solid #d4a72c; padding: .6rem .8rem; border-radius: 6px; }
 ol.trajectory { background: #fff; padding: .6rem 2rem; }
 ol.trajectory li { padding: .2rem 0; }
+ol.trajectory ul.details { margin: .1rem 0 .2rem; padding-left: 1.2rem; color: #333; font-size: .92em; }
+ol.trajectory ul.details li { padding: 0; }
 code { font-family: ui-monospace, monospace; }
 `;
