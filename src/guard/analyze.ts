@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
 import type { SqlStatementKind } from '../core/policy.js';
 import type { GuardEvent } from './event.js';
-import { dedupe, positional, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
+import { dedupe, positional, scrub, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
 import { loadShellParser, parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
 import { OutOfTime, within } from './bounded.js';
 import { NeedParser } from './need.js';
@@ -255,7 +255,8 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
     calls: calls.slice(0, 50),
     ...(uncertain ? { uncertain: uncertain.slice(0, 500) } : {}),
     callHash,
-    ...(ev.error ? { error: ev.error.slice(0, 2000) } : {}),
+    // scrubbed with the same scanner before it leaves the machine
+    ...(ev.error ? { error: scrub(ev.error.slice(0, 8000)).slice(0, 2000) } : {}),
     // a summary is kept only when the call held no credential (the trajectory never holds one)
     ...(summary && !hasSecret ? { summary } : {}),
   };
