@@ -101,7 +101,11 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
           }
         }
       };
+      const before = acked.issued.size;
       const workers = Array.from({ length: 6 }, (_, w) => worker(w));
+      // Kill mid-load: once this round has acknowledged work (a slow machine may need a while
+      // for its first token), then after a random moment.
+      for (let waited = 0; acked.issued.size === before && waited < 60_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 150 + Math.random() * 600));
       await stint.kill();
       running = false;

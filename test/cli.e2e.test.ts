@@ -76,7 +76,7 @@ describe('stint CLI (operator commands)', () => {
       expect(h.code, commands[i]!.join(' ')).toBe(0);
       expect(h.out).toContain(`Usage: stint ${commands[i]!.join(' ')}`);
     });
-  }, 120_000);
+  }, 300_000);
 
   it('agents, resources, tasks, revoke, audit and policy against a started broker', async () => {
     // An agent key, registered by the operator.
@@ -143,7 +143,7 @@ describe('stint CLI (operator commands)', () => {
     expect((await cli(['audit', 'verify'])).out).toMatch(/^audit log intact/);
 
     expect((await json(['policy', 'check', join(ROOT, 'policies')])).ok).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('fails with a one-line reason and status 2', async () => {
     await failsWith(['tasks', 'list'], /STINT_ADMIN_TOKEN/, { STINT_ADMIN_TOKEN: undefined });
@@ -162,7 +162,7 @@ describe('stint CLI (operator commands)', () => {
     await run('mkdir', ['-p', bad]);
     writeFileSync(join(bad, 'templates.yaml'), 'templates:\n  t:\n    colour: red\n');
     await failsWith(['policy', 'check', bad], /invalid policy/);
-  }, 120_000);
+  }, 300_000);
 
   it('both services: ready, metrics behind their bearer, one JSON log line per request without tokens or secrets', async () => {
     const ready = await fetch(`${stint.broker}/readyz`);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalGateway } from '../src/core/approval-gateway.js';
 import { startApprovalVoiding } from '../src/core/approval-voiding.js';
 import type { VoidScope } from '../src/core/approvals/void.js';
-import { awsProvider, type AwsApi } from '../src/core/providers/aws/provider.js';
+import { awsProvider } from '../src/core/providers/aws/provider.js';
+import { memoryIam } from './helpers/memory-iam.js';
 import { startProviderRevocation } from '../src/core/providers/registry.js';
 import type { VerifierEvent } from '../src/core/events.js';
 import type { AgentRecord, TaskRecord } from '../src/core/ports.js';
@@ -10,7 +11,9 @@ import { revokeScope } from '../src/core/revocation.js';
 import { agentScope, allScope, environmentScope } from '../src/core/scope.js';
 import { stopTask } from '../src/core/stop.js';
 import { currentTask } from '../src/core/token-state.js';
+import { storeSecret } from '../src/core/vault.js';
 import { memoryCore } from './helpers/core.js';
+import { defaultPolicy } from './helpers/policy.js';
 
 // Core operations on the in-memory reference store: no native module, no HTTP.
 const agent = (id: string): AgentRecord => ({ id, name: id, owner: 'o', jwks: [], templates: ['fix-credentials'], status: 'active', createdAt: 0 });
@@ -93,9 +96,13 @@ describe('core on the in-memory store', () => {
   });
 
   it('a scope revocation denies live AWS sessions on the scope\'s own tag', async () => {
-    const puts: { roleName: string; policyName: string; policyDocument: string }[] = [];
-    const aws: AwsApi = { assumeRole: () => Promise.reject(new Error('unused')), putRolePolicy: async (i) => void puts.push(i) };
-    const { core, store, clock } = await memoryCore({ providers: [awsProvider(aws)] });
+    const iam = memoryIam();
+    const { puts } = iam;
+    // The role's capability names the root credential the deny is written with (never the SDK's default chain).
+    const policy = defaultPolicy();
+    policy.capabilities['aws.ops.read'] = { name: 'aws.ops.read', risk: 'read', resources: { staging: 'arn:aws:iam::123456789012:role/ops/reader' }, provider: { type: 'aws', credentials: 'aws-root', session_policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } } };
+    const { core, store, clock } = await memoryCore({ providers: [awsProvider(iam.api)], policy });
+    await storeSecret(core, 'aws-root', JSON.stringify({ access_key_id: 'AKIAROOT', secret_access_key: 'root-secret' }), 'operator');
     await store.agents.create(agent('agt_1'));
     await store.providerSessions.add({ taskId: 't1', provider: 'aws', target: 'arn:aws:iam::123456789012:role/ops/reader', expiresAt: clock.now() + 3600_000 });
     const tracked: Promise<unknown>[] = [];
@@ -105,11 +112,28 @@ describe('core on the in-memory store', () => {
     await Promise.all(tracked);
     stop();
     expect(puts).toHaveLength(1);
-    expect(puts[0]).toMatchObject({ roleName: 'reader', policyName: 'stint-revocations' });
+    expect(puts[0]).toMatchObject({ roleName: 'reader', policyName: 'stint-revocations', credentials: { accessKeyId: 'AKIAROOT', secretAccessKey: 'root-secret' } });
     expect(JSON.parse(puts[0]!.policyDocument).Statement.find((s: { Sid: string }) => s.Sid.startsWith('StintScope')).Condition).toEqual({
       DateLessThanEquals: { 'aws:TokenIssueTime': new Date(sec * 1000).toISOString() },
       StringEquals: { 'aws:PrincipalTag/stint-agent': 'agt_1' },
     });
+  });
+
+  it('a role no AWS capability names has no root credential to deny it with: the revocation fails loudly, and AWS is not called with the SDK default chain', async () => {
+    const iam = memoryIam();
+    const { puts } = iam;
+    const { core, store, clock } = await memoryCore({ providers: [awsProvider(iam.api)] });
+    await store.agents.create(agent('agt_1'));
+    await store.providerSessions.add({ taskId: 't1', provider: 'aws', target: 'arn:aws:iam::123456789012:role/ops/reader', expiresAt: clock.now() + 3600_000 });
+    const tracked: Promise<unknown>[] = [];
+    const logged: string[] = [];
+    const stop = startProviderRevocation(core, (m) => void logged.push(m), (p) => tracked.push(p));
+    await revokeScope(core, agentScope('agt_1'), 'operator');
+    await Promise.all(tracked);
+    stop();
+    expect(puts).toEqual([]);
+    expect(logged.join('\n')).toMatch(/no AWS capability of the policy names arn:aws:iam::123456789012:role\/ops\/reader/);
+    expect((await store.audit.list(0, 100)).map((r) => r.type)).toContain('provider.revocation_failed');
   });
 
   it('of many concurrent stops of one task, one wins: one stop record, the agent locked and its scope revoked once', async () => {

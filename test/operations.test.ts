@@ -33,20 +33,39 @@ describe('operations: health, readiness, metrics, request logs', () => {
     expect(await (await b.request('/healthz')).json()).toEqual({ ok: true });
     const ready = await b.request('/readyz');
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, checks: { store: 'ok', policy: 'ok', provider_revocations: 'ok' } });
+    expect(await ready.json()).toEqual({ ready: true, status: 'ok', checks: { store: 'ok', policy: 'ok', provider_revocations: 'ok' } });
     const anon = await b.request('/metrics');
     expect(anon.status).toBe(401);
     expect(((await anon.json()) as { error: string }).error).toBe('unauthorized');
   });
 
-  it('/readyz is not ready when the approval service is unreachable', async () => {
+  it('/readyz is ready but degraded when the approval service is unreachable; ordinary work goes on, destructive requests get 503 with Retry-After', async () => {
     const b = await testBroker({ approvalUrl: 'http://approvals.invalid', approvalFetch: async () => new Response('down', { status: 503 }) });
     const res = await b.request('/readyz');
-    expect(res.status).toBe(503);
-    const body = (await res.json()) as { ready: boolean; checks: Record<string, string> };
-    expect(body.ready).toBe(false);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { ready: boolean; status: string; checks: Record<string, string> };
+    expect(body).toMatchObject({ ready: true, status: 'degraded' });
     expect(body.checks.approvals).toMatch(/answered 503/);
     expect(body.checks.store).toBe('ok');
+
+    const agent = await b.registerAgent({ name: 'ops-bot', templates: ['ops-maintenance'] });
+    const t = await agent.openTask('ops-maintenance', 'production');
+    expect(t.status).toBe(200);
+    expect((await agent.exchange(t.body.access_token, { scope: 'db.read' })).status).toBe(200);
+    const destructive = await agent.exchange(t.body.access_token, { scope: 'volume.delete' });
+    expect(destructive.status).toBe(503);
+    expect(destructive.body.error).toBe('temporarily_unavailable');
+    expect(destructive.headers?.get('Retry-After')).toBe('5');
+    await b.close();
+  });
+
+  it('/readyz is unavailable (503 with Retry-After) when a check that is not degrading fails', async () => {
+    const { readiness, degrading } = await import('../src/http/observability.js');
+    const ok = async () => ({ ok: true as const });
+    const down = async () => ({ ok: false as const, reason: 'down' });
+    expect(await readiness({ a: ok, b: degrading(down) })).toEqual({ ready: true, status: 'degraded', checks: { a: 'ok', b: 'down' } });
+    expect(await readiness({ a: down, b: degrading(ok) })).toEqual({ ready: false, status: 'unavailable', checks: { a: 'down', b: 'ok' } });
+    expect(await readiness({ a: ok })).toEqual({ ready: true, status: 'ok', checks: { a: 'ok' } });
   });
 
   it('/readyz is not ready when the store is read-only', async () => {
@@ -58,6 +77,7 @@ describe('operations: health, readiness, metrics, request logs', () => {
     b.sqlite.pragma('query_only = ON');
     const res = await b.request('/readyz');
     expect(res.status).toBe(503);
+    expect(res.headers.get('Retry-After')).toBe('5');
     expect(((await res.json()) as { checks: Record<string, string> }).checks.store).not.toBe('ok');
     b.sqlite.pragma('query_only = OFF');
     chmodSync(dbPath, 0o600);

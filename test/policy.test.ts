@@ -104,6 +104,78 @@ describe('invalid policies are refused with file, line and field', () => {
   });
 });
 
+describe('every fault at once (issue 18)', () => {
+  const faults = (...extra: PolicySource[]): PolicyError => {
+    try {
+      compilePolicy([...defaults(), ...extra]);
+    } catch (e) {
+      if (e instanceof PolicyError) return e;
+      throw e;
+    }
+    throw new Error('policy was accepted');
+  };
+
+  it('a misspelt key is reported as unknown, with the key it most likely meant and the keys known there, not as a missing one', () => {
+    const e = faults({ file: 'qa.yaml', text: 'environments:\n  qa:\n    max_tokn_ttl: 60\n' });
+    expect(e.problems).toEqual([
+      {
+        file: 'qa.yaml',
+        line: 3,
+        field: 'environments.qa.max_tokn_ttl',
+        reason: 'unknown key "max_tokn_ttl": did you mean "max_token_ttl"? (known keys: description, protected, max_token_ttl, task_ttl, hosts)',
+      },
+    ]);
+    // At the top level too.
+    const top = faults({ file: 'top.yaml', text: 'enviroments:\n  qa:\n    max_token_ttl: 60\n' });
+    expect(top.problems).toHaveLength(1);
+    expect(top.problems[0]).toMatchObject({ file: 'top.yaml', line: 1, field: 'enviroments' });
+    expect(top.problems[0]!.reason).toBe('unknown key "enviroments": did you mean "environments"? (known keys: environments, capabilities, templates, grants, approvals, trajectory, actions, egress)');
+  });
+
+  it('a key that is really missing is named as missing; an unrelated unknown key is reported beside it', () => {
+    const e = faults({ file: 'qa.yaml', text: 'environments:\n  qa:\n    protected: false\n    colour: red\n' });
+    expect(e.problems.map((p) => [p.line, p.field, p.reason.split(' (')[0]])).toEqual([
+      [2, 'environments.qa.max_token_ttl', 'missing required key "max_token_ttl"'],
+      [4, 'environments.qa.colour', 'unknown key "colour"'],
+    ]);
+  });
+
+  it('reports every fault of every file, each with file, line and field, and the message lists them all', () => {
+    const e = faults(
+      { file: 'a.yaml', text: 'environments:\n  qa:\n    max_token_ttl: 0\ncapabilities:\n  x.y:\n    risk: spicy\n    resources:\n      qa: https://a.example/\n' },
+      { file: 'b.yaml', text: 'templates:\n  t:\n    environments: [mars]\n    ceiling: [config.read, nope]\ngrants:\n  - agents: ["*"]\n    templates: [ghost]\n' },
+      { file: 'c.yaml', text: 'approvals:\n  - environment: staging\n    quorum: 1\n    groups: [sre]\n' },
+    );
+    expect(e.problems.map((p) => `${p.file}:${p.line}:${p.field}`)).toEqual([
+      'a.yaml:3:environments.qa.max_token_ttl',
+      'a.yaml:6:capabilities.x.y.risk',
+      'b.yaml:3:templates.t.environments[0]',
+      'b.yaml:4:templates.t.ceiling[1]',
+      'b.yaml:7:grants[0].templates[0]',
+      'c.yaml:2:approvals[0].environment',
+    ]);
+    expect(e.message.split('\n')).toHaveLength(6);
+    expect(e.message.split('\n')[0]).toBe('a.yaml:3: environments.qa.max_token_ttl: Too small: expected number to be >=1');
+    expect(e.message).toContain('b.yaml:7: grants[0].templates[0]: unknown template "ghost"');
+    expect(e.message).toContain('c.yaml:2: approvals[0].environment: a second approval rule for "staging"');
+    // The first problem is also the error's own file, line and field.
+    expect(e).toMatchObject({ file: 'a.yaml', line: 3, field: 'environments.qa.max_token_ttl' });
+  });
+
+  it('a resource on the hosts of another environment is refused: its URL would tell two environments', () => {
+    const e = faults({ file: 'x.yaml', text: 'capabilities:\n  x.read:\n    risk: read\n    resources:\n      staging: https://api.production.example/x\n' });
+    expect(e.problems).toEqual([{ file: 'x.yaml', line: 5, field: 'capabilities.x.read.resources.staging', reason: 'https://api.production.example/x is on the hosts of production (*.production.example), not of staging' }]);
+  });
+
+  it('a name defined by a file that does not validate is not reported again as unknown where it is used', () => {
+    const e = faults(
+      { file: 'a.yaml', text: 'environments:\n  qa:\n    max_token_ttl: 60\n    colour: red\n' },
+      { file: 'b.yaml', text: 'approvals:\n  - environment: qa\n    quorum: 1\n    groups: [sre]\n' },
+    );
+    expect(e.problems.map((p) => p.field)).toEqual(['environments.qa.colour']);
+  });
+});
+
 describe('AWS capabilities', () => {
   it('must name an IAM role as their resource', () => {
     const e = faultOf('capabilities:\n  aws.x:\n    risk: read\n    resources:\n      staging: https://not-a-role.example/\n    provider:\n      type: aws\n      session_policy:\n        Version: "2012-10-17"\n        Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "*"}]\n');

@@ -41,7 +41,7 @@ describe('npm start', () => {
     } finally {
       await again.stop();
     }
-  });
+  }, 120_000);
 
   it('refuses an invalid policy, naming file, line and field', async () => {
     const dir = tmp();
@@ -80,5 +80,5 @@ describe('npm start in production', () => {
     } finally {
       await s.stop();
     }
-  });
+  }, 120_000);
 });

@@ -15,10 +15,10 @@ import { presignResourceRequests, presignTokenRequests } from './presign.js';
 import { childPid } from './threads.js';
 
 const QUICK = process.env.QUICK === '1';
-const SECONDS = Number(process.env.SECONDS ?? (QUICK ? 3 : 10));
+const SECONDS = Number(process.env.SECONDS ?? (QUICK ? 2 : 10));
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 // Both servers are warmed up (JIT, caches) with the same load before anything is measured.
-const WARMUP = Number(process.env.WARMUP ?? (QUICK ? 1 : 5));
+const WARMUP = Number(process.env.WARMUP ?? (QUICK ? 0 : 5));
 const ROUNDS = Number(process.env.ROUNDS ?? (QUICK ? 1 : 3));
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'stint-bench-'));
@@ -53,7 +53,7 @@ function load(name: string, spec: LoadSpec): Result {
 const median = (runs: Result[]) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor((runs.length - 1) / 2)]!;
 
 /** How many single-use requests to sign for a run: enough for the fastest rate we expect. */
-const budget = (perSecond: number, seconds = SECONDS) => Math.ceil(perSecond * seconds * 1.2);
+const budget = (perSecond: number, seconds = SECONDS) => Math.ceil((QUICK ? Math.min(perSecond, 1500) : perSecond) * seconds * 1.2);
 
 /** An unmeasured run of the same kind first. */
 const warmUp = (name: string, url: string, requests: LoadSpec['requests']) => {
@@ -83,10 +83,13 @@ function cpuTable(r: Record<string, Result>): string {
     ['oidc-provider: client_credentials', r.oidc],
   ] as const;
   if (!rows.every(([, x]) => x?.server)) return '';
-  const line = ([name, x]: (typeof rows)[number]) => `| ${name} | ${x!.server!.main}% | ${x!.server!.others}% | ${x!.generatorCpu}% |`;
+  // % of one core over requests per second: microseconds of that thread per request.
+  const per = (pct: number, rps: number) => `${Math.round((pct / 100) * 1e6 / rps).toLocaleString('en')} µs`;
+  const line = ([name, x]: (typeof rows)[number]) =>
+    `| ${name} | ${x!.server!.main}% | ${x!.server!.others}% | ${x!.generatorCpu}% | ${per(x!.server!.main, x!.rps)} | ${per(x!.server!.main + x!.server!.others, x!.rps)} |`;
   return `
-| CPU during the run, % of one core (${cpus().length} cores in all) | server main thread | server's other threads (crypto pool, checkpointer) | load generator |
-|---|---|---|---|
+| CPU during the run, % of one core (${cpus().length} cores in all) | server main thread | server's other threads (crypto pool, checkpointer) | load generator | main-thread CPU per request | all-thread CPU per request |
+|---|---|---|---|---|---|
 ${rows.map(line).join('\n')}
 `;
 }
@@ -175,7 +178,15 @@ try {
   // ——— stop latency and environment revocation (scripts/bench/stop.ts) ———
   log('stop latency and environment revocation…');
   const stopTable = execFileSync(process.execPath, ['--import', 'tsx', here('./stop.ts')], {
-    env: { ...process.env, RUNS: process.env.STOP_RUNS ?? (QUICK ? '100' : '1000'), LIVE: process.env.LIVE ?? (QUICK ? '5000' : '100000') },
+    env: { ...process.env, RUNS: process.env.STOP_RUNS ?? (QUICK ? '10' : '1000'), LIVE: process.env.LIVE ?? (QUICK ? '1000' : '100000') },
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).toString();
+
+  // ——— the cost of an exchange as the agent's history grows (scripts/bench/history.ts) ———
+  log('exchange cost at 1,000 and 100,000 past tasks…');
+  const historyTable = execFileSync(process.execPath, ['--import', 'tsx', here('./history.ts')], {
+    env: { ...process.env, N: process.env.HISTORY_N ?? (QUICK ? '50' : '300'), TASKS: process.env.HISTORY_TASKS ?? (QUICK ? '1000,10000' : '1000,100000') },
     maxBuffer: 1 << 24,
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();
@@ -193,6 +204,7 @@ try {
 
 Minting ratio stint/oidc-provider: capability tokens ${(results.exchange!.rps / results.oidc!.rps).toFixed(2)}×, task opening ${(results.open!.rps / results.oidc!.rps).toFixed(2)}×. Capability tokens and oidc-provider are the median of ${ROUNDS} alternating runs (requests/s, stint / oidc-provider: ${rounds.map((r) => `${Math.round(r.stint.rps).toLocaleString('en')} / ${Math.round(r.oidc.rps).toLocaleString('en')}`).join('; ')}).
 ${cpuTable(results)}
+${historyTable}
 ${stopTable}`;
   const cpu = cpus();
   const machine = `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; servers and load generator on the same machine, loopback`;

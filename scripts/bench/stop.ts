@@ -48,20 +48,27 @@ for (let i = 0; i < RUNS; i++) {
   const a = await op.agent(`thief-${i}`, 'mallory', ['fix-credentials']);
   const t = await a.openTask('fix-credentials', 'staging', 'x');
   const c = await a.exchange(t.body.access_token, 'config.read');
-  presenters.push({ a, taskId: t.body.task_id as string, cap: c.body.access_token as string, jkt: (await a.dpopKey()).jkt, req: await a.request(CONFIG, c.body.access_token, { method: 'POST' }) });
+  presenters.push({ a, taskId: t.body.task_id as string, cap: c.body.access_token as string, req: await a.request(CONFIG, c.body.access_token, { method: 'POST' }) });
 }
 
 const toIntrospection: number[] = [];
 const toVerifier: number[] = [];
 for (const p of presenters) {
+  // What the resource service just received from the thief: the victim's token with a proof by
+  // the thief's own key (made now: a proof is good for 60 s, and a service reports at once).
+  const presented = await p.a.request(CONFIG, leaked, { method: 'POST' });
+  const evidence = { token: leaked, dpop: presented.headers.get('dpop')!, htm: 'POST', htu: CONFIG };
   const heard = new Promise<number>((r) => heardStop.set(p.taskId, r));
   const t0 = performance.now();
   const res = await fetch(`${issuer}/v1/signals`, {
     method: 'POST',
     headers: { Authorization: basic, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ type: 'credential_substitution', token: leaked, presented_jkt: p.jkt }),
+    // As a resource service reports it (CONTRACT.md, /v1/signals): the token, the DPoP proof exactly as received, htm, htu.
+    body: JSON.stringify({ type: 'credential_substitution', ...evidence, detail: 'DPoP key mismatch' }),
   });
-  await res.arrayBuffer();
+  if (res.status !== 202) throw new Error(`signal refused: ${res.status} ${await res.text()}`);
+  const answer = (await res.json()) as { stopped_tasks?: string[] };
+  if (!answer.stopped_tasks?.includes(p.taskId)) throw new Error(`signal stopped ${JSON.stringify(answer.stopped_tasks)}, not the presenting task ${p.taskId}`);
   const verifierAt = heard.then(async (t) => {
     await verifier.verify(p.req.clone()).then(
       () => {

@@ -101,6 +101,8 @@ export interface Policy {
   grants: GrantPolicy[];
   approvals: ApprovalPolicy[];
   trajectory: TrajectoryPolicy;
+  /** What `stint run`'s egress proxy tunnels (`allow`) and reads (`inspect`); absent: nothing extra. */
+  egress?: { allow: string[]; inspect: string[] };
   /** The tool-call path's action matchers, in file order. */
   actions: ActionMatcher[];
   /** Environment `local`: this machine (localhost, workspace files) plus these hosts. */

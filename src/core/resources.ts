@@ -1,6 +1,7 @@
 import { base64url } from 'jose';
 import type { Core } from './context.js';
 import { randomId, sha256, timingSafeEqual } from './encoding.js';
+import { classifyEnvironment } from './environments.js';
 import type { ResourceRecord } from './ports.js';
 
 /**
@@ -18,8 +19,10 @@ export async function registerResource(core: Core, input: { name: string; audien
     createdAt: core.clock.now(),
   };
   await core.store.resources.create(resource);
-  await core.audit.append({ type: 'resource.registered', actor, data: { resource: resource.id, name: resource.name, audience: resource.audience } });
-  return { resource, secret };
+  // The environment it serves, told as everywhere else; none: it cannot report a crossing.
+  const served = classifyEnvironment(core.policy, resource.audience);
+  await core.audit.append({ type: 'resource.registered', actor, data: { resource: resource.id, name: resource.name, audience: resource.audience, environment: served.environment ?? null } });
+  return { resource, secret, environment: served.environment ?? null, candidates: served.candidates };
 }
 
 export async function authenticateResource(core: Core, id: string, secret: string): Promise<ResourceRecord | undefined> {

@@ -22,7 +22,7 @@ export async function readSecret(core: Core, name: string): Promise<string> {
 }
 
 export async function listSecrets(core: Core) {
-  return (await core.store.secrets.list()).map((r) => ({ name: r.name, created_at: new Date(r.createdAt).toISOString(), updated_at: new Date(r.updatedAt).toISOString() }));
+  return (await core.store.secrets.list()).filter((r) => !r.name.startsWith('custody:')).map((r) => ({ name: r.name, created_at: new Date(r.createdAt).toISOString(), updated_at: new Date(r.updatedAt).toISOString() }));
 }
 
 /**

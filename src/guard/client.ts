@@ -110,3 +110,24 @@ export async function evaluate(state: TaskState, facts: ToolCallFacts, timeoutMs
   const stopped = json?.error === 'task_stopped';
   return { decision: false, context: { reason: `the broker refused the decision request: ${why}`, stopped } };
 }
+
+/**
+ * Inside `stint run`: the decision comes from the supervisor (STINT_RUN_GUARD, reached over the
+ * sandbox's socket), which holds the task token and its key. Throws BrokerUnreachable on failure.
+ */
+export async function evaluateViaRun(url: string, facts: ToolCallFacts, timeoutMs: number): Promise<ToolCallDecision> {
+  let res: Answer;
+  try {
+    res = await httpFetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(facts), signal: AbortSignal.timeout(timeoutMs) });
+  } catch (e) {
+    throw new BrokerUnreachable(`the stint run supervisor at ${url} cannot be reached (${(e as Error).message})`);
+  }
+  let json: any;
+  try {
+    json = await res.json();
+  } catch {
+    throw new BrokerUnreachable(`the stint run supervisor answered ${res.status} without JSON`);
+  }
+  if (res.ok && typeof json?.decision === 'boolean') return json as ToolCallDecision;
+  return { decision: false, context: { reason: `the stint run supervisor refused: ${json?.detail ?? `HTTP ${res.status}`}`, rule: json?.rule, stopped: json?.stopped === true } };
+}

@@ -2,7 +2,7 @@
 // hangs: every step is bounded in time, and any failure becomes a block with its reason.
 import { ADAPTERS } from './adapters/index.js';
 import { analyze } from './analyze.js';
-import { BrokerUnreachable, evaluate } from './client.js';
+import { BrokerUnreachable, evaluate, evaluateViaRun } from './client.js';
 import { UnreadableEvent, type GuardAnswer, type GuardEvent, type Harness, type Rendered } from './event.js';
 import { loadShellParser, plainCommands } from './shell.js';
 import { loadState, stintHome, type TaskState } from './state.js';
@@ -47,6 +47,25 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     }
     const ev = event;
     const passive = ev.stage !== 'pre';
+    // Inside `stint run`: the supervisor decides (it holds the task and the keys; no file here does).
+    const viaRun = env.STINT_RUN_GUARD;
+    if (viaRun) {
+      if (ev.command !== undefined && !plainCommands(ev.command)) await loadShellParser();
+      const facts = await analyze(ev, { own: { tokens: new Set() }, env });
+      let d;
+      try {
+        d = await evaluateViaRun(viaRun, facts, o.brokerTimeoutMs ?? 3000);
+      } catch (e) {
+        if (passive) return { kind: 'allow' };
+        if (e instanceof BrokerUnreachable) return { kind: 'block', reason: `stint guard: ${e.message}; blocked (fail closed)` };
+        throw e;
+      }
+      if (d.decision) return { kind: 'allow', note: d.context.reason };
+      const c = d.context;
+      const reason = [c.rule ? `[${c.rule}]` : c.code ? `[${c.code}]` : '', c.reason, c.auth_req_id ? `(auth_req_id ${c.auth_req_id})` : ''].filter(Boolean).join(' ');
+      if (passive) return { kind: 'allow', note: reason };
+      return c.stopped ? { kind: 'stop', reason: `stint stopped the task of this run: ${reason}` } : { kind: 'block', reason: `stint: ${reason}` };
+    }
     let state: TaskState | undefined;
     try {
       state = o.state === undefined ? loadState(stintHome(env)) : (o.state ?? undefined);

@@ -5,7 +5,7 @@ import { durableResponses } from './durable.js';
 import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse, oauthGroup } from './errors.js';
 import { requireOperator } from './auth.js';
-import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
+import { degrading, noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
 import { randomId } from '../core/encoding.js';
 import { brokerOpenApi } from './openapi.js';
 import { standardHeaders } from './headers.js';
@@ -22,6 +22,7 @@ import { internalRoutes } from './routes/internal.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { revokeRoutes } from './routes/revoke.js';
 import { secretRoutes } from './routes/secrets.js';
+import { custodyRoutes } from './routes/custody.js';
 import { signalRoutes } from './routes/signals.js';
 import { tokenRoutes } from './routes/token.js';
 
@@ -66,6 +67,7 @@ export function createBrokerApp(input: BrokerDeps) {
   app.route('/', revocationRoutes);
   app.route('/', eventRoutes);
   app.route('/', secretRoutes);
+  app.route('/', custodyRoutes);
   app.route('/', oauthGroup(bcAuthorizeRoutes));
   app.route('/', internalRoutes);
   app.route('/', authzenRoutes);
@@ -80,7 +82,9 @@ function brokerChecks(deps: BrokerDeps): ReadinessChecks {
   return {
     store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
     policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
-    ...(deps.approvalUrl ? { approvals: peerCheck(deps.approvalUrl, deps.peerFetch) } : {}),
+    // Only destructive capabilities need the approval service: without it the broker serves
+    // everything else (ready, `degraded`) and answers those with 503 and Retry-After.
+    ...(deps.approvalUrl ? { approvals: degrading(peerCheck(deps.approvalUrl, deps.peerFetch)) } : {}),
     ...deps.readinessChecks,
   };
 }

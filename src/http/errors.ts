@@ -3,6 +3,8 @@ import { matchedRoutes } from 'hono/route';
 import { StintError, isStintError } from '../core/errors.js';
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
+/** Seconds a client is told to wait after a 503: long enough for a restarted peer, short enough not to stall work. */
+export const RETRY_AFTER_UNAVAILABLE_S = 5;
 
 /**
  * The error form is chosen per route group: a group declared with `oauthGroup()` answers in
@@ -29,6 +31,9 @@ export function errorResponse(c: Context, err: unknown, log: (msg: string) => vo
     log(`${c.req.method} ${new URL(c.req.url).pathname}: ${e.code}: ${describeCause(e.cause)}`);
   }
   const headers: Record<string, string> = { ...NO_STORE };
+  // Every 503 says when to come back (RFC 9110 §10.2.3); a 429's limiter sets its own wait.
+  if (e.status === 503) headers['Retry-After'] = String(RETRY_AFTER_UNAVAILABLE_S);
+  if (e.status === 429) headers['Retry-After'] = '1';
   // RFC 6749 §5.2: a challenge only answers credentials sent in the Authorization header.
   if (e.status === 401 && (c.req.header('Authorization') || e.code !== 'invalid_client')) {
     headers['WWW-Authenticate'] = authenticateHeader(c, e);

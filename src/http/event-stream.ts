@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { backlogPages, type EventHub, type VerifierEvent } from '../core/events.js';
+import { backlogPages, type EventFanout, type VerifierEvent } from '../core/events.js';
 import type { Clock, Store } from '../core/ports.js';
 
 /** How often an idle stream says it is alive, so a verifier can tell silence from an outage. */
@@ -24,11 +24,14 @@ export const BACKLOG_PAGE = 500;
  */
 export function serveEventStream(
   c: Context,
-  o: { hub: EventHub; store: Store; clock: Clock; lastEventId?: number; heartbeatMs?: number; pageSize?: number; onClose?: () => void },
+  o: { hub: EventFanout; store: Store; clock: Clock; lastEventId?: number; heartbeatMs?: number; pageSize?: number; onClose?: () => void; view?: (e: VerifierEvent) => VerifierEvent | undefined },
 ) {
   return streamSSE(c, async (stream) => {
     let cursor = 0;
-    const write = (e: VerifierEvent) => stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
+    const write = async (e: VerifierEvent) => {
+      const shown = o.view ? o.view(e) : e;
+      if (shown) await stream.writeSSE({ id: String(shown.id), event: shown.type, data: JSON.stringify(shown) });
+    };
 
     /** Sends every pushed event in the log after the cursor, until `upTo` is covered (or the log ends). */
     const catchUp = async (upTo = Infinity) => {

@@ -3,6 +3,7 @@
 // Workers bundle never imports it; there the no-op implementation answers.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { EventHub } from '../core/events.js';
+import { RETRY_AFTER_UNAVAILABLE_S } from './errors.js';
 import { routePath } from 'hono/route';
 import type { AuditRecord } from '../core/ports.js';
 
@@ -68,9 +69,18 @@ function routeOf(c: Context): string {
 }
 
 export type CheckResult = { ok: true } | { ok: false; reason: string };
-export type ReadinessChecks = Record<string, () => Promise<CheckResult>>;
+/** A check marked `degrades` (a dependency only some requests need) leaves the service ready but degraded. */
+export type ReadinessCheck = (() => Promise<CheckResult>) & { degrades?: true };
+export type ReadinessChecks = Record<string, ReadinessCheck>;
 
-/** Runs every check (each bounded by `timeoutMs`); ready only when all pass. */
+/** Marks a check whose failure degrades the service rather than making it unready. */
+export const degrading = (check: () => Promise<CheckResult>): ReadinessCheck => Object.assign(() => check(), { degrades: true as const });
+
+/**
+ * Runs every check (each bounded by `timeoutMs`). Ready when every check passes except those
+ * marked `degrades`; `status` is `ok`, `degraded` (ready, with a degrading check failing) or
+ * `unavailable` (not ready).
+ */
 export async function readiness(checks: ReadinessChecks, timeoutMs = 2_000) {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
@@ -84,7 +94,9 @@ export async function readiness(checks: ReadinessChecks, timeoutMs = 2_000) {
     }),
   );
   const result = Object.fromEntries(entries.map(([n, r]) => [n, r.ok ? 'ok' : r.reason]));
-  return { ready: entries.every(([, r]) => r.ok), checks: result };
+  const ready = entries.every(([n, r]) => r.ok || checks[n]!.degrades);
+  const status = !ready ? 'unavailable' : entries.every(([, r]) => r.ok) ? 'ok' : 'degraded';
+  return { ready, status, checks: result };
 }
 
 /** A peer service answers its /healthz. */
@@ -107,7 +119,7 @@ export function operationsRoutes(o: { metrics: Metrics; checks: () => ReadinessC
     .get('/openapi.json', (c) => c.json((doc ??= o.openapi())))
     .get('/readyz', async (c) => {
       const r = await readiness(o.checks());
-      return c.json(r, r.ready ? 200 : 503, { 'Cache-Control': 'no-store' });
+      return c.json(r, r.ready ? 200 : 503, r.ready ? { 'Cache-Control': 'no-store' } : { 'Cache-Control': 'no-store', 'Retry-After': String(RETRY_AFTER_UNAVAILABLE_S) });
     })
     .get('/metrics', async (c) => {
       await o.authorize(c);

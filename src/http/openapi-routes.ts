@@ -32,15 +32,28 @@ export interface RouteDoc {
   query?: z.ZodObject;
   body?: string;
   responses?: Record<string, string>;
+  /** A schema of the success answer (200/201), when it is worth naming. */
+  answers?: Record<string, unknown>;
+  /** The error form of the route's group: RFC 6749 §5.2 (`oauth`) or RFC 9457 problems (default). */
+  errors?: 'oauth' | 'problem';
+  /** Request fields sent as JSON inside the form (OpenAPI `encoding`). */
+  jsonFields?: string[];
+  /** Refused with 429 when one source sends too many (the unauthenticated doors). */
+  rateLimited?: boolean;
   tags: string[];
 }
+
+/** RFC 9396 authorization details, by reference to the document's own schemas. */
+export const RAR_REF = { $ref: '#/components/schemas/AuthorizationDetails' };
+const CAPABILITY_RAR_REF = { $ref: '#/components/schemas/CapabilityAuthorizationDetails' };
 
 /** The token endpoint's form (RFC 6749 §4.4, RFC 8693, CIBA poll), as the grant modules read it. */
 const tokenForm = z.object({
   grant_type: z.enum(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:openid:params:grant-type:ciba']),
   client_assertion_type: z.literal('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
   client_assertion: z.string().describe('private_key_jwt (RFC 7523)'),
-  authorization_details: z.string().optional().describe(`JSON (RFC 9396): ${JSON.stringify(z.toJSONSchema(taskDetailsSchema, { io: 'input' }))} or ${JSON.stringify(z.toJSONSchema(capabilityDetailsSchema, { io: 'input' }))}`),
+  // Its schema is the document's AuthorizationDetails (RFC 9396), set by openapi.ts: JSON inside the form.
+  authorization_details: z.string().optional(),
   scope: z.string().optional().describe('capability names, space-separated'),
   subject_token: z.string().optional(),
   subject_token_type: z.literal('urn:ietf:params:oauth:token-type:access_token').optional(),
@@ -48,19 +61,54 @@ const tokenForm = z.object({
   resource: z.string().optional(),
   auth_req_id: z.string().optional(),
 });
+/** The element schemas of RFC 9396 `authorization_details`, for the document's components. */
+export const rarSchemas = () => {
+  const items = (s: z.ZodType) => (z.toJSONSchema(s, { io: 'input' }) as { items: Record<string, unknown> }).items;
+  return {
+    TaskAuthorizationDetail: { ...items(taskDetailsSchema), description: 'open a task (RFC 9396 type stint_task)' },
+    CapabilityAuthorizationDetail: { ...items(capabilityDetailsSchema), description: 'a capability of the task (RFC 9396 type stint_capability); locations: its resource URI' },
+    AuthorizationDetails: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1,
+      items: { oneOf: [{ $ref: '#/components/schemas/TaskAuthorizationDetail' }, { $ref: '#/components/schemas/CapabilityAuthorizationDetail' }], discriminator: { propertyName: 'type', mapping: { stint_task: '#/components/schemas/TaskAuthorizationDetail', stint_capability: '#/components/schemas/CapabilityAuthorizationDetail' } } },
+      description: 'RFC 9396 authorization details, sent as JSON in the form field: one stint_task (opening a task) or one stint_capability (token exchange)',
+    },
+    CapabilityAuthorizationDetails: { type: 'array', minItems: 1, maxItems: 1, items: { $ref: '#/components/schemas/CapabilityAuthorizationDetail' } },
+  };
+};
+/** Which form fields take which RAR schema. */
+export const RAR_FIELDS: Record<string, Record<string, unknown>> = { '/token': RAR_REF, '/bc-authorize': CAPABILITY_RAR_REF };
+
 const tokenOnlyForm = z.object({ token: z.string(), token_type_hint: z.string().optional() });
 const bcAuthorizeForm = z.object({
   client_assertion_type: z.literal('urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
   client_assertion: z.string(),
-  subject_token: z.string(),
-  scope: z.string(),
+  subject_token: z.string().describe('the task token'),
+  scope: z.string().optional().describe('one destructive capability (or authorization_details)'),
+  authorization_details: z.string().optional(),
   resource: z.string().optional(),
   binding_message: z.string().optional(),
 });
 
+/** The token endpoint's success answer (RFC 6749 §5.1, RFC 8693 §2.2, RFC 9396 §7). */
+const tokenAnswer = {
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in'],
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['DPoP', 'N_A'] },
+    expires_in: { type: 'integer' },
+    issued_token_type: { type: 'string' },
+    task_id: { type: 'string', description: 'opening a task: its id' },
+    authorization_details: { type: 'array', items: { type: 'object', properties: { type: { type: 'string' } }, required: ['type'] }, description: 'what was granted (RFC 9396 §7): the task and its ceiling, or the capability' },
+    aws: { type: 'object', description: 'an AWS capability: the STS session' },
+  },
+};
+
 const ops = (prefix: string, admin: Security): RouteDoc[] => [
   { method: 'get', path: '/healthz', summary: `${prefix} process is up`, security: ['none'], tags: ['operations'] },
-  { method: 'get', path: '/readyz', summary: 'ready: store writable, policy loaded, peer reachable (503 with the failing checks otherwise)', security: ['none'], tags: ['operations'], responses: { '200': 'ready', '503': 'not ready' } },
+  { method: 'get', path: '/readyz', summary: 'ready: store writable, policy loaded, peer reachable; `status` ok, degraded (the approval service down: destructive requests answer 503) or unavailable (503 with the failing checks)', security: ['none'], tags: ['operations'], responses: { '200': 'ready', '503': 'not ready' } },
   { method: 'get', path: '/metrics', summary: 'Prometheus text format', security: [admin], body: 'text/plain', tags: ['operations'] },
   { method: 'get', path: '/openapi.json', summary: 'this document', security: ['none'], tags: ['operations'] },
 ];
@@ -69,10 +117,10 @@ export const BROKER_ROUTES: RouteDoc[] = [
   ...ops('broker', 'operator'),
   { method: 'get', path: '/.well-known/oauth-authorization-server', summary: 'RFC 8414 metadata', security: ['none'], tags: ['oauth'] },
   { method: 'get', path: '/.well-known/jwks.json', summary: 'public signing keys', security: ['none'], tags: ['oauth'] },
-  { method: 'post', path: '/token', summary: 'open a task; exchange for a capability; poll an approval (DPoP proof required)', security: ['none'], form: tokenForm, tags: ['oauth'] },
-  { method: 'post', path: '/bc-authorize', summary: 'ask for a destructive capability (CIBA-shaped)', security: ['none'], form: bcAuthorizeForm, tags: ['oauth'] },
-  { method: 'post', path: '/introspect', summary: 'RFC 7662', security: ['resource_basic', 'operator'], form: tokenOnlyForm, tags: ['oauth'] },
-  { method: 'post', path: '/revoke', summary: 'RFC 7009', security: ['operator'], form: tokenOnlyForm, tags: ['oauth'] },
+  { method: 'post', path: '/token', summary: 'open a task; exchange for a capability; poll an approval (DPoP proof required)', security: ['none'], form: tokenForm, jsonFields: ['authorization_details'], errors: 'oauth', rateLimited: true, answers: tokenAnswer, tags: ['oauth'] },
+  { method: 'post', path: '/bc-authorize', summary: 'ask for a destructive capability (CIBA-shaped)', security: ['none'], form: bcAuthorizeForm, jsonFields: ['authorization_details'], errors: 'oauth', rateLimited: true, tags: ['oauth'], answers: { type: 'object', required: ['auth_req_id', 'expires_in', 'interval'], properties: { auth_req_id: { type: 'string' }, expires_in: { type: 'integer' }, interval: { type: 'integer' } } } },
+  { method: 'post', path: '/introspect', summary: 'RFC 7662', security: ['resource_basic', 'operator'], form: tokenOnlyForm, errors: 'oauth', tags: ['oauth'] },
+  { method: 'post', path: '/revoke', summary: 'RFC 7009', security: ['operator'], form: tokenOnlyForm, errors: 'oauth', tags: ['oauth'] },
   { method: 'post', path: '/v1/agents', summary: 'register an agent', security: ['operator'], json: agentRegistrationSchema, tags: ['management'], responses: { '201': 'registered' } },
   { method: 'get', path: '/v1/agents', summary: 'list agents, newest first', security: ['operator'], query: agentListQuerySchema, tags: ['management'] },
   { method: 'get', path: '/v1/agents/{id}', summary: 'one agent, and the stop that locked it', security: ['operator'], tags: ['management'] },

@@ -111,6 +111,12 @@ export const actionSchema = z
   })
   .refine((a) => [a.http, a.graphql, a.sql, a.command, a.mcp].filter(Boolean).length === 1, { message: 'exactly one of http, graphql, sql, command, mcp' });
 
+/** What `stint run`'s egress proxy may reach: tunnelled (`allow`) or read (`inspect`). */
+export const egressSchema = z.strictObject({
+  allow: z.array(hostPattern).max(500).default([]),
+  inspect: z.array(hostPattern).max(500).default([]),
+});
+
 export const policyFileSchema = z.strictObject({
   environments: z.record(name, environmentSchema).optional(),
   capabilities: z.record(capabilityName, capabilitySchema).optional(),
@@ -125,6 +131,7 @@ export const policyFileSchema = z.strictObject({
     })
     .optional()
     .describe('environment "local": workspace files and databases on this machine; actions there are not another environment'),
+  egress: egressSchema.optional(),
 });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;

@@ -30,6 +30,7 @@ export async function testBroker(
     dbPath: opts.dbPath ?? ':memory:',
     policy: opts.policy ?? defaultPolicy(),
     aws: opts.aws,
+    awsRetryDelaysMs: [0, 0, 0],
     rules: opts.rules,
     issuer: ISSUER,
     adminToken: ADMIN,
@@ -85,7 +86,7 @@ export async function testBroker(
           headers.DPoP = o.proof ?? (await dpopProof(o.dpop ?? (await getDpop()), 'POST', o.htu ?? `${ISSUER}/token`, { nowSec: nowSec() }));
         }
         const res = await request('/token', { method: 'POST', headers, body });
-        return { status: res.status, body: (await res.json()) as Record<string, any> };
+        return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
       },
       openTask(template?: string, environment?: string, o: TokenOpts = {}) {
         return this.token({ grant_type: 'client_credentials', authorization_details: TASK_DETAILS(template, environment) }, o);
@@ -122,6 +123,7 @@ export type TestBroker = Awaited<ReturnType<typeof testBroker>>;
 export interface TokenResult {
   status: number;
   body: Record<string, any>;
+  headers?: Headers;
 }
 
 export interface AgentClient {

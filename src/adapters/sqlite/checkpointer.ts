@@ -29,10 +29,18 @@ export function startCheckpointer(file: string, intervalMs = 250): () => Promise
   // A failing checkpointer costs only WAL growth; the main connection's own automatic
   // checkpoint (openSqlite sets its threshold) remains as the backstop.
   worker.on('error', () => undefined);
+  let exited = false;
+  worker.once('exit', () => (exited = true));
+  // Stopping keeps the process alive until the worker is gone (a referenced timer): awaited at
+  // the top level of a script, an unreferenced wait would end the process with code 13.
   return () =>
     new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
+      if (exited) return resolve();
+      const kill = setTimeout(() => void worker.terminate().finally(resolve), 2000);
+      worker.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
       worker.postMessage('stop');
-      setTimeout(() => void worker.terminate(), 2000).unref();
     });
 }

@@ -105,6 +105,7 @@ export function register(program: Command): void {
     .option('--write', 'install: merge it into the settings file of that scope')
     .option('--command <command>', 'install: the hook command (default: the pre-built guard)')
     .option('--json', 'install: print JSON')
+    .option('--run', 'install: for a harness started by `stint run` (the hook asks the run\'s supervisor; no task file is read)')
     .action(async (action: string | undefined, o) => {
       if (action === undefined) return guardMain(['--harness', o.harness ?? '']);
       if (action !== 'install') {
@@ -114,11 +115,17 @@ export function register(program: Command): void {
     });
 }
 
-function install(o: { harness?: string; scope: string; write?: boolean; command?: string; json?: boolean }) {
+function install(o: { harness?: string; scope: string; write?: boolean; command?: string; json?: boolean; run?: boolean }) {
   if (!HARNESSES.includes(o.harness as Harness)) {
     fail(`--harness must be one of ${HARNESSES.join(', ')}`);
   }
   const plan = installPlan(o.harness as Harness, o.command);
+  if (o.run) {
+    plan.notes.push(
+      'for `stint run … -- <harness>`: the same hook, started inside the sandbox, finds STINT_RUN_GUARD and asks the run\'s supervisor over the sandbox socket; the supervisor holds the task token and its DPoP key, so no file the agent can write (current.json, the agent key) decides anything',
+      'start the harness as: npx stint run --template T --environment E --purpose "…" --env NAME=<custody> -- <harness>',
+    );
+  }
   const scope = o.scope as Scope;
   if (!(scope in plan.locations)) {
     fail('--scope must be user, project or managed');

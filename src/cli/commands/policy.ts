@@ -18,7 +18,7 @@ export function register(program: Command): void {
       try {
         p = loadPolicyDir(path);
       } catch (e) {
-        if (e instanceof PolicyError) return fail(`invalid policy in ${path}: ${oneLine(e.message)}`);
+        if (e instanceof PolicyError) return fail(`invalid policy in ${path}: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}: ${e.problems.map((p) => oneLine(`${p.file}:${p.line}: ${p.field || '(file)'}: ${p.reason}`)).join('; ')}`);
         return fail(`cannot read policy in ${path}: ${oneLine((e as Error).message)}`);
       }
       const counts = {

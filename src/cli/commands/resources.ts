@@ -12,6 +12,8 @@ export function register(program: Command): void {
       .requiredOption('--audience <url>', 'the audience (URL) its capability tokens are issued for'),
   ).action(async (o: OperatorOpts & { name: string; audience: string }) => {
     const body = await operatorCall(o, 'POST', '/v1/resources', { name: o.name, audience: o.audience });
-    output(o.json, body, (r) => `registered ${r.name} for ${r.audience}\nclient_id:     ${r.client_id}\nclient_secret: ${r.client_secret}\n(shown once; it authenticates with HTTP Basic)`);
+    const serves = (r: { environment?: string | null }) =>
+      r.environment ? `serves ${r.environment}` : "serves no environment of the policy: it cannot report environment_mismatch (add its host to an environment's hosts)";
+    output(o.json, body, (r) => `registered ${r.name} for ${r.audience} (${serves(r)})\nclient_id:     ${r.client_id}\nclient_secret: ${r.client_secret}\n(shown once; it authenticates with HTTP Basic)`);
   });
 }

@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { StintError } from '../../core/errors.js';
 import { longestTokenLifetime, seqBefore } from '../../core/events.js';
-import { basicResource, isOperator } from '../auth.js';
+import { basicResource, dpopBoundToken, isOperator } from '../auth.js';
+import type { VerifierEvent } from '../../core/events.js';
 import type { BrokerEnv } from '../env.js';
 import { lastEventIdOf, serveEventStream } from '../event-stream.js';
 
@@ -23,8 +24,18 @@ const open = new WeakMap<object, Map<string, number>>();
  * starts from now.
  */
 export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => {
-  const client = (await isOperator(c)) ? 'operator' : (await basicResource(c))?.id;
-  if (!client) throw new StintError('unauthorized', 'events are for resource services (HTTP Basic) and the operator');
+  // A task's own agent (its DPoP-bound task token: the `stint run` supervisor) follows its task:
+  // the events of that task, and the bare type of every event that names no task (a lock, a wider
+  // revocation), after which it asks for its task's status.
+  let view: ((e: VerifierEvent) => VerifierEvent | undefined) | undefined;
+  let client: string | undefined;
+  if (/^dpop /i.test(c.req.header('Authorization') ?? '')) {
+    const claims = await dpopBoundToken(c);
+    if (c.get('deps').eventStream) throw new StintError('invalid_request', "a task's event stream is served by the Node runtime only");
+    client = `task:${claims.task_id}`;
+    view = (e) => (e.task_id === claims.task_id ? e : e.task_id === null ? { id: e.id, type: e.type, at: e.at, task_id: null } : undefined);
+  } else client = (await isOperator(c)) ? 'operator' : (await basicResource(c))?.id;
+  if (!client) throw new StintError('unauthorized', 'events are for resource services (HTTP Basic), the operator, and a task\'s own agent (DPoP)');
   let last = lastEventIdOf(c);
   if (last === 'invalid') throw new StintError('invalid_request', 'Last-Event-ID must be an event id');
   const deps = c.get('deps');
@@ -49,5 +60,5 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
     if (left > 0) counts.set(client, left);
     else counts.delete(client);
   };
-  return serveEventStream(c, { hub: core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs, onClose: release });
+  return serveEventStream(c, { hub: deps.fanout ?? core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs, onClose: release, view });
 });

@@ -19,13 +19,15 @@ export const managementRoutes = new Hono<BrokerEnv>()
   })
   .post('/v1/resources', operator, async (c) => {
     const body = parseWith(resourceRegistrationSchema, await readJson(c), 'invalid_request', '');
-    const { resource, secret } = await registerResource(c.get('deps').core, body, 'operator');
+    const { resource, secret, environment } = await registerResource(c.get('deps').core, body, 'operator');
     return c.json(
       {
         client_id: resource.id,
         client_secret: secret,
         name: resource.name,
         audience: resource.audience,
+        // The environment it serves, by the policy (null: none, so it cannot report environment_mismatch).
+        environment,
         token_endpoint_auth_method: 'client_secret_basic',
       },
       201,

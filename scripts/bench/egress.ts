@@ -1,0 +1,199 @@
+// `npm run bench:egress`: what stint run's egress proxy costs and how fast it refuses.
+//  1. overhead: 4 KB JSON POSTs at a fixed rate (RATE, default 200 req/s) for SECONDS (default 5),
+//     straight to a local upstream and through the proxy (placeholder replaced, body read and
+//     scanned, no broker round trip), same run; p50/p99 and what the proxy adds.
+//  2. GraphQL queries through the proxy (each decided by the broker's rules over AuthZEN).
+//  3. revocation: task revoked → the next proxied request refused; RUNS (default 100) runs.
+//  4. broker gone → the first refused request, once.
+//  5. benign calls replayed (BENIGN, default 200: GitHub REST/GraphQL reads, Railway queries,
+//     registry fetches against a local fake): how many the proxy refused (false blocks).
+// The proxy speaks to the upstream over plain HTTP here (TLS termination costs once per
+// connection; keep-alive amortises it), so the rows are inspection + decision cost.
+import { createServer, request, Agent, type IncomingMessage } from 'node:http';
+import { createNodeBroker } from '../../src/runtime/node/wire.js';
+import { listen } from '../../src/runtime/node/serve.js';
+import { loadPolicyDir } from '../../src/policy/node.js';
+import { freePort } from '../../src/runtime/node/launch.js';
+import { OperatorClient } from '../../src/client/operator.js';
+import { generateAgentKey, StintAgent } from '../../src/sdk/agent.js';
+import { exportKey } from '../../src/cli/agent.js';
+import type { TaskState } from '../../src/guard/state.js';
+import { evaluate } from '../../src/guard/client.js';
+import { createRunCa } from '../../src/egress/ca.js';
+import { Placeholders } from '../../src/egress/placeholders.js';
+import { createEgressProxy } from '../../src/egress/proxy.js';
+import { egressSession, followTask } from '../../src/egress/supervisor.js';
+
+const RATE = Number(process.env.RATE ?? 200);
+const SECONDS = Number(process.env.SECONDS ?? 5);
+const RUNS = Number(process.env.RUNS ?? 100);
+const BENIGN = Number(process.env.BENIGN ?? 200);
+const log = (m: string) => console.error(`bench:egress: ${m}`);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const upstreamPort = await freePort();
+const upstream = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end('{"data":{"ok":true}}');
+  });
+});
+await new Promise<void>((r) => upstream.listen(upstreamPort, '127.0.0.1', r));
+
+const ADMIN = `bench-${crypto.randomUUID()}`;
+async function startBroker() {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const policy = loadPolicyDir(new URL('../../policies', import.meta.url).pathname);
+  policy.egress = { allow: [], inspect: ['api.github.com', 'registry.npmjs.org'] };
+  const broker = await createNodeBroker({ dbPath: ':memory:', policy, issuer, adminToken: ADMIN, masterKey: new Uint8Array(32).fill(7), heartbeatMs: 1000, rateLimit: false });
+  const server = await listen(broker.app, '127.0.0.1', port);
+  return { issuer, broker, server, operator: new OperatorClient(issuer, ADMIN) };
+}
+const b = await startBroker();
+await b.operator.call('POST', '/v1/custody', { name: 'rest-staging', environment: 'staging', hosts: ['api.staging.example'], value: 'real-rest-value-0123456789' });
+await b.operator.call('POST', '/v1/custody', { name: 'railway-staging', environment: 'staging', hosts: ['backboard.railway.app'], header: 'Authorization', scheme: 'Bearer', value: 'real-railway-value-0123456789' });
+const ca = await createRunCa();
+const resolve = new Map(['api.staging.example', 'backboard.railway.app', 'api.github.com', 'registry.npmjs.org'].map((h) => [h, `127.0.0.1:${upstreamPort}`]));
+
+async function supervised(broker: typeof b) {
+  const key = await generateAgentKey();
+  const reg = await broker.operator.call('POST', '/v1/agents', { name: `bench-${crypto.randomUUID().slice(0, 8)}`, owner: 'alice', jwks: { keys: [key.publicJwk] }, templates: ['fix-credentials'] });
+  const agent = new StintAgent({ url: broker.issuer, clientId: reg.body.client_id, key });
+  const dpop = await generateAgentKey();
+  const task = await agent.openTask({ template: 'fix-credentials', environment: 'staging', purpose: 'bench' }, { dpopKey: dpop });
+  const state: TaskState = { version: 1, url: broker.issuer, issuer: broker.issuer, client_id: reg.body.client_id, task_id: task.id, template: 'fix-credentials', environment: 'staging', purpose: 'bench', task_token: task.taskToken, expires_at: Math.floor(task.expiresAt / 1000), dpop: await exportKey(dpop) };
+  const session = await egressSession(state, ['rest-staging', 'railway-staging']);
+  const placeholders = new Placeholders(task.id);
+  const rest = placeholders.issue(session.custody.find((c) => c.name === 'rest-staging')!);
+  const railway = placeholders.issue(session.custody.find((c) => c.name === 'railway-staging')!);
+  const follower = followTask(state, { onEnd: () => {} });
+  const proxy = createEgressProxy({
+    taskId: task.id, taskToken: task.taskToken, issuer: broker.issuer, ca, placeholders, custody: session.custody, inspect: session.inspect, allow: session.allow,
+    graphqlHosts: session.graphql, decideMethods: session.methods, decide: (f) => evaluate(state, f, 5000), liveness: () => follower.liveness(), resolve,
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => proxy.server.listen(port, '127.0.0.1', r));
+  await follower.ready;
+  return { state, port, rest, railway, follower, proxy, close: async () => (follower.close(), await proxy.close()) };
+}
+
+const agentKeepAlive = new Agent({ keepAlive: true, maxSockets: 16 });
+function send(port: number, path: string, body: string | undefined, headers: Record<string, string>, method = body ? 'POST' : 'GET'): Promise<{ status: number; ms: number; body: string }> {
+  const t0 = performance.now();
+  return new Promise((res, rej) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent: agentKeepAlive, headers: { ...(body ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers } }, (r: IncomingMessage) => {
+      let text = '';
+      r.on('data', (c) => (text += c));
+      r.on('end', () => res({ status: r.statusCode!, ms: performance.now() - t0, body: text }));
+    });
+    req.on('error', rej);
+    req.end(body);
+  });
+}
+
+async function paced(n: number, f: () => Promise<{ status: number; ms: number }>) {
+  const lat: number[] = [];
+  let bad = 0;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inflight.push(f().then((r) => void (r.status === 200 ? lat.push(r.ms) : bad++), () => void bad++));
+  }
+  await Promise.all(inflight);
+  return { p50: pct(lat, 50), p99: pct(lat, 99), ok: lat.length, bad };
+}
+
+const rows: string[][] = [];
+const fmt = (x: number) => x.toFixed(2);
+const s = await supervised(b);
+const doc = JSON.stringify({ items: Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, name: `name ${i}`, value: 'x'.repeat(60) })) }).slice(0, 4096);
+const body = doc.length < 4096 ? doc + ' '.repeat(4096 - doc.length) : doc;
+const n = RATE * SECONDS;
+log(`warm-up, then ${n} requests of 4 KB at ${RATE} req/s, direct and through the proxy`);
+await paced(Math.min(200, n), () => send(s.port, 'http://api.staging.example/v1/items', body, { 'X-Api-Key': s.rest }));
+await paced(Math.min(200, n), () => send(upstreamPort, '/v1/items', body, { 'X-Api-Key': 'real-rest-value-0123456789' }));
+const direct = await paced(n, () => send(upstreamPort, '/v1/items', body, { 'X-Api-Key': 'real-rest-value-0123456789' }));
+const proxied = await paced(n, () => send(s.port, 'http://api.staging.example/v1/items', body, { 'X-Api-Key': s.rest }));
+rows.push(['4 KB JSON POST, direct', `${RATE}/s`, fmt(direct.p50), fmt(direct.p99), '', `${direct.ok} ok, ${direct.bad} not`]);
+rows.push(['4 KB JSON POST, through the proxy (placeholder replaced)', `${RATE}/s`, fmt(proxied.p50), fmt(proxied.p99), `+${fmt(proxied.p50 - direct.p50)} / +${fmt(proxied.p99 - direct.p99)}`, `${proxied.ok} ok, ${proxied.bad} not`]);
+const gqlN = Math.min(n, RATE * 2);
+const gql = await paced(gqlN, () => send(s.port, 'http://backboard.railway.app/graphql/v2', JSON.stringify({ query: 'query { me { id projects { edges { node { id name } } } } }' }), { Authorization: `Bearer ${s.railway}` }));
+rows.push(['GraphQL query through the proxy (decided by the broker)', `${RATE}/s`, fmt(gql.p50), fmt(gql.p99), `+${fmt(gql.p50 - direct.p50)} / +${fmt(gql.p99 - direct.p99)}`, `${gql.ok} ok, ${gql.bad} not`]);
+
+// Benign calls replayed: false blocks.
+const benign: [string, string | undefined, Record<string, string>][] = [];
+for (let i = 0; benign.length < BENIGN; i++) {
+  benign.push([`http://api.github.com/repos/acme/app/pulls?state=open&page=${i}`, undefined, { Accept: 'application/vnd.github+json' }]);
+  benign.push(['http://api.github.com/graphql', JSON.stringify({ query: `query { repository(owner: "acme", name: "app${i}") { issues(first: 10) { nodes { title } } } }` }), {}]);
+  benign.push(['http://backboard.railway.app/graphql/v2', JSON.stringify({ query: 'query project($id: String!) { project(id: $id) { services { edges { node { id name } } } } }', variables: { id: `proj-${i}` }, operationName: 'project' }), { Authorization: `Bearer ${s.railway}` }]);
+  benign.push([`http://registry.npmjs.org/left-pad${i % 7 ? `-${i}` : ''}`, undefined, { Accept: 'application/json' }]);
+  benign.push([`http://api.staging.example/v1/config?volumeId=3f9c2b1e-7a4d-4e8b-9c1f-${String(i).padStart(12, '0')}`, undefined, { 'X-Api-Key': s.rest }]);
+}
+let falseBlocks = 0;
+const why: string[] = [];
+for (const [url, bd, h] of benign.slice(0, BENIGN)) {
+  const r = await send(s.port, url, bd, h);
+  if (r.status !== 200) {
+    falseBlocks++;
+    if (why.length < 3) why.push(`${url} → ${r.status} ${r.body.slice(0, 120)}`);
+  }
+}
+rows.push([`benign calls replayed (GitHub REST/GraphQL, Railway, npm registry, staging API)`, '', '', '', '', `${BENIGN - falseBlocks}/${BENIGN} allowed, ${falseBlocks} false blocks`]);
+for (const w of why) log(`false block: ${w}`);
+await s.close();
+
+// Revocation: the next proxied request after the revoke is refused.
+log(`revocation, ${RUNS} runs`);
+const rev: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const t = await supervised(b);
+  const ok = await send(t.port, 'http://api.staging.example/v1/items', undefined, { 'X-Api-Key': t.rest });
+  if (ok.status !== 200) throw new Error(`warm request refused: ${ok.body}`);
+  const t0 = performance.now();
+  await b.operator.call('POST', `/v1/tasks/${t.state.task_id}/revoke`);
+  for (;;) {
+    const r = await send(t.port, 'http://api.staging.example/v1/items', undefined, { 'X-Api-Key': t.rest });
+    if (r.status === 403) break;
+  }
+  rev.push(performance.now() - t0);
+  await t.close();
+}
+rows.push([`task revoked → next proxied request refused (from the revoke call, ${RUNS} runs)`, '', fmt(pct(rev, 50)), fmt(pct(rev, 99)), '', '']);
+
+// Broker gone.
+const b2 = await startBroker();
+await b2.operator.call('POST', '/v1/custody', { name: 'rest-staging', environment: 'staging', hosts: ['api.staging.example'], value: 'real-rest-value-0123456789' });
+await b2.operator.call('POST', '/v1/custody', { name: 'railway-staging', environment: 'staging', hosts: ['backboard.railway.app'], value: 'real-railway-value-0123456789' });
+const t2 = await supervised(b2);
+const tk = performance.now();
+void b2.server.close();
+b2.broker.close();
+let gone = NaN;
+for (let i = 0; i < 10_000; i++) {
+  const r = await send(t2.port, 'http://api.staging.example/v1/items', undefined, { 'X-Api-Key': t2.rest }).catch(() => ({ status: 0 }) as const);
+  if (r.status === 403) {
+    gone = performance.now() - tk;
+    break;
+  }
+  await sleep(5);
+}
+await t2.close();
+rows.push(['broker stopped → first refused request', '', fmt(gone), '', '', gone <= 5000 ? 'within 5 s' : 'NOT within 5 s']);
+
+const head = ['measurement', 'rate', 'p50 ms', 'p99 ms', 'added p50 / p99 ms', 'notes'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+const line = (r: string[]) => `| ${r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join(' | ')} |`;
+console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
+await b.server.close();
+await b.broker.close();
+upstream.close();
+process.exit(0);
