@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
+import type { SqlStatementKind } from '../core/policy.js';
 import type { GuardEvent } from './event.js';
-import { dedupe, positional, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
+import { dedupe, positional, scrub, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
 import { loadShellParser, parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
 import { OutOfTime, within } from './bounded.js';
 import { NeedParser } from './need.js';
@@ -97,7 +98,37 @@ function searchOf(base: string, argv: Word[]) {
   return { files: files.filter((w) => w.literal), namesOnly, context, match };
 }
 
-const INLINE = new Set(['node', 'python', 'python3', 'ruby', 'perl', 'php', 'deno', 'bun']);
+/** Options whose value is a credential. */
+const CRED_OPTION = /(^|-)(token|access-token|auth-token|api-token|api-key|apikey|secret|client-secret|secret-key|password|passwd|pass)$/i;
+
+/** Commands that print a stored credential (the value is not in the command: it is the output). */
+function credentialPrinter(argv: Word[]): string | undefined {
+  const w = argv.map((x) => x.text);
+  const base = w[0]?.split('/').pop();
+  const has = (...xs: string[]) => xs.every((x) => w.includes(x));
+  if (base === 'gh' && has('auth', 'token')) return 'gh auth token';
+  if (base === 'gh' && has('auth', 'status') && w.includes('--show-token')) return 'gh auth status --show-token';
+  if (base === 'aws' && has('configure', 'get') && w.some((x) => /secret|key|token/i.test(x))) return 'aws configure get';
+  if (base === 'aws' && has('configure', 'export-credentials')) return 'aws configure export-credentials';
+  if (base === 'aws' && w.some((x) => /^get-(secret-value|session-token|authorization-token|login-password)$/.test(x))) return `aws ${w.find((x) => /^get-/.test(x))}`;
+  if (base === 'kubectl' && has('config', 'view') && w.some((x) => x === '--raw' || x === '--flatten')) return 'kubectl config view --raw';
+  if (base === 'kubectl' && w.includes('get') && w.some((x) => /^secrets?(\/|$)/.test(x)) && w.some((x) => /^-o(yaml|json|jsonpath.*)?$|^--output/.test(x) || /^(yaml|json)$/.test(x))) return 'kubectl get secret -o';
+  if (base === 'git' && w.includes('show') && w.some((x) => /:(.*\/)?\.env(\.|$)|:(.*\/)?(credentials|secrets?)(\.|$)/.test(x))) return 'git show REV:.env';
+  if (base === 'git' && has('credential', 'fill')) return 'git credential fill';
+  if ((base === 'vault' && (has('kv', 'get') || has('read'))) || (base === 'op' && (w.includes('read') || has('item', 'get')))) return `${base} read`;
+  if (base === 'doppler' && has('secrets')) return 'doppler secrets';
+  if (base === 'heroku' && has('auth:token')) return 'heroku auth:token';
+  if (base === 'gcloud' && w.some((x) => x === 'print-access-token' || x === 'print-identity-token')) return 'gcloud auth print-access-token';
+  if (base === 'az' && has('account', 'get-access-token')) return 'az account get-access-token';
+  if (base === 'security' && w.some((x) => /^find-(generic|internet)-password$/.test(x)) && w.includes('-w')) return 'security find-password';
+  // credential stores, shown by any display command
+  if (w.slice(1).some((x) => CREDENTIAL_STORE.test(x)) && DISPLAY.has(base ?? '')) return `a credential store (${w.slice(1).find((x) => CREDENTIAL_STORE.test(x))})`;
+  return undefined;
+}
+
+const CREDENTIAL_STORE = /(^|\/)(\.netrc|\.pgpass|\.my\.cnf|\.git-credentials|\.npmrc|\.pypirc|\.aws\/credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts\.yml|\.railway\/config\.json)$/;
+
+const INLINE = new Set(['node', 'python', 'python3', 'ruby', 'perl', 'php', 'deno', 'bun', 'osascript', 'pwsh', 'powershell', 'lua', 'Rscript', 'julia']);
 const PRINT_ENV = new Set(['env', 'printenv', 'set', 'export', 'declare']);
 
 export interface Analysis {
@@ -224,7 +255,8 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
     calls: calls.slice(0, 50),
     ...(uncertain ? { uncertain: uncertain.slice(0, 500) } : {}),
     callHash,
-    ...(ev.error ? { error: ev.error.slice(0, 2000) } : {}),
+    // scrubbed with the same scanner before it leaves the machine
+    ...(ev.error ? { error: scrub(ev.error.slice(0, 8000)).slice(0, 2000) } : {}),
     // a summary is kept only when the call held no credential (the trajectory never holds one)
     ...(summary && !hasSecret ? { summary } : {}),
   };
@@ -282,11 +314,13 @@ function listFiles(env: Env, dir: string): string[] {
   return out;
 }
 
-function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, processEnv: Record<string, string | undefined>) {
+function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, processEnv: Record<string, string | undefined>) {
   const used: Found[] = [];
   const exposed: Found[] = [];
   const calls: CallDescriptor[] = [];
   let uncertain: string | undefined;
+  // commands found inside others (awk system(), find -exec) are appended and read in turn
+  const commands = [...commandsIn];
   const fromWord = (w: Word, position: string) => {
     const file = w.files[0];
     const pos = file ? 'file' : position;
@@ -309,6 +343,11 @@ function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, process
       } else if (!file) fromWord(a.value, 'env');
       else used.push(...scanContent(a.value.text, 'file', own, file));
     }
+    // `env NAME=value cmd` (also after sudo): assignments as words
+    for (const w of cmd.argv) {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.text);
+      if (m && cmd.argv.some((x) => x.text.split('/').pop() === 'env') && isCredName(m[1]!) && w.literal) used.push(...positional(m[2]!, 'env', m[1]!, own, w.files[0]));
+    }
     const argv = stripWrappers(cmd.argv);
     if (argv.length === 0) continue;
     for (const w of argv) fromWord(w, 'argument');
@@ -329,15 +368,72 @@ function shellFacts(commands: SimpleCommand[], env: Env, own: Ownership, process
       // printing the environment shows every credential in it
       const names = argv.length === 2 ? [argv[1]!.text] : Object.keys(processEnv);
       for (const n of names) if (isCredName(n) && processEnv[n]) exposed.push(...positional(processEnv[n]!, 'env', n, own));
-    } else if (INLINE.has(base)) {
-      const ci = argv.findIndex((w) => /^-(e|c|p|-eval|-print)$/.test(w.text));
-      if (ci > 0 && argv[ci + 1]) {
-        const code = argv[ci + 1]!.text;
-        used.push(...scanFormats(code, 'argument', own), ...scanUrls(code, own));
-        const gql = /(volumeDelete|backupDelete|DROP\s+(TABLE|DATABASE)|TRUNCATE)/i.exec(code);
-        if (gql) uncertain ??= `inline ${base} code that names ${gql[0]}`;
+    } else if (INLINE.has(base) || base === 'awk' || base === 'gawk' || base === 'mongosh' || base === 'mongo') {
+      // interpreter code (-c, -e, -r, --eval, a script file, a here-document on stdin): read as code
+      const ci = argv.findIndex((w, i) => i > 0 && /^-(e|c|r|p|E|-eval|-print|-command)$/.test(w.text));
+      const codes: Word[] = [];
+      if (ci > 0 && argv[ci + 1]) codes.push(argv[ci + 1]!);
+      else if (base === 'awk' || base === 'gawk') {
+        const prog = argv.slice(1).find((w) => !w.text.startsWith('-'));
+        if (prog) codes.push(prog);
+      } else {
+        const script = argv.slice(1).find((w) => !w.text.startsWith('-'));
+        const text = script?.literal ? env.readFile(script.text) : undefined;
+        if (text !== undefined) codes.push({ text, literal: true, refs: [], files: [script!.text] });
+      }
+      if (cmd.stdin) codes.push(cmd.stdin);
+      for (const code of codes) {
+        if (!code.literal && code !== cmd.stdin) uncertain ??= `${base} code that is not known before it runs`;
+        used.push(...scanContent(code.text, code.files[0] ? 'file' : 'argument', own, code.files[0]));
+        // what the code runs or sends, when it names it: a destructive operation is doubt, never allowed blind
+        const named = /(volumeDelete|backupDelete|DROP\s+(TABLE|DATABASE|SCHEMA)|TRUNCATE\s|\bFLUSHALL\b|terminate-instances|delete-db-instance)/i.exec(code.text);
+        if (named) uncertain ??= `${base} code that names ${named[0]}`;
+        if (base === 'mongosh' || base === 'mongo') {
+          const kinds: SqlStatementKind[] = [];
+          if (/\.(deleteMany|remove)\(\s*\{\s*\}\s*\)/.test(code.text)) kinds.push('delete_without_where');
+          if (/\.drop\(\s*\)/.test(code.text)) kinds.push('drop_table');
+          if (/dropDatabase\(/.test(code.text)) kinds.push('drop_database');
+          const uri = argv.find((w) => /^mongodb(\+srv)?:\/\//.test(w.text));
+          const host = uri ? safeUrl(uri.text)?.hostname : argv[argv.findIndex((w) => w.text === '--host') + 1]?.text;
+          if (kinds.length) calls.push({ type: 'sql', statements: kinds, host: host ?? 'localhost' });
+        }
+        if (base === 'awk' || base === 'gawk') {
+          // awk's system("…") runs a shell command
+          for (const m of code.text.matchAll(/system\(\s*"((?:[^"\\]|\\.){0,4000})"\s*\)/g)) {
+            const inner = parseShell(m[1]!.replace(/\\(.)/g, '$1'), env, 1);
+            if (inner.uncertain) uncertain ??= inner.uncertain;
+            commands.push(...inner.commands);
+          }
+          if (/system\(\s*[^"\s]/.test(code.text)) uncertain ??= 'awk system() of a command built at run time';
+        }
       }
     }
+    // find -exec / -execdir / -ok: the command after it runs (once per file)
+    if (base === 'find') {
+      const at = argv.findIndex((w) => /^-(exec|execdir|ok|okdir)$/.test(w.text));
+      if (at > 0) {
+        const end = argv.findIndex((w, i) => i > at && (w.text === ';' || w.text === '+'));
+        const sub = argv.slice(at + 1, end > 0 ? end : undefined);
+        if (sub.length) commands.push({ argv: sub, assigns: [], inputs: [], outputs: [], depth: cmd.depth + 1 });
+      }
+    }
+    // credential-named options of any command: `--access-token X`, `--api-key=X`, `redis-cli -a X`
+    for (let i = 1; i < argv.length; i++) {
+      const t = argv[i]!.text;
+      const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(t);
+      if (!m) continue;
+      const name = m[1]!;
+      const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || (base === 'redis-cli' && t === '-a');
+      if (!isCred) continue;
+      const v = m[2] !== undefined ? { ...argv[i]!, text: m[2] } : argv[i + 1];
+      if (!v || (m[2] === undefined && v.text.startsWith('-'))) continue;
+      if (v.literal) used.push(...positional(v.text, 'argument', name, own, v.files[0]));
+    }
+    // credential printers: what they print is a credential stint did not issue
+    const printer = credentialPrinter(argv);
+    // (captured into the call, its value is known only when it runs: doubt, not proof)
+    if (printer && cmd.captured) uncertain ??= `a credential printed by ${printer} is used in the call`;
+    else if (printer) exposed.push({ kind: `printed:${printer}`, fingerprint: hash(`printer:${printer}`).slice(0, 16), position: 'printer', own: false });
     if (DISPLAY.has(base)) {
       const search = SEARCH.has(base) ? searchOf(base, argv) : undefined;
       const recursive = (base === 'rg' || base === 'ag' || argv.some((w) => /^-[a-zA-Z]*[rR]/.test(w.text) || w.text === '--recursive')) && base !== 'cp';

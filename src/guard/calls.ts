@@ -57,6 +57,8 @@ export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: En
     }
     return { text: w.text, literal: w.literal, ...(w.files[0] ? { file: w.files[0] } : {}) };
   };
+  let override: string | undefined;
+  let hostHeader: string | undefined;
   const isCurl = base === 'curl' || base === 'curlie';
   const isWget = base === 'wget';
   const valueOpts = isCurl ? CURL_VALUE : isWget ? WGET_VALUE : new Set<string>();
@@ -103,7 +105,14 @@ export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: En
       case '--header':
       case '--header-file': {
         const v = opt === '--header-file' ? fileOrValue({ ...val, text: `@${val.text}` }) : fileOrValue(val);
-        if (v) for (const line of v.text.split(/\r?\n/)) if (line.trim()) used.push(...fromHeader(line, own, v.file));
+        if (v) for (const line of v.text.split(/\r?\n/)) {
+          if (!line.trim()) continue;
+          used.push(...fromHeader(line, own, v.file));
+          // what the server acts on: a method override, the Host it is addressed to
+          const h = /^\s*([A-Za-z0-9-]+)\s*:\s*(.*?)\s*$/.exec(line);
+          if (h && /^x-(http-)?method(-override)?$/i.test(h[1]!) && /^[A-Za-z]+$/.test(h[2]!)) override = h[2]!.toUpperCase();
+          if (h && /^host$/i.test(h[1]!) && h[2]) hostHeader = h[2].replace(/:\d+$/, '').toLowerCase();
+        }
         // a credential header whose value is only known when the command runs ($(gh auth token), an unset $VAR)
         if (v && !v.literal && isCredentialHeader(v.text)) uncertain ??= `a credential header whose value cannot be known before the command runs (${v.text.split(':')[0]!.slice(0, 40)})`;
         break;
@@ -179,9 +188,12 @@ export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: En
     used.push(...scanUrls(url.text, own, url.files[0]));
     if (u) for (const [k, v] of u.searchParams) if (isCredName(k) || /^(token|key|apikey|access_token|auth)$/i.test(k)) used.push(...positional(v, 'query', k, own));
   }
-  const host = u ? u.hostname.toLowerCase() : '';
+  const m = u?.searchParams.get('_method');
+  if (m && /^[A-Za-z]+$/.test(m)) override = m.toUpperCase();
+  // an address with a Host header acts on the host named there
+  const host = hostHeader ?? (u ? u.hostname.toLowerCase() : '');
   const path = u ? decodeURIComponent(u.pathname) : '';
-  const call: CallDescriptor & { type: 'http' } = { type: 'http', method: (method ?? (bodies.length ? 'POST' : 'GET')).toUpperCase(), host, path };
+  const call: CallDescriptor & { type: 'http' } = { type: 'http', method: (override ?? method ?? (bodies.length ? 'POST' : 'GET')).toUpperCase(), host, path };
   // `-G`: the data goes into the URL's query string (GraphQL over GET: `query=…`)
   const asQuery = method === 'GET' && bodies.length > 0;
   const gqlTexts = asQuery ? bodies.flatMap((b) => formQuery(b.text, b.literal)) : bodies.map((b) => ({ text: b.text, literal: b.literal }));

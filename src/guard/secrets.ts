@@ -283,3 +283,16 @@ export function dedupe(found: Found[]): Found[] {
 
 /** What may leave the guard: kind, fingerprint, position, file. */
 export const wire = (f: Found): SeenCredential => ({ kind: f.kind, fingerprint: f.fingerprint, position: f.position, ...(f.file ? { file: f.file } : {}) });
+
+/**
+ * Text with every credential the scanner can see replaced by `[credential]`: formats anywhere,
+ * credential-named headers and assignments, URL user info. For text that leaves the machine
+ * (a failed call's error: `curl -v` echoes its headers). Linear, like the scanner.
+ */
+export function scrub(text: string): string {
+  let t = text;
+  for (const { re } of FORMATS) t = t.replace(re, '[credential]');
+  t = t.replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^\s/@:"'`]*:)[^\s/@"'`]+@/gi, '$1[credential]@');
+  t = t.replace(/(?<![\w-])((?:proxy-)?authorization|cookie|x-api-key|api-key|[\w-]*(?:token|secret|passw(?:or)?d|api[_-]?key|access[_-]?key)[\w-]*)(["']?\s*[:=]\s*["']?)(?:(bearer|basic|token|dpop)\s+)?([^\s"',;]{4,})/gi, (_m, name: string, sep: string, scheme: string | undefined) => `${name}${sep}${scheme ? `${scheme} ` : ''}[credential]`);
+  return t;
+}

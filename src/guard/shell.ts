@@ -104,6 +104,8 @@ export function plainCommands(script: string): SimpleCommand[] | undefined {
     const base = stripWrappers(argv)[0]?.text.split('/').pop();
     if (argv[0] && RESERVED.has(argv[0].text)) return true;
     if (base && (SHELLS.has(base) || base === 'eval' || base === 'source' || base === '.')) return true;
+    // commands that run scripts by name (package scripts, make targets, ./x.sh) are followed by the parser's reader
+    if (base && (/^(npm|pnpm|yarn|bun|make|gmake)$/.test(base) || argv[0]!.text.includes('/'))) return true;
     out.push({ argv, assigns, inputs: [], outputs: [], depth: 0 });
     cur = [];
     return false;
@@ -311,6 +313,15 @@ class Walker {
       return;
     }
     const base = name.text.split('/').pop()!;
+    // what a command runs by name: package scripts, make targets, executables in the workspace
+    const run = this.scriptRun(words, base);
+    if (run !== undefined) {
+      if (run === null) return;
+      const inner = parseShell(run.text, this.env, this.depth + 1);
+      if (inner.uncertain) this.doubt(inner.uncertain);
+      this.commands.push(...inner.commands);
+      return;
+    }
     if (SHELLS.has(base) || base === 'eval' || base === 'source' || base === '.') {
       let script: Word | undefined;
       if (base === 'eval') script = { text: words.slice(1).map((w) => w.text).join(' '), literal: words.slice(1).every((w) => w.literal), refs: [], files: [] };
@@ -347,6 +358,53 @@ class Walker {
       if (inner.uncertain) this.doubt(inner.uncertain);
       this.commands.push(...inner.commands);
     }
+  }
+
+  /**
+   * The shell text a command runs by name, when it can be read: `npm|pnpm|yarn|bun run x`
+   * (package.json), `make x` (the Makefile's recipe), `./x.sh` (a shell script in the workspace).
+   * undefined: not such a command; null: nothing to follow (an unknown target, a binary).
+   */
+  private scriptRun(words: Word[], base: string): Word | null | undefined {
+    const w = words.map((x) => x.text);
+    const lit = (text: string): Word => ({ text, literal: true, refs: [], files: [] });
+    if (/^(npm|pnpm|yarn|bun)$/.test(base)) {
+      const i = w[1] === 'run' || w[1] === 'run-script' ? 2 : base === 'yarn' || base === 'pnpm' ? 1 : w[1] === 'test' || w[1] === 'start' ? 1 : -1;
+      const name = i > 0 ? (w[i] === 'test' || w[i] === 'start' ? w[i] : w[i]) : undefined;
+      if (!name || name.startsWith('-')) return undefined;
+      const pkg = this.env.readFile('package.json');
+      if (pkg === undefined) return null;
+      try {
+        const scripts = (JSON.parse(pkg) as { scripts?: Record<string, string> }).scripts ?? {};
+        const body = [scripts[`pre${name}`], scripts[name], scripts[`post${name}`]].filter((x): x is string => typeof x === 'string');
+        return body.length ? lit(body.join('\n')) : null;
+      } catch {
+        return null;
+      }
+    }
+    if (base === 'make' || base === 'gmake') {
+      const targets = w.slice(1).filter((x) => !x.startsWith('-') && !x.includes('='));
+      const mk = this.env.readFile('Makefile') ?? this.env.readFile('makefile') ?? this.env.readFile('GNUmakefile');
+      if (mk === undefined) return null;
+      const lines = mk.split('\n');
+      const recipe = (t: string) => {
+        const at = lines.findIndex((l) => new RegExp(`^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:(?!=)`).test(l));
+        const out: string[] = [];
+        for (let i = at + 1; at >= 0 && i < lines.length && lines[i]!.startsWith('\t'); i++) out.push(lines[i]!.slice(1).replace(/^[@+-]+/, '').replace(/\$\$/g, '$'));
+        return out;
+      };
+      const first = lines.find((l) => /^[A-Za-z0-9_.-]+\s*:(?!=)/.test(l) && !l.startsWith('.'))?.split(':')[0]?.trim();
+      const body = (targets.length ? targets : first ? [first] : []).flatMap(recipe);
+      // make variables ($(X)) are not shell: a recipe that uses them is read as far as it goes
+      return body.length ? lit(body.map((l) => l.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, '$${$1}')).join('\n')) : null;
+    }
+    if (words[0]!.text.includes('/') && !SHELLS.has(base)) {
+      const text = this.env.readFile(words[0]!.text);
+      if (text === undefined) return null;
+      if (/^#!.*\b(ba|da|z|k)?sh\b/.test(text) || (/\.(sh|bash)$/.test(base) && !text.startsWith('#!'))) return lit(text);
+      return null;
+    }
+    return undefined;
   }
 
   /** Evaluates one word as the shell would, as far as it can be done without running anything. */
@@ -480,10 +538,23 @@ export function stripWrappers(argv: Word[]): Word[] {
   let words = argv;
   for (let guard = 0; guard < 8 && words.length; guard++) {
     const base = words[0]!.text.split('/').pop()!;
+    if (base === 'sudo' || base === 'doas') {
+      // sudo -u user -g group … cmd: options and their values
+      let i = 1;
+      while (i < words.length && words[i]!.text.startsWith('-')) i += /^-[ugCDhpRTU]$/.test(words[i]!.text) ? 2 : 1;
+      words = words.slice(i);
+      continue;
+    }
     if (WRAPPERS.has(base)) words = words.slice(1).filter((w, i, a) => !(i === 0 && w.text.startsWith('-')) || a.length === 1);
     else if (base === 'env') {
       let i = 1;
       while (i < words.length && (words[i]!.text.startsWith('-') || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!.text))) i++;
+      words = words.slice(i);
+    } else if (base === 'npx' || base === 'bunx' || base === 'pnpx') {
+      let i = 1;
+      while (i < words.length && words[i]!.text.startsWith('-')) i += /^(-p|--package)$/.test(words[i]!.text) ? 2 : 1;
+      // `npx stint …` stays as it is (the stint CLI's own commands are recognised by name)
+      if (words[i]?.text === 'stint') break;
       words = words.slice(i);
     } else if (base === 'timeout') {
       let i = 1;

@@ -34,7 +34,8 @@ export function graphqlOf(bodies: { text: string; literal: boolean }[]): Graphql
       for (const it of items) {
         const q = it && typeof it === 'object' ? (it as Record<string, unknown>).query : undefined;
         if (typeof q === 'string') docs.push(q);
-        else if (q !== undefined) out.unparsed = true;
+        // a persisted query (an id or a hash, no document): what it does cannot be read
+        else if (q !== undefined || (it && typeof it === 'object' && ('extensions' in it || 'id' in it || 'queryId' in it || 'documentId' in it))) out.unparsed = true;
       }
     } else if (/^\s*(mutation|query|subscription|fragment|\{)/.test(t)) docs.push(t);
     else if (/mutation|query/.test(t)) out.unparsed = true;

@@ -104,3 +104,16 @@ describe('local targets and SQL the parsers used to miss', () => {
     expect(r.out.stopReason).toMatch(/environment_mismatch/);
   });
 });
+
+describe('what leaves the machine', () => {
+  it('a failed call’s error text is scrubbed of credentials before it is recorded', async () => {
+    const s = await guardStack();
+    const error = `curl -v failed\n> Authorization: Bearer ${RAILWAY_TOKEN}\n< HTTP/1.1 401\npostgres://app:Summer2024!@db.staging.example/app`;
+    const r = await s.guard('claude-code', { ...claudeBash('curl -v https://api.staging.example/config', s.cwd, 'PostToolUseFailure'), error });
+    expect(r.rendered.exitCode).toBe(0);
+    const t = JSON.stringify(await s.task());
+    expect(t).toContain('tool_error');
+    expect(t).not.toContain(RAILWAY_TOKEN);
+    expect(t).not.toContain('Summer2024!');
+  });
+});
