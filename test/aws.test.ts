@@ -110,8 +110,8 @@ describe('AWS STS credentials for a capability', () => {
   it('a stopped or revoked task gets an IAM deny on the role, conditioned on its session tag, in stint’s one policy', async () => {
     const before = aws.calls.length;
     await b.admin(`/v1/tasks/${taskId}/revoke`, {});
-    await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBe(1);
-    const put = aws.calls.slice(before).find((c) => c.service === 'iam')!;
+    await expect.poll(() => aws.calls.slice(before).filter((c) => c.params.Action === 'PutRolePolicy').length).toBe(1);
+    const put = aws.calls.slice(before).find((c) => c.params.Action === 'PutRolePolicy')!;
     expect(put.signatureValid).toBe(true);
     expect(put.params).toMatchObject({ Action: 'PutRolePolicy', Version: '2010-05-08', RoleName: 'stint-demo-reader', PolicyName: 'stint-revocations' });
     expect(JSON.parse(put.params.PolicyDocument!)).toEqual({
@@ -126,8 +126,8 @@ describe('AWS STS credentials for a capability', () => {
     expect((await agent.exchange(t.body.access_token, { scope: 'aws.s3.read' })).status).toBe(200);
     const before = aws.calls.length;
     expect((await b.admin('/v1/revocations', { environment: 'staging' })).status).toBe(200);
-    await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBeGreaterThanOrEqual(1);
-    const put = aws.calls.slice(before).filter((c) => c.service === 'iam').at(-1)!;
+    await expect.poll(() => aws.calls.slice(before).filter((c) => c.params.Action === 'PutRolePolicy').length).toBeGreaterThanOrEqual(1);
+    const put = aws.calls.slice(before).filter((c) => c.params.Action === 'PutRolePolicy').at(-1)!;
     expect(put.params).toMatchObject({ RoleName: 'stint-demo-reader', PolicyName: 'stint-revocations' });
     const statements = JSON.parse(put.params.PolicyDocument!).Statement;
     expect(statements).toContainEqual({
@@ -151,11 +151,11 @@ describe('AWS STS credentials for a capability', () => {
       expect((await agent.exchange(t.body.access_token, { scope: 'aws.s3.read' })).status).toBe(200);
       const before = aws.calls.length;
       await b.admin(`/v1/tasks/${t.body.task_id}/revoke`, {});
-      await expect.poll(() => aws.calls.slice(before).filter((c) => c.service === 'iam').length).toBe(1);
-      last = aws.calls.slice(before).find((c) => c.service === 'iam')!.params;
+      await expect.poll(() => aws.calls.slice(before).filter((c) => c.params.Action === 'PutRolePolicy').length).toBe(1);
+      last = aws.calls.slice(before).find((c) => c.params.Action === 'PutRolePolicy')!.params;
       b.clock.advance(20);
     }
-    expect(new Set(aws.calls.filter((c) => c.service === 'iam').map((c) => c.params.PolicyName))).toEqual(new Set(['stint-revocations']));
+    expect(new Set(aws.calls.filter((c) => c.service === 'iam' && c.params.PolicyName).map((c) => c.params.PolicyName))).toEqual(new Set(['stint-revocations']));
     const doc = JSON.parse(last!.PolicyDocument!);
     const tasks = doc.Statement.find((s: any) => s.Sid === 'StintEndedTasks').Condition.StringEquals['aws:PrincipalTag/stint-task'];
     // 900 s of sessions at one task every 20 s: at most 46 still need a deny, and none of the first ones.
@@ -211,6 +211,54 @@ describe('only the configured root credential (issue 18)', () => {
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
       else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
     }
+  });
+});
+
+describe('AWS deny-policy rewrites hold', () => {
+  const puts = (from: number) => aws.calls.slice(from).filter((c) => c.params.Action === 'PutRolePolicy');
+  const idle = () => (b.core.providers.get('aws') as unknown as { idle(): Promise<void> }).idle();
+  const deniedTasks = (doc: string | undefined) => (doc ? JSON.parse(doc).Statement.find((s: any) => s.Sid === 'StintEndedTasks')?.Condition.StringEquals['aws:PrincipalTag/stint-task'] ?? [] : []);
+
+  it('revoke A, then B, with a transient 503 on the first put: IAM ends with both, no put after B leaves B out, the failure is audited', async () => {
+    b.clock.advance(901);
+    const open = async () => {
+      const t = await agent.openTask();
+      expect((await agent.exchange(t.body.access_token, { scope: 'aws.s3.read' })).status).toBe(200);
+      return t.body.task_id as string;
+    };
+    const [a, bTask] = [await open(), await open()];
+    const before = aws.calls.length;
+    let release!: () => void;
+    aws.state.holdIam = new Promise<void>((r) => (release = r));
+    aws.state.failIam = { code: 'ServiceUnavailable', status: 503, times: 1 };
+
+    await b.admin(`/v1/tasks/${a}/revoke`, {});
+    await expect.poll(() => puts(before).length).toBe(1); // A's put, held at IAM
+    await b.admin(`/v1/tasks/${bTask}/revoke`, {});
+    const afterB = aws.calls.length;
+    release();
+    await idle();
+
+    expect(deniedTasks(aws.state.roles.get('stint-demo-reader')?.get('stint-revocations'))).toEqual(expect.arrayContaining([a, bTask]));
+    // The SDK did not resend A's stale document; every put made after B's revocation names B.
+    for (const p of puts(afterB)) expect(deniedTasks(p.params.PolicyDocument)).toContain(bTask);
+    const audit = (await (await b.admin('/v1/audit')).text()).trim().split('\n').map((l) => JSON.parse(l));
+    expect(audit.find((r) => r.type === 'aws.sessions.deny_failed' && r.data.error.startsWith('ServiceUnavailable'))).toMatchObject({ data: { role: 'arn:aws:iam::000000000000:role/stint-demo-reader', attempt: 1 } });
+  });
+
+  it('the SDK adapter makes each IAM call once (the provider retries with a fresh document, not the SDK with a stale one)', async () => {
+    const sdk = createAwsSdkProvider({ iamEndpoint: aws.url });
+    const before = aws.calls.length;
+    aws.state.failIam = { code: 'ServiceUnavailable', status: 503, times: 1 };
+    await expect(sdk.putRolePolicy({ roleName: 'r', policyName: 'stint-revocations', policyDocument: '{}', credentials: ROOT })).rejects.toMatchObject({ code: 'ServiceUnavailable', status: 503 });
+    expect(puts(before)).toHaveLength(1);
+    await sdk.putRolePolicy({ roleName: 'r', policyName: 'stint-revoked-tsk_old', policyDocument: '{"a":1}', credentials: ROOT });
+    expect(await sdk.getRolePolicy({ roleName: 'r', policyName: 'stint-revoked-tsk_old', credentials: ROOT })).toBe('{"a":1}');
+    expect(await sdk.getRolePolicy({ roleName: 'r', policyName: 'none', credentials: ROOT })).toBeUndefined();
+    expect(await sdk.listRolePolicies({ roleName: 'r', credentials: ROOT })).toEqual(['stint-revoked-tsk_old']);
+    await sdk.deleteRolePolicy({ roleName: 'r', policyName: 'stint-revoked-tsk_old', credentials: ROOT });
+    await sdk.deleteRolePolicy({ roleName: 'r', policyName: 'stint-revoked-tsk_old', credentials: ROOT }); // already gone: no error
+    expect(await sdk.listRolePolicies({ roleName: 'r', credentials: ROOT })).toEqual([]);
   });
 });
 

@@ -139,24 +139,57 @@ describe.skipIf(!present && !CI)('the approver console in a real browser', () =>
     expect(await page.evaluate(() => document.cookie)).toBe('');
   });
 
-  it('rotates a passkey from the console: add a new one, retire the old, sign in with the new', async () => {
+  it('after sign-in goes only to a path on this origin (?next=//evil.example/ and its kin stay home)', async () => {
+    const { page } = approvers.carol!;
+    s.clock.advance(61); // a fresh sign-in window: this test signs in six times
+    await page.route('**/*', (route) => (new URL(route.request().url()).origin === origin ? route.continue() : route.abort()));
+    const cases: [string, string][] = [
+      ['//evil.example/', '/'],
+      ['/\\evil.example/', '/'],
+      ['%2F%2Fevil.example%2F', '/'], // as an encoded query parameter
+      ['/%09/evil.example', '/'],
+      ['/a/../..//evil.example', '/'],
+      ['/keys', '/keys'],
+    ];
+    for (const [next, lands] of cases) {
+      await page.goto(`${origin}/`);
+      if (await page.getByRole('heading', { name: 'Pending requests' }).isVisible()) {
+        await page.click('header button[type=submit]');
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      }
+      s.clock.advance(61); // a fresh sign-in window for each (10 ceremony calls a minute)
+      const start = `${origin}/?next=${next.includes('%') ? next : encodeURIComponent(next)}`;
+      await page.goto(start);
+      const left = page.waitForURL((u) => u.href !== start);
+      await page.click('#signin');
+      await left;
+      expect(page.url(), next).toBe(`${origin}${lands}`);
+    }
+    await page.unroute('**/*');
+  }, 60_000);
+
+  it('rotates a passkey from the console: add a new one, retire the old, sign in with the new; each change confirmed by a passkey', async () => {
     const carol = approvers.carol!;
     const { page, context } = carol;
     await page.goto(`${origin}/keys`);
     const before = await page.$$eval('#keys tbody code', (els) => els.map((e) => e.textContent));
     expect(before).toHaveLength(1);
+    // Adding is confirmed by the passkey carol has (the old device), then the link opens.
+    await page.click('#add-passkey');
+    await page.waitForURL(/\/enrol\//);
     // A new device: the old authenticator goes, a fresh one comes (enrolment excludes credentials
     // already registered, so the old device could not enrol twice anyway).
     await carol.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: carol.authenticatorId });
     carol.authenticatorId = (await carol.cdp.send('WebAuthn.addVirtualAuthenticator', { options: AUTHENTICATOR })).authenticatorId;
-    await page.click('text=Add a passkey');
-    await page.waitForURL(/\/enrol\//);
     await page.click('#enrol');
     await page.waitForURL(`${origin}/`);
     await page.goto(`${origin}/keys`);
     expect(await page.locator('#keys tbody tr').count()).toBe(2);
+    // Retiring the old one is confirmed by the new one (the only one this browser holds now).
+    const retired = page.waitForResponse((r) => /\/console\/keys\/.+\/retire$/.test(r.url()));
     await page.locator('#keys tbody tr', { hasText: before[0]! }).locator('button').click();
-    await page.waitForURL(`${origin}/keys`);
+    expect((await retired).status()).toBe(200);
+    await page.goto(`${origin}/keys`);
     expect(await page.$$eval('#keys tbody code', (els) => els.map((e) => e.textContent))).not.toContain(before[0]);
     expect(await page.locator('#keys tbody tr').count()).toBe(1);
     expect(await context.cookies()).toHaveLength(1);

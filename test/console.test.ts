@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../src/core/encoding.js';
 import { NOTICE_TYP } from '../src/core/approvals/notify.js';
 import { decisionChallenge } from '../src/core/approvals/passkeys.js';
+import { safeNext } from '../src/console/next.js';
 import { Visible, visibleText } from '../src/http/approval/console/visible.js';
 import { readFileSync } from 'node:fs';
 import { bundleConsole, GENERATED, render } from '../scripts/bundle-console.js';
@@ -86,6 +87,17 @@ describe('sign-in is rate-limited', () => {
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: 'bm9wZQ', origin: ORIGIN })).toString('base64url');
     const res = await consolePost('/console/signin/verify', { response: { id: 'x', rawId: 'x', type: 'public-key', response: { clientDataJSON, authenticatorData: '', signature: '' } } });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('after sign-in', () => {
+  it('goes to `next` only when it is a path on this origin', () => {
+    for (const next of ['/a/../..//evil.example', '//evil.example/', '/\\evil.example/', '/\\/evil.example', '/\t/evil.example', '/\n/evil.example', 'https://evil.example/', 'evil.example', '%2F%2Fevil.example', '', null, undefined]) {
+      expect(safeNext(next, ORIGIN), String(next)).toBe('/');
+    }
+    expect(safeNext('/requests/areq_1?x=1#top', ORIGIN)).toBe('/requests/areq_1?x=1#top');
+    expect(safeNext('/keys', ORIGIN)).toBe('/keys');
+    expect(safeNext('/a/../..//evil.example', ORIGIN)).toBe('/');
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalGateway } from '../src/core/approval-gateway.js';
 import { startApprovalVoiding } from '../src/core/approval-voiding.js';
 import type { VoidScope } from '../src/core/approvals/void.js';
-import { awsProvider, type AwsApi } from '../src/core/providers/aws/provider.js';
+import { awsProvider } from '../src/core/providers/aws/provider.js';
+import { memoryIam } from './helpers/memory-iam.js';
 import { startProviderRevocation } from '../src/core/providers/registry.js';
 import type { VerifierEvent } from '../src/core/events.js';
 import type { AgentRecord, TaskRecord } from '../src/core/ports.js';
@@ -95,12 +96,12 @@ describe('core on the in-memory store', () => {
   });
 
   it('a scope revocation denies live AWS sessions on the scope\'s own tag', async () => {
-    const puts: { roleName: string; policyName: string; policyDocument: string; credentials: unknown }[] = [];
-    const aws: AwsApi = { assumeRole: () => Promise.reject(new Error('unused')), putRolePolicy: async (i) => void puts.push(i) };
+    const iam = memoryIam();
+    const { puts } = iam;
     // The role's capability names the root credential the deny is written with (never the SDK's default chain).
     const policy = defaultPolicy();
     policy.capabilities['aws.ops.read'] = { name: 'aws.ops.read', risk: 'read', resources: { staging: 'arn:aws:iam::123456789012:role/ops/reader' }, provider: { type: 'aws', credentials: 'aws-root', session_policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } } };
-    const { core, store, clock } = await memoryCore({ providers: [awsProvider(aws)], policy });
+    const { core, store, clock } = await memoryCore({ providers: [awsProvider(iam.api)], policy });
     await storeSecret(core, 'aws-root', JSON.stringify({ access_key_id: 'AKIAROOT', secret_access_key: 'root-secret' }), 'operator');
     await store.agents.create(agent('agt_1'));
     await store.providerSessions.add({ taskId: 't1', provider: 'aws', target: 'arn:aws:iam::123456789012:role/ops/reader', expiresAt: clock.now() + 3600_000 });
@@ -119,9 +120,9 @@ describe('core on the in-memory store', () => {
   });
 
   it('a role no AWS capability names has no root credential to deny it with: the revocation fails loudly, and AWS is not called with the SDK default chain', async () => {
-    const puts: unknown[] = [];
-    const aws: AwsApi = { assumeRole: () => Promise.reject(new Error('unused')), putRolePolicy: async (i) => void puts.push(i) };
-    const { core, store, clock } = await memoryCore({ providers: [awsProvider(aws)] });
+    const iam = memoryIam();
+    const { puts } = iam;
+    const { core, store, clock } = await memoryCore({ providers: [awsProvider(iam.api)] });
     await store.agents.create(agent('agt_1'));
     await store.providerSessions.add({ taskId: 't1', provider: 'aws', target: 'arn:aws:iam::123456789012:role/ops/reader', expiresAt: clock.now() + 3600_000 });
     const tracked: Promise<unknown>[] = [];

@@ -143,6 +143,36 @@ describe('stop evasion: every sighting of a found token counts', () => {
     expect(agentStatus(a.clientId)).toBe('active');
   });
 
+  it('a junk proof that names the owner’s key does not pass for the owner’s mistake: the found token is revoked', async () => {
+    const victim = await b.registerAgent({ name: 'victim' });
+    const found = await victim.openTask();
+    const url = `http://localhost:8787/v1/tasks/${found.body.task_id}`;
+    const forger = await newKey();
+    const owners = await victim.dpopKey();
+    // The owner's public key copied into the header, signed by another: it cannot verify.
+    const junk = await dpopProof({ ...forger, publicJwk: owners.publicJwk }, 'GET', url, { nowSec: b.nowSec(), accessToken: found.body.access_token });
+    const res = await b.request(`/v1/tasks/${found.body.task_id}`, { headers: { Authorization: `DPoP ${found.body.access_token}`, DPoP: junk } });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error).toBe('invalid_token');
+    expect((await task(found.body.task_id)).status).toBe('revoked');
+    expect(agentStatus(victim.clientId)).toBe('active');
+  });
+
+  it('the owner’s proof with a skewed clock is refused (401 invalid_token), not taken for a leak', async () => {
+    const a = await b.registerAgent();
+    const t = await a.openTask();
+    const url = `http://localhost:8787/v1/tasks/${t.body.task_id}`;
+    const stale = await dpopProof(await a.dpopKey(), 'GET', url, { nowSec: b.nowSec() - 600, accessToken: t.body.access_token });
+    const res = await b.request(`/v1/tasks/${t.body.task_id}`, { headers: { Authorization: `DPoP ${t.body.access_token}`, DPoP: stale } });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error).toBe('invalid_token');
+    expect((await task(t.body.task_id)).status).toBe('active');
+    // The owner's proof for another URL verifies too, but its fault is not time: that is no retry.
+    const elsewhere = await dpopProof(await a.dpopKey(), 'GET', 'http://localhost:8787/v1/other', { nowSec: b.nowSec(), accessToken: t.body.access_token });
+    expect((await b.request(`/v1/tasks/${t.body.task_id}`, { headers: { Authorization: `DPoP ${t.body.access_token}`, DPoP: elsewhere } })).status).toBe(401);
+    expect((await task(t.body.task_id)).status).toBe('revoked');
+  });
+
   it('an expired foreign token is still substitution at the token endpoint (ownership before expiry)', async () => {
     const victim = await b.registerAgent({ name: 'victim' });
     const found = await victim.openTask();

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StintVerifier, stintAuth } from '../src/verify/index.js';
-import type { KeyPair } from '../src/client/proofs.js';
+import { newKey, type KeyPair } from '../src/client/proofs.js';
 import { liveBroker } from './helpers/live.js';
 
 const CONFIG = 'https://api.staging.example/config';
@@ -122,6 +122,18 @@ describe('verifier middleware', () => {
     expect((await send()).status).toBe(200);
     expect((await send()).status).toBe(401);
     expect((await s.hit()).status).toBe(200); // a fresh proof: the token was not revoked
+  });
+
+  it('a junk proof that names the owner’s key is a leak: reported, the token revoked, its owner not stopped', async () => {
+    const s = await setup();
+    const forger = await newKey();
+    const owners = await s.agent.dpopKey();
+    const forged = await s.agent.request(CONFIG, s.cap.body.access_token, { method: 'POST', proofKey: { ...forger, publicJwk: owners.publicJwk } });
+    const res = await s.app.request(forged);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('WWW-Authenticate')).toMatch(/^DPoP error="invalid_token"/);
+    expect((await s.live.operator.task(s.task.body.task_id)).body.status).toBe('active');
+    expect((await s.hit()).status).toBe(401); // revoked: a fresh, good proof no longer helps
   });
 
   it('a copied token of another environment, without its key’s proof, does not stop its owner', async () => {

@@ -2,6 +2,7 @@
 // src/http/approval/console/client.generated.ts by `npm run console:bundle`). Pages carry no
 // inline script: buttons name their action in data- attributes and this wires them.
 import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import { safeNext } from './next.js';
 
 const status = (text: string, bad = false) => {
   const el = document.getElementById('status');
@@ -30,7 +31,7 @@ async function signIn() {
   const optionsJSON = await post('/console/signin/options', {});
   const response = await startAuthentication({ optionsJSON });
   await post('/console/signin/verify', { response });
-  location.assign(new URLSearchParams(location.search).get('next')?.startsWith('/') ? new URLSearchParams(location.search).get('next')! : '/');
+  location.assign(safeNext(new URLSearchParams(location.search).get('next'), location.origin));
 }
 
 async function decide(approval: string, decision: string) {
@@ -42,12 +43,30 @@ async function decide(approval: string, decision: string) {
   location.reload();
 }
 
+/** Adding or retiring a key: confirmed first by a passkey the approver already has. */
+async function changeKeys(op: string, kid: string) {
+  status('Confirm with one of your passkeys…');
+  const optionsJSON = await post('/console/keys/options', op === 'retire' ? { op, kid } : { op });
+  const response = await startAuthentication({ optionsJSON });
+  const { next } = await post(op === 'retire' ? `/console/keys/${encodeURIComponent(kid)}/retire` : '/console/keys/new', { response });
+  location.assign(safeNext(next, location.origin));
+}
+
 document.addEventListener('click', (ev) => {
   const button = (ev.target as Element | null)?.closest?.('button[data-action]') as HTMLButtonElement | null;
   if (!button) return;
   ev.preventDefault();
-  const { action, token, approval, decision } = button.dataset;
-  const run = action === 'enrol' ? enrol(token ?? '') : action === 'signin' ? signIn() : action === 'decide' ? decide(approval ?? '', decision ?? '') : Promise.resolve();
+  const { action, token, approval, decision, op, kid } = button.dataset;
+  const run =
+    action === 'enrol'
+      ? enrol(token ?? '')
+      : action === 'signin'
+        ? signIn()
+        : action === 'decide'
+          ? decide(approval ?? '', decision ?? '')
+          : action === 'keys'
+            ? changeKeys(op ?? '', kid ?? '')
+            : Promise.resolve();
   button.disabled = true;
   run.catch((e: Error) => status(e.message, true)).finally(() => (button.disabled = false));
 });

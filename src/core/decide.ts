@@ -3,26 +3,25 @@ import type { Core } from './context.js';
 import { isStintError, type ErrorCode } from './errors.js';
 import type { AgentRecord, TaskRecord } from './ports.js';
 import { requestApproval } from './request-approval.js';
-import { credentialExposure } from './rules/credential-exposure.js';
-import { credentialUse } from './rules/credential-use.js';
-import { destructiveAction } from './rules/destructive-action.js';
-import type { Verdict } from './rules/types.js';
-import { uncertainty } from './rules/uncertainty.js';
+import { canonicalJson, sha256 } from './encoding.js';
 import { reportSignal } from './signals.js';
 import { enforce } from './rules/enforce.js';
-import { decisionOf, type AnyRule } from './rules/registry.js';
+import { evaluate, type Decision } from './rules/registry.js';
+import type { ToolCallAction, ToolCallRuleFacts } from './rules/tool-call-facts.js';
 import { currentTask } from './token-state.js';
 import type { StintClaims } from './tokens.js';
-import { classifyCalls, mostProtectedEnvironment, type ToolCallFacts } from './tool-call.js';
+import { classifyCalls, LOCAL, mostProtectedEnvironment, type ToolCallFacts } from './tool-call.js';
 import { record } from './trajectory.js';
 
 /** The answer to one tool call (the AuthZEN response's `decision` and `context`). */
 export interface ToolCallDecision {
   decision: boolean;
-  context: { reason: string; rule?: string; code?: ErrorCode; stopped?: boolean; auth_req_id?: string; capabilities?: string[] };
+  context: { reason: string; rule?: string; code?: ErrorCode; stopped?: boolean; auth_req_id?: string; auth_req_ids?: string[]; capabilities?: string[] };
 }
 
 const APPROVAL_REQUESTED = 'tool_call.approval_requested';
+const APPROVAL_READY = 'tool_call.approval_granted';
+const APPROVAL_SPENT = 'tool_call.approval_spent';
 
 /**
  * Decides one tool call of the task whose token authenticated the caller: gathers the facts the
@@ -49,84 +48,122 @@ export async function decideToolCall(core: Core, claims: StintClaims, facts: Too
     return { decision: true, context: { reason: 'recorded' } };
   }
 
-  // 1. credentials the call uses that are not this task's own
-  const use = credentialUse.evaluate({ credentials: facts.credentials });
-  if (use.kind !== 'allow') return act(core, task, agent, facts, credentialUse, use, []);
-  // 2. credentials the call would show the agent
-  const exposure = credentialExposure.evaluate({ exposed: facts.exposed });
-  if (exposure.kind !== 'allow') return act(core, task, agent, facts, credentialExposure, exposure, []);
+  const { facts: ruleFacts, capabilities } = await gather(core, agent, task, facts);
+  const d = evaluate(core.rules, 'tool_call.pre', ruleFacts, core.policy);
 
-  // 3. what it does
-  const classified = classifyCalls(core.policy, facts.calls);
-  const unparsedTarget = facts.calls.find((c) => (c.type === 'sql' && c.unparsed) || (c.type === 'http' && c.graphqlUnparsed));
-  const doubt = uncertainty.evaluate({ uncertain: facts.uncertain ?? (unparsedTarget ? `an unreadable ${unparsedTarget.type === 'sql' ? 'SQL statement' : 'GraphQL document'}` : undefined) });
-  if (doubt.kind !== 'allow') return act(core, task, agent, facts, uncertainty, doubt, classified.map((a) => a.capability));
-
-  const fallback = mostProtectedEnvironment(core.policy) ?? task.environment;
-  const actions = classified.map((a) => ({ ...a, environment: a.environment ?? fallback, risk: core.policy.capabilities[a.capability]?.risk ?? 'destructive' }));
-  const capabilities = [...new Set(actions.map((a) => a.capability))];
-  const destructive = actions.filter((a) => a.risk === 'destructive');
-  const ceiling = core.policy.templates[task.template]?.ceiling ?? [];
-
-  let approved = false;
-  let pendingId: string | undefined;
-  if (destructive.length > 0 && destructive.every((a) => a.environment === task.environment && ceiling.includes(a.capability))) {
-    const r = await approvalFor(core, agent, task, facts.callHash);
-    approved = r.approved;
-    pendingId = r.pending;
+  if (d.kind === 'refuse' && d.code === 'approval_required') return openApprovals(core, agent, task, facts, ruleFacts, d.why, capabilities);
+  if (d.kind !== 'allow') return act(core, task, agent, facts, d, capabilities);
+  const spent = destructiveKeys(ruleFacts).filter((k) => ruleFacts.approved.includes(k));
+  for (const key of spent) {
+    const a = ruleFacts.actions.find((x) => x.key === key)!;
+    await record(core, { taskId: task.id, kind: 'approval', type: APPROVAL_SPENT, actor: agent.id, detail: { action_key: key, capability: a.capability, what: a.what } });
   }
+  await note(core, task, agent, facts, spent.length ? 'allowed once (approved)' : 'allowed', capabilities);
+  return { decision: true, context: { reason: spent.length ? 'approved: allowed once' : 'allowed', capabilities } };
+}
+
+const destructiveKeys = (f: ToolCallRuleFacts) => f.actions.filter((a) => a.risk === 'destructive' && a.environment !== LOCAL).map((a) => a.key);
+
+/** The normalised action an approval is for: capability, environment and what, as the broker derived them. */
+const actionKey = (a: { capability: string; environment: string; what: string }) => sha256(canonicalJson({ capability: a.capability, environment: a.environment, what: a.what })).slice(0, 32);
+
+/**
+ * The facts of trigger `tool_call.pre`, gathered once: the actions the broker derives from the
+ * calls it is shown (never a hash or a descriptor of the caller's on trust), the ceiling, recent
+ * failures, and which of the call's destructive actions are approved and unspent.
+ */
+async function gather(core: Core, agent: AgentRecord, task: TaskRecord, facts: ToolCallFacts): Promise<{ facts: ToolCallRuleFacts; capabilities: string[] }> {
+  // a database named only when the command runs: doubt (below), not the most protected environment
+  const classified = classifyCalls(core.policy, facts.calls.filter((c) => !(c.type === 'sql' && c.hostUnresolved)));
+  const fallback = mostProtectedEnvironment(core.policy) ?? task.environment;
+  const actions: ToolCallAction[] = classified.map((a) => {
+    const environment = a.environment ?? fallback;
+    return { ...a, environment, risk: core.policy.capabilities[a.capability]?.risk ?? 'destructive', key: actionKey({ ...a, environment }) };
+  });
+  const capabilities = [...new Set(actions.map((a) => a.capability))];
+  const ceiling = core.policy.templates[task.template]?.ceiling ?? [];
+  const unparsed = facts.calls.find((c) => (c.type === 'sql' && (c.unparsed || (c.hostUnresolved && c.statements.length > 0))) || (c.type === 'http' && c.graphqlUnparsed));
+  const uncertain = facts.uncertain ?? (unparsed ? (unparsed.type === 'sql' ? (unparsed.unparsed ? 'an unreadable SQL statement' : 'a destructive SQL statement sent to a database named only when the command runs') : 'an unreadable GraphQL document') : undefined);
   const { window, maxRecentFailures } = core.policy.trajectory;
+  const destructive = actions.filter((a) => a.risk === 'destructive' && a.environment !== LOCAL);
   const recent = destructive.length ? await core.store.tasks.recentEventsOfAgent(agent.id, ['denial', 'signal'], core.clock.now() - window * 1000) : [];
   const recentFailures = recent.filter((e) => e.kind === 'denial' || e.detail.signal === 'tool_error').length;
-  const verdict = destructiveAction.evaluate({ actions, task: { environment: task.environment, ceiling }, recentFailures, maxRecentFailures, approved });
+  const approved: string[] = [];
+  const inside = destructive.length > 0 && destructive.every((a) => a.environment === task.environment && ceiling.includes(a.capability));
+  if (inside && !uncertain) {
+    for (const a of destructive) if ((await approvalFor(core, agent, task, a.key)).approved) approved.push(a.key);
+  }
+  return {
+    facts: { credentials: facts.credentials, exposed: facts.exposed, ...(uncertain ? { uncertain } : {}), actions, task: { environment: task.environment, ceiling }, recentFailures, maxRecentFailures, approved },
+    capabilities,
+  };
+}
 
-  if (verdict.kind === 'refuse' && verdict.code === 'approval_required') {
-    if (pendingId) return { decision: false, context: { reason: `${verdict.why}: waiting for approval ${pendingId}`, code: 'approval_required', auth_req_id: pendingId, capabilities } };
-    const capability = destructive[0]!.capability;
-    const resource = core.policy.capabilities[capability]?.resources[task.environment] ?? capability;
+/**
+ * One approval request per destructive action not yet approved (none for one already pending),
+ * each showing its one action in full. The answer names every request.
+ */
+async function openApprovals(core: Core, agent: AgentRecord, task: TaskRecord, facts: ToolCallFacts, f: ToolCallRuleFacts, why: string, capabilities: string[]): Promise<ToolCallDecision> {
+  const ids: string[] = [];
+  const opened: string[] = [];
+  for (const a of f.actions) {
+    if (a.risk !== 'destructive' || a.environment === LOCAL || f.approved.includes(a.key)) continue;
+    const state = await approvalFor(core, agent, task, a.key);
+    if (state.pending) {
+      ids.push(state.pending);
+      continue;
+    }
+    const resource = core.policy.capabilities[a.capability]?.resources[task.environment] ?? a.capability;
     try {
-      const opened = await requestApproval(core, agent, task, [capability], resource, `guard: ${destructive[0]!.what}`.slice(0, 200));
-      await record(core, { taskId: task.id, kind: 'approval', type: APPROVAL_REQUESTED, actor: agent.id, detail: { tool: facts.tool, capability, call_hash: facts.callHash, auth_req_id: opened.auth_req_id } });
-      return { decision: false, context: { reason: `${verdict.why}; approval ${opened.auth_req_id} opened: once approved, this exact call is allowed once within 60 s`, code: 'approval_required', auth_req_id: opened.auth_req_id, capabilities } };
+      const r = await requestApproval(core, agent, task, [a.capability], resource, `guard: ${a.capability} ${a.what}`.slice(0, 200));
+      await record(core, { taskId: task.id, kind: 'approval', type: APPROVAL_REQUESTED, actor: agent.id, detail: { tool: facts.tool, capability: a.capability, what: a.what, action_key: a.key, auth_req_id: r.auth_req_id } });
+      ids.push(r.auth_req_id);
+      opened.push(r.auth_req_id);
     } catch (e) {
-      if (isStintError(e)) return { decision: false, context: { reason: e.message, code: e.code, capabilities } };
+      if (isStintError(e)) return { decision: false, context: { reason: e.message, code: e.code, capabilities, ...(ids.length ? { auth_req_id: ids[0] } : {}) } };
       throw e;
     }
   }
-  if (verdict.kind !== 'allow') return act(core, task, agent, facts, destructiveAction, verdict, capabilities);
-  await note(core, task, agent, facts, approved ? 'allowed once (approved)' : 'allowed', capabilities);
-  return { decision: true, context: { reason: approved ? 'approved: allowed once' : 'allowed', capabilities } };
+  const list = ids.join(', ');
+  const reason = opened.length ? `${why}; approval ${list} opened (one per action): once approved, each allows its one action once within 60 s` : `${why}: waiting for approval ${list}`;
+  return { decision: false, context: { reason, rule: 'destructive_action', code: 'approval_required', ...(ids[0] ? { auth_req_id: ids[0] } : {}), ...(ids.length > 1 ? { auth_req_ids: ids } : {}), capabilities } };
 }
 
-/** The approval opened for this exact call, if any: granted now (allowed once), or still pending. */
-async function approvalFor(core: Core, agent: AgentRecord, task: TaskRecord, callHash: string): Promise<{ approved: boolean; pending?: string }> {
+/**
+ * The approval of one normalised action: approved (granted, not yet spent, within 60 s of the
+ * grant), pending, or none. A grant is fetched from the approval service once and remembered on
+ * the trajectory, so a call with several actions can wait for all of them without losing one.
+ */
+async function approvalFor(core: Core, agent: AgentRecord, task: TaskRecord, key: string): Promise<{ approved: boolean; pending?: string }> {
   if (!core.approvals) return { approved: false };
   const since = core.clock.now() - 24 * 3600 * 1000;
-  const asked = (await core.store.tasks.recentEvents(task.id, ['approval'], since)).filter((e) => e.detail.type === APPROVAL_REQUESTED && e.detail.call_hash === callHash);
-  const last = asked[asked.length - 1];
+  const events = (await core.store.tasks.recentEvents(task.id, ['approval'], since)).filter((e) => e.detail.action_key === key);
+  const last = [...events].reverse().find((e) => e.detail.type === APPROVAL_REQUESTED);
   if (!last) return { approved: false };
   const id = String(last.detail.auth_req_id);
+  const ready = events.find((e) => e.detail.type === APPROVAL_READY && e.detail.auth_req_id === id);
+  const spent = events.some((e) => e.detail.type === APPROVAL_SPENT && e.at >= (ready?.at ?? last.at));
+  if (ready) return { approved: !spent && core.clock.now() - ready.at <= 60_000 };
   try {
     await pollGrant(core, agent, task.jkt, id);
-    return { approved: true };
   } catch (e) {
     if (isStintError(e) && (e.code === 'authorization_pending' || e.code === 'slow_down')) return { approved: false, pending: id };
     if (isStintError(e)) return { approved: false };
     throw e;
   }
+  await record(core, { taskId: task.id, kind: 'approval', type: APPROVAL_READY, actor: agent.id, detail: { action_key: key, auth_req_id: id } });
+  return { approved: true };
 }
 
-async function act(core: Core, task: TaskRecord, agent: AgentRecord, facts: ToolCallFacts, rule: AnyRule, v: Verdict, capabilities: string[]): Promise<ToolCallDecision> {
-  if (v.kind === 'allow') return { decision: true, context: { reason: 'allowed' } };
-  const fingerprints = [...facts.credentials, ...facts.exposed].map((c) => ({ kind: c.kind, fingerprint: c.fingerprint, position: c.position, ...(c.file ? { file: c.file } : {}) }));
-  // The one place decisions take effect (core/rules/enforce.ts), as for every other trigger.
-  const d = decisionOf(rule, v, core.policy);
+async function act(core: Core, task: TaskRecord, agent: AgentRecord, facts: ToolCallFacts, d: Decision, capabilities: string[]): Promise<ToolCallDecision> {
   if (d.kind === 'allow') return { decision: true, context: { reason: 'allowed' } };
+  const fingerprints = [...facts.credentials, ...facts.exposed].map((c) => ({ kind: c.kind, fingerprint: c.fingerprint, position: c.position, ...(c.file ? { file: c.file } : {}) }));
   const code: ErrorCode = d.kind === 'refuse' ? d.code : 'task_stopped';
-  const detail = { source: 'tool_call', tool: facts.tool, capabilities, code, fingerprints, call_hash: facts.callHash };
+  const detail = { source: 'tool_call', tool: facts.tool, capabilities, code, fingerprints };
+  // The one place decisions take effect (core/rules/enforce.ts), as for every other trigger.
   await enforce(core, d, { tasks: [task], agentIds: [agent.id], actor: agent.id, denial: { type: 'tool_call.refused' }, detail });
   if (d.kind === 'stop') return { decision: false, context: { reason: d.why, rule: d.rule, code, stopped: true, capabilities } };
-  return { decision: false, context: { reason: d.why, code, ...(d.rule !== rule.name || v.kind === 'stop' ? { rule: d.rule } : {}), capabilities } };
+  return { decision: false, context: { reason: d.why, code, rule: d.rule, capabilities } };
 }
 
 /** An allowed or observed call, compact: the summary only when the call held no credential. */

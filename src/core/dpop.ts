@@ -1,5 +1,5 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWK } from 'jose';
-import { importPublicJwk, thumbprintOf } from './jwk-cache.js';
+import { importPublicJwk } from './jwk-cache.js';
 import { sha256 } from './encoding.js';
 import { StintError } from './errors.js';
 import type { Store } from './ports.js';
@@ -42,20 +42,27 @@ export function normalizeHtu(url: string): string | undefined {
 }
 
 /**
- * The thumbprint of the key a proof names in its header, unverified. A proof that fails
- * verification but names the token's own key is the owner's own mistake (a retried request
- * replaying its proof, a skewed clock) as often as an attacker's: it is refused, not taken as
- * evidence that the token has leaked.
+ * A proof that verifies — signed by the key in its own header, naming this method, this URL and
+ * this token's hash — whose only fault is its time: a `jti` already used (a retried request
+ * replaying its proof) or an `iat` outside the window (a skewed clock). Only the holder of the
+ * key could have made it, so when that key is the token's own this is the owner's mistake, not
+ * evidence that the token has leaked. A proof that merely *names* the token's key in an
+ * unverified header proves nothing (anyone can copy a public key into a header): it is a proof
+ * that fails, and the token shown with it has leaked.
  */
-export function claimedJkt(proof: string | undefined): string | undefined {
-  if (!proof) return undefined;
-  try {
-    const jwk = decodeProtectedHeader(proof).jwk as JWK | undefined;
-    return jwk && typeof jwk === 'object' ? thumbprintOf(jwk) : undefined;
-  } catch {
-    return undefined;
+export class UntimelyProof extends StintError {
+  constructor(
+    code: 'invalid_dpop_proof' | 'invalid_token',
+    why: string,
+    /** The thumbprint of the key that verifiably signed the proof. */
+    readonly jkt: string,
+  ) {
+    super(code, `DPoP proof ${why}`, { status: code === 'invalid_token' ? 401 : 400 });
   }
 }
+
+/** Whether a failed proof was the token's owner's own mistake (see `UntimelyProof`). */
+export const ownersUntimelyProof = (e: unknown, tokenJkt: string): boolean => e instanceof UntimelyProof && e.jkt === tokenJkt;
 
 /** Verifies a DPoP proof (RFC 9449 §4.3) and consumes its `jti`. */
 export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
@@ -99,7 +106,6 @@ export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
   }
   const nowSec = Math.floor(c.now / 1000);
   const iat = payload.iat!;
-  if (Math.abs(nowSec - iat) > DPOP_IAT_WINDOW) refuse(`iat is outside the ${DPOP_IAT_WINDOW}s window`);
   if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 256) refuse('jti must be a string of 8–256 characters');
   if (payload.htm !== c.method) refuse(`htm must be ${c.method}`);
   const htu = typeof payload.htu === 'string' ? normalizeHtu(payload.htu) : undefined;
@@ -108,9 +114,11 @@ export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
     const ath = await sha256(c.accessToken);
     if (payload.ath !== ath) refuse('ath does not match the access token');
   }
+  // Everything but time holds: from here a refusal says the key's holder made this proof.
+  if (Math.abs(nowSec - iat) > DPOP_IAT_WINDOW) throw new UntimelyProof(code, `iat is outside the ${DPOP_IAT_WINDOW}s window`, jkt);
 
   // The jti is remembered for as long as the proof could still pass the iat check.
   const fresh = await c.replay.consume(`dpop:${jkt}`, payload.jti as string, (iat + DPOP_IAT_WINDOW + 1) * 1000);
-  if (!fresh) refuse('was already used (jti replay)');
+  if (!fresh) throw new UntimelyProof(code, 'was already used (jti replay)', jkt);
   return { jkt, jwk: jwk! };
 }

@@ -21,8 +21,22 @@ export const toVerifierEvent = (r: AuditRecord): VerifierEvent => ({ ...r.data, 
  */
 type Listener = (e: VerifierEvent, prev?: number) => void;
 
+/**
+ * The event fan-out port: how every node's pushed events reach every node's `/v1/events`
+ * streams, in audit order. `publish` is told of each durable record this node wrote (in audit
+ * order); `subscribe` hands pushed events, from every node, to a stream, with `prev` when the
+ * fan-out can vouch that nothing pushed came between (the stream reads any gap back from the
+ * log, so a fan-out may lose or repeat events without a stream missing one).
+ * Implementations: the in-process `EventHub` (one node), the Durable Object hub (Workers:
+ * runtime/cloudflare/event-hub.ts, reached over its fetch API), PostgreSQL
+ * (adapters/postgres/fanout.ts: the audit table tailed, woken by LISTEN/NOTIFY).
+ */
+export interface EventFanout extends EventBus {
+  subscribe(listener: Listener): () => void;
+}
+
 /** Fans pushed events out to live subscribers, in audit order. */
-export class EventHub implements EventBus {
+export class EventHub implements EventFanout {
   private readonly listeners = new Set<Listener>();
   /** The last seq this hub was told of; no pushed record lies in (vouchedFrom, lastSeq]. */
   private lastSeq: number | undefined;

@@ -31,6 +31,8 @@ export interface ActionMatcher {
   graphql?: { hosts?: string[]; mutations: string[] };
   sql?: { statements: SqlStatementKind[] };
   command?: { argv: string[]; flags?: string[] };
+  /** An MCP server's tool (`*` for any); the environment it acts on, if the policy knows it. */
+  mcp?: { server: string; tool: string; environment?: string };
 }
 
 export interface CapabilityPolicy {
@@ -103,6 +105,8 @@ export interface Policy {
   egress?: { allow: string[]; inspect: string[] };
   /** The tool-call path's action matchers, in file order. */
   actions: ActionMatcher[];
+  /** Environment `local`: this machine (localhost, workspace files) plus these hosts. */
+  local?: { hosts: string[] };
 }
 
 /** Templates an agent may open: those named at registration plus those policy grants it. */

@@ -4,6 +4,7 @@
  * such as `localhost`. A SET receiver there would let whoever registers receivers make the
  * broker send requests inside its own network. Only literal addresses and reserved names are
  * recognised: a public name that resolves to a private address is not (see the threat model).
+ * Used for SET receivers (the broker) and approval-notice webhooks (the approval service).
  */
 export function isPrivateHost(url: string): boolean {
   let host: string;
@@ -13,6 +14,9 @@ export function isPrivateHost(url: string): boolean {
     return true;
   }
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  // A fully qualified name ends in a dot and resolves as the name without it: `localhost.` and
+  // `metadata.google.internal.` are the same hosts as `localhost` and `metadata.google.internal`.
+  host = host.replace(/\.+$/, '');
   if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal') || host === '') return true;
   const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
   if (v4) return privateV4(v4.slice(1).map(Number));

@@ -1,4 +1,4 @@
-import { classifyEnvironment, environmentServedBy, hostMatches } from './environments.js';
+import { classifyEnvironment, hostMatches } from './environments.js';
 import type { ActionMatcher, Policy, SqlStatementKind } from './policy.js';
 
 /**
@@ -22,8 +22,9 @@ export interface SeenCredential {
 
 export type CallDescriptor =
   | { type: 'http'; method: string; host: string; path: string; graphql?: { mutations: string[]; queries: string[] }; graphqlUnparsed?: boolean }
-  | { type: 'sql'; statements: SqlStatementKind[]; host?: string; unparsed?: boolean }
-  | { type: 'command'; argv: string[] };
+  | { type: 'sql'; statements: SqlStatementKind[]; host?: string; unparsed?: boolean; /** The database is named by a value known only when it runs. */ hostUnresolved?: boolean }
+  | { type: 'command'; argv: string[] }
+  | { type: 'mcp'; server: string; tool: string };
 
 export interface ToolCallFacts {
   stage: ToolCallStage;
@@ -36,8 +37,8 @@ export interface ToolCallFacts {
   calls: CallDescriptor[];
   /** Why the guard could not tell what the call does; the call is then not allowed. */
   uncertain?: string;
-  /** SHA-256 (hex prefix) of the normalised call: what an approval is for. */
-  callHash: string;
+  /** A digest of the call, for the record only: approvals are for the actions the broker derives. */
+  callHash?: string;
   /** A failure's message (stage `failure`), truncated. */
   error?: string;
   /** A short human summary of the call, never holding a credential. */
@@ -52,18 +53,68 @@ export interface ClassifiedAction {
   what: string;
 }
 
+/** The environment of this machine: workspace files, databases on localhost. */
+export const LOCAL = 'local';
+const LOCAL_HOSTS = ['localhost', '*.localhost', '127.0.0.1', '::1', '[::1]', '0.0.0.0'];
+
+/**
+ * The environment a call's target serves, told as everywhere else (core/environments.ts); a
+ * target no environment claims that is this machine (policy `local`) is environment `local`.
+ * `claimed` says whether any environment claims it (several: it cannot be told).
+ */
+export function environmentOfTarget(policy: Policy, target: string | undefined, host = target): { environment: string | undefined; claimed: boolean } {
+  if (!target) return { environment: undefined, claimed: false };
+  const served = classifyEnvironment(policy, target);
+  if (served.candidates.length) return { environment: served.environment, claimed: true };
+  const h = (host ?? '').toLowerCase().replace(/\.$/, '');
+  if ([...LOCAL_HOSTS, ...(policy.local?.hosts ?? [])].some((p) => hostMatches(p, h)) || /^127\./.test(h)) return { environment: LOCAL, claimed: true };
+  return { environment: undefined, claimed: false };
+}
+
 /** The environment an action whose environment cannot be told is held to: the most protected. */
 export function mostProtectedEnvironment(policy: Policy): string | undefined {
   const envs = Object.values(policy.environments);
   return (envs.find((e) => e.protected) ?? envs[envs.length - 1])?.name;
 }
 
+/**
+ * A command matcher by the command's words whatever the option order: the matcher's words in
+ * order among the command's non-option words (`kubectl --context prod delete pod x` is
+ * `kubectl delete`), case-insensitively; each flag present as `-f`, `-f=v` or `-f v`.
+ */
 function matchCommand(m: NonNullable<ActionMatcher['command']>, argv: string[]): boolean {
-  const words = argv.filter((a) => !a.startsWith('-'));
+  const words = argv.filter((a) => !a.startsWith('-')).map((w) => w.toLowerCase());
   const base = (words[0] ?? '').split('/').pop();
-  if (base !== m.argv[0]) return false;
-  for (let i = 1; i < m.argv.length; i++) if (words[i] !== m.argv[i]) return false;
-  return (m.flags ?? []).every((f) => argv.some((a) => a === f || a.startsWith(`${f}=`)));
+  if (base !== m.argv[0]!.toLowerCase()) return false;
+  let at = 1;
+  for (let i = 1; i < m.argv.length; i++) {
+    const want = m.argv[i]!.toLowerCase();
+    while (at < words.length && words[at] !== want) at++;
+    if (at >= words.length) return false;
+    at++;
+  }
+  return (m.flags ?? []).every((f) => {
+    const [name, value] = f.includes('=') ? [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] : [f, undefined];
+    return argv.some((a, i) => (value === undefined ? a === name || a.startsWith(`${name}=`) : a === f || (a === name && argv[i + 1] === value)));
+  });
+}
+
+/** A URL path as the server resolves it: percent-decoded, `//` collapsed, `.` and `..` segments applied. */
+export function normalisePath(path: string): string {
+  let p = path;
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+    /* keep it raw */
+  }
+  const out: string[] = [];
+  const segments = p.replace(/\\/g, '/').split('/');
+  for (const seg of segments) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join('/')}${p.endsWith('/') && out.length ? '/' : ''}`;
 }
 
 /** Every capability the calls exercise, per the policy's action matchers (file order). */
@@ -72,22 +123,28 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
   for (const call of calls) {
     for (const m of policy.actions ?? []) {
       if (call.type === 'http') {
-        // An environment's host (several environments claiming it: it cannot be told, so the most protected).
-        const served = classifyEnvironment(policy, call.host);
+        const host = call.host.toLowerCase().replace(/\.$/, '');
+        const path = normalisePath(call.path);
+        const method = call.method.toUpperCase();
+        // several environments claiming the host: it cannot be told, so the most protected
+        const served = environmentOfTarget(policy, `https://${host}${path}`, host);
         const env = served.environment;
-        if (m.http && m.http.methods.includes(call.method.toUpperCase()) && call.path.startsWith(m.http.path)) {
-          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, call.host)) : served.candidates.length > 0;
-          if (hostOk) out.push({ capability: m.capability, environment: env, what: `${call.method} ${call.host}${call.path}` });
+        if (m.http && m.http.methods.includes(method) && path.startsWith(m.http.path)) {
+          const hostOk = m.http.hosts ? m.http.hosts.some((p) => hostMatches(p, host)) : served.claimed;
+          if (hostOk) out.push({ capability: m.capability, environment: env, what: `${method} ${host}${path}` });
         }
-        if (m.graphql && (!m.graphql.hosts || m.graphql.hosts.some((p) => hostMatches(p, call.host)))) {
-          const hit = call.graphql?.mutations.find((f) => m.graphql!.mutations.includes(f));
-          if (hit) out.push({ capability: m.capability, environment: env, what: `graphql ${hit} at ${call.host}` });
+        if (m.graphql && (!m.graphql.hosts || m.graphql.hosts.some((p) => hostMatches(p, host)))) {
+          for (const hit of new Set(call.graphql?.mutations.filter((f) => m.graphql!.mutations.includes(f)) ?? [])) {
+            out.push({ capability: m.capability, environment: env, what: `graphql ${hit} at ${host}${path}` });
+          }
         }
       } else if (call.type === 'sql' && m.sql) {
         const hit = call.statements.find((s) => m.sql!.statements.includes(s));
-        if (hit) out.push({ capability: m.capability, environment: environmentServedBy(policy, call.host), what: `sql ${hit}` });
+        if (hit) out.push({ capability: m.capability, environment: environmentOfTarget(policy, call.host).environment, what: `sql ${hit}${call.host ? ` at ${call.host}` : ''}` });
       } else if (call.type === 'command' && m.command && matchCommand(m.command, call.argv)) {
-        out.push({ capability: m.capability, environment: undefined, what: `command ${m.command.argv.join(' ')}` });
+        out.push({ capability: m.capability, environment: undefined, what: `command ${call.argv.join(' ').slice(0, 300)}` });
+      } else if (call.type === 'mcp' && m.mcp && (m.mcp.server === '*' || m.mcp.server === call.server) && (m.mcp.tool === '*' || m.mcp.tool === call.tool)) {
+        out.push({ capability: m.capability, environment: m.mcp.environment, what: `mcp ${call.server} ${call.tool}` });
       }
     }
   }

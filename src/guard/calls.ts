@@ -6,6 +6,24 @@ import type { CallDescriptor } from '../core/tool-call.js';
 import { stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
 import { graphqlOf, sqlOf } from './statements.js';
 
+/** `query=…` pairs of form data (`-G --data-urlencode 'query={…}'`) as GraphQL request bodies. */
+function formQuery(text: string, literal: boolean): { text: string; literal: boolean }[] {
+  const out: { text: string; literal: boolean }[] = [];
+  for (const pair of text.split('&')) {
+    const eq = pair.indexOf('=');
+    const k = eq < 0 ? pair : pair.slice(0, eq);
+    if (k !== 'query') continue;
+    let v = pair.slice(eq + 1);
+    try {
+      v = decodeURIComponent(v.replace(/\+/g, ' '));
+    } catch {
+      /* raw, as --data-urlencode sends it */
+    }
+    out.push({ text: JSON.stringify({ query: v }), literal });
+  }
+  return out;
+}
+
 export function safeUrl(s: string): URL | undefined {
   try {
     return new URL(s);
@@ -19,7 +37,7 @@ export const isCredName = (n: string) => CREDENTIAL_NAME.test(n);
 const CURL_VALUE = new Set(['-H', '--header', '-d', '--data', '--data-raw', '--data-binary', '--data-ascii', '--data-urlencode', '--json', '-F', '--form', '--form-string', '-X', '--request', '-u', '--user', '-o', '--output', '-A', '--user-agent', '-e', '--referer', '-b', '--cookie', '-c', '--cookie-jar', '-K', '--config', '--url', '-T', '--upload-file', '-w', '--write-out', '-m', '--max-time', '--connect-timeout', '--retry', '-x', '--proxy', '-U', '--proxy-user', '--oauth2-bearer', '--cacert', '--cert', '--key', '-E', '--resolve', '--connect-to', '-r', '--range', '-C', '--continue-at', '--max-redirs', '--limit-rate', '-Y', '-y', '-z', '--aws-sigv4', '--variable', '--expand-data', '--expand-header', '--expand-url', '-D', '--dump-header', '--trace', '--trace-ascii', '--stderr', '-Q', '--quote', '--interface', '--dns-servers', '-t', '--telnet-option', '--unix-socket', '--abstract-unix-socket', '--netrc-file', '--pinnedpubkey', '--ciphers', '--tls-max', '--proto', '--proto-redir', '--header-file']);
 const WGET_VALUE = new Set(['--header', '--post-data', '--post-file', '--body-data', '--body-file', '--method', '--user', '--password', '--http-user', '--http-password', '-O', '--output-document', '-o', '--output-file', '-U', '--user-agent', '-e', '--execute', '-P', '--directory-prefix', '-t', '--tries', '-T', '--timeout', '--load-cookies', '-i', '--input-file']);
 
-export async function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
+export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
   const used: Found[] = [];
   let method: string | undefined;
   let url: Word | undefined;
@@ -164,21 +182,25 @@ export async function httpCall(base: string, argv: Word[], cmd: SimpleCommand, e
   const host = u ? u.hostname.toLowerCase() : '';
   const path = u ? decodeURIComponent(u.pathname) : '';
   const call: CallDescriptor & { type: 'http' } = { type: 'http', method: (method ?? (bodies.length ? 'POST' : 'GET')).toUpperCase(), host, path };
-  const gqlTexts = bodies.map((b) => ({ text: b.text, literal: b.literal }));
+  // `-G`: the data goes into the URL's query string (GraphQL over GET: `query=…`)
+  const asQuery = method === 'GET' && bodies.length > 0;
+  const gqlTexts = asQuery ? bodies.flatMap((b) => formQuery(b.text, b.literal)) : bodies.map((b) => ({ text: b.text, literal: b.literal }));
   if (u?.searchParams.get('query')) gqlTexts.push({ text: JSON.stringify({ query: u.searchParams.get('query') }), literal: true });
   const looksGraphql = /graphql/i.test(path) || gqlTexts.some((b) => /\b(mutation|query)\b|"query"/.test(b.text));
   if (looksGraphql) {
-    const g = await graphqlOf(gqlTexts);
+    const g = graphqlOf(gqlTexts);
     if (g.unparsed) call.graphqlUnparsed = true;
     call.graphql = { mutations: g.mutations, queries: g.queries };
   }
   return { used, call, uncertain };
 }
 
-export async function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
+export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env, own: Ownership) {
   const used: Found[] = [];
   const texts: Word[] = [];
   let host: string | undefined;
+  let fileDb = false;
+  let unresolved = false;
   for (let i = 1; i < argv.length; i++) {
     const w = argv[i]!;
     const t = w.text;
@@ -198,6 +220,8 @@ export async function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, en
       const u = safeUrl(t);
       if (u) host = u.hostname;
     } else if ((base === 'sqlite3' || base === 'sqlite' || base === 'duckdb') && !t.startsWith('-') && i >= 2) texts.push(w);
+    else if ((base === 'sqlite3' || base === 'sqlite' || base === 'duckdb') && !t.startsWith('-') && i === 1 && w.literal) fileDb = true;
+    else if (!w.literal && !t.startsWith('-')) unresolved = true;
   }
   if (cmd.stdin) texts.push(cmd.stdin);
   for (const input of cmd.inputs) if (input.literal) {
@@ -214,7 +238,14 @@ export async function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, en
     } else if (from.length) texts.push({ text: '', literal: false, refs: [], files: [] });
   }
   if (texts.length === 0) return { used, call: undefined };
-  const r = await sqlOf(texts.map((t) => ({ text: t.text, literal: t.literal })), base);
-  const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}) };
+  const r = sqlOf(texts.map((t) => ({ text: t.text, literal: t.literal })), base);
+  // a database file, or a client's default (a local socket unless the environment names a host)
+  if (!host && !unresolved) {
+    if (fileDb || base === 'sqlite3' || base === 'sqlite' || base === 'duckdb' || base === 'litecli') host = 'localhost';
+    else if (base === 'psql' || base === 'pgcli') host = env.vars.get('PGHOST') || (env.vars.get('DATABASE_URL') ? safeUrl(env.vars.get('DATABASE_URL')!)?.hostname : undefined) || 'localhost';
+    else if (base === 'mysql' || base === 'mariadb' || base === 'mycli') host = env.vars.get('MYSQL_HOST') || 'localhost';
+  }
+  if (host && /^\//.test(host)) host = 'localhost'; // a socket directory
+  const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}), ...(unresolved && !host ? { hostUnresolved: true } : {}) };
   return { used, call };
 }

@@ -50,6 +50,17 @@ async function httpFetch(url: string, init: RequestInit): Promise<Answer> {
   });
 }
 
+// Control and bidirectional characters (a newline in a commit message's argv) are escaped, not
+// sent: the broker refuses them in tool-call strings.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const escape = (v: unknown): unknown => {
+  if (typeof v === 'string') return v.replace(UNSAFE, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
+  if (Array.isArray(v)) return v.map(escape);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escape(x)]));
+  return v;
+};
+const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
+
 /** POST /access/v1/evaluation; throws BrokerUnreachable on a network failure, time-out or non-JSON answer. */
 export async function evaluate(state: TaskState, facts: ToolCallFacts, timeoutMs: number, fetchImpl?: typeof fetch, nowSec?: number): Promise<ToolCallDecision> {
   const path = '/access/v1/evaluation';
@@ -59,18 +70,18 @@ export async function evaluate(state: TaskState, facts: ToolCallFacts, timeoutMs
       name: 'tool_call',
       properties: {
         stage: facts.stage,
-        tool: facts.tool,
+        tool: escape(facts.tool),
         ...(facts.harness ? { harness: facts.harness } : {}),
-        credentials: facts.credentials,
-        exposed: facts.exposed,
-        calls: facts.calls,
-        ...(facts.uncertain ? { uncertain: facts.uncertain } : {}),
-        call_hash: facts.callHash,
-        ...(facts.error ? { error: facts.error } : {}),
-        ...(facts.summary ? { summary: facts.summary } : {}),
+        credentials: escape(facts.credentials),
+        exposed: escape(facts.exposed),
+        calls: escape(facts.calls),
+        ...(facts.uncertain ? { uncertain: clip(escape(facts.uncertain) as string, 500) } : {}),
+        ...(facts.callHash ? { call_hash: facts.callHash } : {}),
+        ...(facts.error ? { error: clip(facts.error, 2000) } : {}),
+        ...(facts.summary ? { summary: clip(escape(facts.summary) as string, 500) } : {}),
       },
     },
-    resource: { type: 'tool', id: facts.tool || 'unknown' },
+    resource: { type: 'tool', id: (escape(facts.tool) as string) || 'unknown' },
     context: {},
   };
   let res: Answer;

@@ -101,8 +101,40 @@ export function fromToolInput(e: GuardEvent, input: Record<string, unknown> | un
   if (e.kind === 'read' && path) e.filesRead.push(path);
   if (e.kind === 'read' && Array.isArray(input.paths)) for (const p of input.paths) if (typeof p === 'string') e.filesRead.push(p);
   if ((e.kind === 'write' || e.kind === 'edit') && path) e.filesWritten.push({ path, content: field(input, 'content', 'new_string', 'new_str', 'code_edit', 'new_source', 'file_text') });
-  if (e.kind === 'edit' && field(input, 'input', 'patch')) e.filesWritten.push({ path: path ?? '(patch)', content: field(input, 'input', 'patch') });
+  // Claude Code MultiEdit: every edit's new_string is written
+  if (e.kind === 'edit' && Array.isArray(input.edits)) {
+    for (const ed of input.edits) {
+      const content = field(ed, 'new_string', 'new_str', 'replacement');
+      if (content !== undefined) e.filesWritten.push({ path: field(ed, 'file_path', 'path') ?? path ?? '(edit)', content });
+    }
+  }
+  if (e.kind === 'edit' && field(input, 'input', 'patch')) e.filesWritten.push(...patchWrites(field(input, 'input', 'patch')!, path));
+  // Codex apply_patch arrives as a shell command (`apply_patch <<'EOF' … EOF`, or the patch itself)
+  if (e.kind === 'shell' && e.command !== undefined && /^\s*(apply_patch\b|\*\*\* Begin Patch)/.test(e.command)) {
+    e.filesWritten.push(...patchWrites(e.command, undefined));
+    e.kind = 'edit';
+    e.command = undefined;
+  }
   if (e.kind === 'fetch') e.url = field(input, 'url', 'prompt');
+}
+
+/** The files a patch (apply_patch's `*** Begin Patch` or a unified diff) writes, with the lines it adds. */
+export function patchWrites(patch: string, fallback: string | undefined): { path: string; content: string }[] {
+  const out = new Map<string, string[]>();
+  let file = fallback ?? '(patch)';
+  for (const line of patch.split('\n')) {
+    const m = /^\*\*\* (?:Add|Update) File: (.+)$/.exec(line) ?? /^\+\+\+ (?:b\/)?(.+)$/.exec(line) ?? /^\*\*\* Move to: (.+)$/.exec(line);
+    if (m) {
+      file = m[1]!.trim();
+      if (!out.has(file)) out.set(file, []);
+      continue;
+    }
+    if (line.startsWith('+') && !line.startsWith('+++')) {
+      if (!out.has(file)) out.set(file, []);
+      out.get(file)!.push(line.slice(1));
+    }
+  }
+  return [...out].map(([path, lines]) => ({ path, content: lines.join('\n') }));
 }
 
 const shellQuote = (s: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

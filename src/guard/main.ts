@@ -1,13 +1,16 @@
 // The hook's process entry (bundled to dist/hook/stint-guard.mjs by `npm run build:guard`):
-// reads stdin (bounded in size and time), answers, exits. A watchdog answers "block" if
-// anything takes longer than the harness would wait.
+// reads stdin (bounded in size and time), answers, exits, always within its deadline (default
+// 2 s from the process's start, STINT_GUARD_DEADLINE_MS): synchronous analysis runs under a
+// hard limit (bounded.ts), everything else is asynchronous, so the watchdog below always gets
+// to answer "block" in time.
 import { writeSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { ADAPTERS } from './adapters/index.js';
 import type { Harness } from './event.js';
-import { MAX_INPUT, runGuard } from './run.js';
+import { DEADLINE_MS, MAX_INPUT, runGuard } from './run.js';
 
-const TOTAL_MS = Number(process.env.STINT_GUARD_TIMEOUT_MS ?? 8000);
+const configured = Number(process.env.STINT_GUARD_DEADLINE_MS ?? process.env.STINT_GUARD_TIMEOUT_MS ?? DEADLINE_MS);
+const TOTAL_MS = Number.isFinite(configured) && configured >= 200 ? Math.min(configured, 60_000) : DEADLINE_MS;
 
 // The shell grammar is 1.3 MB of WebAssembly. Baseline-compile it only: V8's dynamic tiering
 // recompiles hot functions with TurboFan on background threads, and the process cannot exit
@@ -30,10 +33,13 @@ export async function guardMain(argv: string[]) {
   const harness = (i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--harness='))?.slice(10)) as Harness | undefined;
   if (!harness || !(harness in ADAPTERS)) out('', `stint guard: --harness ${Object.keys(ADAPTERS).join('|')} is required; blocked\n`, 2);
   const adapter = ADAPTERS[harness!];
+  // performance.now() counts from the process's start: the bundled hook's deadline includes
+  // Node's own start-up; through the CLI (`npx stint guard`, slow to load) it starts here
+  const deadline = performance.now() < TOTAL_MS / 2 ? TOTAL_MS : performance.now() + TOTAL_MS;
   const watchdog = setTimeout(() => {
-    const r = adapter.render({ kind: 'block', reason: `stint guard did not decide within ${TOTAL_MS} ms; blocked (fail closed)` }, undefined);
+    const r = adapter.render({ kind: 'block', reason: `stint guard [uncertain]: no decision within ${TOTAL_MS} ms; blocked (fail closed)` }, undefined);
     out(r.stdout, r.stderr, r.exitCode);
-  }, TOTAL_MS);
+  }, Math.max(1, deadline - 30 - performance.now()));
   watchdog.unref?.();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -43,7 +49,7 @@ export async function guardMain(argv: string[]) {
     chunks.push(c as Buffer);
   }
   const input = size > MAX_INPUT ? 'x'.repeat(MAX_INPUT + 1) : Buffer.concat(chunks).toString('utf8');
-  const { rendered } = await runGuard({ harness: harness!, input, brokerTimeoutMs: Math.min(5000, TOTAL_MS - 1000) });
+  const { rendered } = await runGuard({ harness: harness!, input, deadline: deadline - 60, brokerTimeoutMs: 5000 });
   out(rendered.stdout, rendered.stderr, rendered.exitCode);
 }
 

@@ -19,16 +19,24 @@ export interface GuardOptions {
   state?: TaskState | null;
   /** The clock, seconds (tests freeze it). */
   nowSec?: () => number;
+  /** When the answer is due (performance.now() ms); default DEADLINE_MS from now. */
+  deadline?: number;
 }
 
-export const MAX_INPUT = 4 * 1024 * 1024;
+/** The hook answers within this (STINT_GUARD_DEADLINE_MS), below every harness's own time-out. */
+export const DEADLINE_MS = 2000;
+/** Time kept for the broker's answer after analysis, ms. */
+const BROKER_SHARE_MS = 400;
+
+export const MAX_INPUT = 1024 * 1024;
 
 export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; answer: GuardAnswer; event?: GuardEvent }> {
   const adapter = ADAPTERS[o.harness];
   const env = o.env ?? process.env;
+  const deadline = o.deadline ?? performance.now() + DEADLINE_MS;
   let event: GuardEvent | undefined;
   const answer = await (async (): Promise<GuardAnswer> => {
-    if (o.input.length > MAX_INPUT) return { kind: 'block', reason: 'stint guard: the hook event is larger than 4 MiB' };
+    if (o.input.length > MAX_INPUT) return { kind: 'block', reason: `stint guard [uncertain]: the hook event is larger than ${MAX_INPUT / 1024} KiB; blocked` };
     let raw: unknown;
     try {
       raw = JSON.parse(o.input);
@@ -71,12 +79,12 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     const t0 = performance.now();
     if (ev.command !== undefined && !plainCommands(ev.command)) await loadShellParser();
     const t1 = performance.now();
-    const facts = await analyze(ev, { own, env });
+    const facts = await analyze(ev, { own, env, deadline: deadline - BROKER_SHARE_MS });
     const t2 = performance.now();
     if (env.STINT_GUARD_DEBUG) process.stderr.write(`stint guard: parser ${(t1 - t0).toFixed(1)} ms, analysis ${(t2 - t1).toFixed(1)} ms, since start ${t2.toFixed(1)} ms\n`);
     let decision;
     try {
-      decision = await evaluate(state, facts, o.brokerTimeoutMs ?? 3000, o.fetch, now);
+      decision = await evaluate(state, facts, Math.max(1, Math.floor(Math.min(o.brokerTimeoutMs ?? 3000, deadline - performance.now() - 20))), o.fetch, now);
     } catch (e) {
       if (passive) return { kind: 'allow' };
       if (e instanceof BrokerUnreachable) return { kind: 'block', reason: `stint guard: ${e.message}; blocked (fail closed)` };
@@ -84,7 +92,8 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     }
     if (decision.decision) return { kind: 'allow', note: decision.context.reason };
     const c = decision.context;
-    const reason = [c.rule ? `[${c.rule}]` : c.code ? `[${c.code}]` : '', c.reason, c.auth_req_id ? `(auth_req_id ${c.auth_req_id})` : ''].filter(Boolean).join(' ');
+    const tag = c.code === 'approval_required' ? c.code : (c.rule ?? c.code);
+    const reason = [tag ? `[${tag}]` : '', c.reason, c.auth_req_id ? `(auth_req_id ${c.auth_req_id})` : ''].filter(Boolean).join(' ');
     if (passive) return { kind: 'allow', note: reason };
     return c.stopped ? { kind: 'stop', reason: `stint stopped task ${state.task_id}: ${reason}` } : { kind: 'block', reason: `stint: ${reason}` };
   })().catch((e: unknown): GuardAnswer => ({ kind: 'block', reason: `stint guard failed (${(e as Error)?.message ?? String(e)}); blocked (fail closed)` }));

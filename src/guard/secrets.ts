@@ -6,22 +6,27 @@ import type { SeenCredential } from '../core/tool-call.js';
 
 export const fingerprint = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);
 
-/** Well-known formats (after the rules of secret scanners such as secretlint's recommended preset). */
+/**
+ * Well-known formats (after the rules of secret scanners such as secretlint's recommended preset).
+ * Linear in the input: every unbounded run is preceded by a look-behind that excludes the run's
+ * own alphabet, so a match can start only where a run starts, and runs do not overlap (a plain
+ * `\b` would let `eyJa-eyJa-eyJa-…` start a scan to the end of the text at every dash).
+ */
 const FORMATS: { kind: string; re: RegExp }[] = [
-  { kind: 'aws_access_key', re: /\b(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}\b/g },
-  { kind: 'github_token', re: /\bgh[pousr]_[A-Za-z0-9]{36,255}\b/g },
-  { kind: 'github_pat', re: /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g },
-  { kind: 'gitlab_token', re: /\bglpat-[A-Za-z0-9_-]{20,}\b/g },
-  { kind: 'slack_token', re: /\bxox[abposre]-[A-Za-z0-9-]{10,}\b/g },
+  { kind: 'aws_access_key', re: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}(?![A-Za-z0-9])/g },
+  { kind: 'github_token', re: /(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9_])/g },
+  { kind: 'github_pat', re: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/g },
+  { kind: 'gitlab_token', re: /(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'slack_token', re: /(?<![A-Za-z0-9-])xox[abposre]-[A-Za-z0-9-]{10,}/g },
   { kind: 'slack_webhook', re: /https:\/\/hooks\.slack\.com\/services\/T[A-Za-z0-9_]+\/B[A-Za-z0-9_]+\/[A-Za-z0-9_]+/g },
-  { kind: 'stripe_key', re: /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b/g },
-  { kind: 'anthropic_key', re: /\bsk-ant-[A-Za-z0-9_-]{20,}\b/g },
-  { kind: 'openai_key', re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}\b/g },
-  { kind: 'google_api_key', re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { kind: 'npm_token', re: /\bnpm_[A-Za-z0-9]{36}\b/g },
-  { kind: 'sendgrid_key', re: /\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b/g },
-  { kind: 'private_key', re: /-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----/g },
-  { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { kind: 'stripe_key', re: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g },
+  { kind: 'anthropic_key', re: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g },
+  { kind: 'openai_key', re: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}/g },
+  { kind: 'google_api_key', re: /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])/g },
+  { kind: 'npm_token', re: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g },
+  { kind: 'sendgrid_key', re: /(?<![A-Za-z0-9_-])SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g },
+  { kind: 'private_key', re: /-----BEGIN (?:[A-Z]+ ){0,6}PRIVATE KEY-----/g },
+  { kind: 'jwt', re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
 ];
 
 /** Names of variables, headers and JSON keys whose value is a credential. */
@@ -78,6 +83,7 @@ export function scanFormats(text: string, position: string, own: Ownership, file
     re.lastIndex = 0;
     for (const m of sample.matchAll(re)) {
       const value = m[0];
+      if (isPublishedExample(value)) continue;
       let k = kind;
       let mine = own.tokens.has(value);
       if (kind === 'jwt') {
@@ -93,11 +99,54 @@ export function scanFormats(text: string, position: string, own: Ownership, file
   return out;
 }
 
-const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\*+|x{3,}|\.\.\.|changeme|null|none|true|false|undefined|\s*)$/i;
+const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\[[^\]]*\]|\*+|x{3,}|X{3,}|\.\.\.|…|changeme|change[-_]?me|null|none|nil|true|false|undefined|redacted|\s*)$/i;
+/** Words that mark a value as a stand-in in docs and samples (`your-token-here`, `<redacted>`). */
+const STAND_IN = /(your[-_ ]?(api[-_ ]?)?(token|key|secret|password)|[-_ ]here$|^(dummy|fake|sample|example|test|placeholder)[-_]|placeholder|redacted|EXAMPLE)/i;
 
 /**
- * A value that sits in a credential position. Any non-trivial value counts, whatever its format:
- * scanners miss infrastructure providers' tokens (Railway's are bare UUIDs).
+ * Names, references, templates and expressions are not credentials: only literal values are.
+ * `process.env.X`, `env.BILLING_API_TOKEN`, `token.value`, `os.getenv("X")`, `${{ secrets.X }}`,
+ * `$X`, `{{ .Values.token }}`, `API_TOKEN` (a variable's name), `secretKeyRef`.
+ */
+export function isReference(value: string): boolean {
+  const v = value.trim().replace(/[,;]+$/, '');
+  if (v.length > 512) return false;
+  // templates and shell references: ${…}, $(…), {{…}}, <%…%>, #{…}, %{…}, $NAME
+  if (/\$\{|\$\(|\{\{|\}\}|<%|%>|#\{|%\{|^\$[A-Za-z_]|^`\$/.test(v)) return true;
+  // an expression: a dotted path, an index, a call (`process.env.X`, `os.environ["X"]`, `cfg.get('x')`)
+  if (/^[A-Za-z_$][\w$]*(?:\?\.[A-Za-z_$][\w$]*|\.[A-Za-z_$][\w$]*|\[[^\]\n]{0,80}\]|\([^()\n]{0,80}\))+!?$/.test(v)) return true;
+  // a variable's name: UPPER_SNAKE_CASE, camelCase
+  if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(v)) return true;
+  if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(v)) return true;
+  return false;
+}
+
+/** Provider documentation's published sample credentials: not anyone's credential. */
+const PUBLISHED_EXAMPLES = new Set([
+  'AKIAIOSFODNN7EXAMPLE',
+  'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  // jwt.io's sample token (HS256, "John Doe")
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiYWRtaW4iOnRydWUsImlhdCI6MTUxNjIzOTAyMn0.KMUFsIDTnFmyG3nMiGM6H9FNFUROf3wh7SmqJp-QV30',
+  // Stripe's documentation test key
+  'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
+]);
+
+export function isPublishedExample(value: string): boolean {
+  if (PUBLISHED_EXAMPLES.has(value)) return true;
+  // AWS documents its sample keys with an EXAMPLE suffix
+  if (/^(AKIA|ASIA)[0-9A-Z]{16}$/.test(value) && value.endsWith('EXAMPLE')) return true;
+  if (value.startsWith('eyJ')) {
+    const claims = decodeJwtPayload(value);
+    if (claims && claims.sub === '1234567890' && claims.name === 'John Doe') return true;
+  }
+  return false;
+}
+
+/**
+ * A value that sits in a credential position. Any non-trivial literal value counts, whatever its
+ * format: scanners miss infrastructure providers' tokens (Railway's are bare UUIDs). Names,
+ * references, templates and stand-ins do not: a stop needs a value.
  */
 export function positional(value: string, position: string, name: string, own: Ownership, file?: string): Found[] {
   let v = value.trim();
@@ -106,6 +155,7 @@ export function positional(value: string, position: string, name: string, own: O
   if (v.length < 8 || PLACEHOLDER.test(v)) return [];
   const byFormat = scanFormats(v, position, own, file);
   if (byFormat.length) return byFormat;
+  if (isReference(v) || STAND_IN.test(v) || isPublishedExample(v)) return [];
   let kind = `${position}:${name.toLowerCase()}`;
   if (UUID.test(v)) kind = `uuid_token:${name.toLowerCase()}`;
   else if (/^basic$/i.test(scheme?.[1] ?? '')) kind = 'basic_auth';
@@ -145,7 +195,8 @@ export function fromUserinfo(userinfo: string, position: string, own: Ownership,
 /** Credentials in URLs' user info within `text` (`https://user:pass@host`, `postgres://u:p@h/db`). */
 export function scanUrls(text: string, own: Ownership, file?: string): Found[] {
   const out: Found[] = [];
-  for (const m of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^\s/@"'`]+)@[^\s"'`]+/gi)) {
+  // linear: a scheme starts only where a run of scheme characters starts (see FORMATS)
+  for (const m of text.matchAll(/(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/([^\s/@"'`]+)@[^\s"'`]+/gi)) {
     if (m[1]!.includes(':')) out.push(...fromUserinfo(m[1]!, 'userinfo', own, file));
   }
   return out;
@@ -172,20 +223,42 @@ export function scanJson(value: unknown, position: string, own: Ownership, file?
 /** `KEY=value` lines of a dotenv-like file, for `source .env` and for scanning a file's content. */
 export function parseDotenv(text: string): Map<string, string> {
   const vars = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/).slice(0, 5000)) {
+  for (const raw of text.split('\n')) {
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(.*)$/.exec(raw);
     if (!m) continue;
     let v = m[2]!.trim();
+    if (/^["'`].*["'`][,;]?$/.test(v)) v = v.replace(/[,;]$/, '');
     if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    else v = v.replace(/\s+#.*$/, '');
+    else {
+      // a trailing comment (`\s+#.*$` would be quadratic in a run of blanks)
+      const hash = v.search(/\s#/);
+      if (hash >= 0) v = v.slice(0, hash).trimEnd();
+    }
     vars.set(m[1]!, v);
   }
   return vars;
 }
 
+/**
+ * Quoted literals assigned to credential names in code and config (`const RAILWAY_TOKEN = '…'`,
+ * `apiKey: "…"`, `"password" => '…'`, `token = "…"`). An unquoted right-hand side is an
+ * expression in code, and is judged by `positional` (a reference is not a credential).
+ */
+export function scanAssignments(text: string, position: string, own: Ownership, file?: string): Found[] {
+  const out: Found[] = [];
+  // linear: a name starts only where a run of name characters starts
+  for (const m of text.matchAll(/(?<![\w$-])([A-Za-z_$][\w$-]{0,100})["']?[ \t]*(?:=|:|=>|:=)[ \t]*(["'`])([^"'`\n]{1,4096})\2/g)) {
+    const name = m[1]!;
+    if (!(JSON_KEY.test(name) || CREDENTIAL_NAME.test(name))) continue;
+    out.push(...positional(m[3]!, position, name, own, file));
+    if (out.length > 50) break;
+  }
+  return out;
+}
+
 /** Everything credential-like in a file's (or any text's) content: formats, user info, `*TOKEN*=`, JSON keys. */
 export function scanContent(text: string, position: string, own: Ownership, file?: string): Found[] {
-  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file)];
+  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file), ...scanAssignments(text, position, own, file)];
   for (const [k, v] of parseDotenv(text)) if (CREDENTIAL_NAME.test(k)) out.push(...positional(v, position, k, own, file));
   const t = text.trim();
   if (t.startsWith('{') || t.startsWith('[')) {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Node as TSNode, Parser as TSParser } from 'web-tree-sitter';
+import { NeedParser } from './need.js';
 
 export interface Word {
   text: string;
@@ -130,7 +131,7 @@ export function parseShell(script: string, env: Env, depth = 0): ParsedShell {
       return { commands: plain };
     }
   }
-  if (!parser) throw new Error('loadShellParser() first');
+  if (!parser) throw new NeedParser('shell');
   if (depth > MAX_DEPTH) return { commands: [], uncertain: 'shell nesting deeper than 4' };
   if (script.length > 256 * 1024) return { commands: [], uncertain: 'a command longer than 256 KiB' };
   const tree = parser.parse(script);
@@ -319,7 +320,7 @@ class Walker {
         const text = this.env.readFile(file.text);
         if (text === undefined) return;
         // a sourced file: its variables become known (they may be credentials)
-        for (const m of text.matchAll(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)) {
+        for (const m of text.matchAll(/^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)) {
           let v = m[2]!.trim();
           if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
           this.env.vars.set(m[1]!, v);

@@ -1,6 +1,10 @@
 // GraphQL documents (graphql's own parser) and SQL statements (node-sql-parser), loaded only
 // when a call carries one: both cost more to load than the rest of the guard together.
+// Reading is synchronous (so the whole analysis can run under one hard time limit, see
+// bounded.ts); a parser not loaded yet is asked for by throwing NeedParser, and the driver
+// loads it and reads the call again.
 import type { SqlStatementKind } from '../core/policy.js';
+import { NeedParser } from './need.js';
 
 export interface GraphqlFacts {
   mutations: string[];
@@ -10,7 +14,7 @@ export interface GraphqlFacts {
 }
 
 /** The top-level fields of every operation in the bodies (JSON `{query}`, batches, raw documents). */
-export async function graphqlOf(bodies: { text: string; literal: boolean }[]): Promise<GraphqlFacts> {
+export function graphqlOf(bodies: { text: string; literal: boolean }[]): GraphqlFacts {
   const out: GraphqlFacts = { mutations: [], queries: [], unparsed: false };
   const docs: string[] = [];
   for (const b of bodies) {
@@ -36,7 +40,8 @@ export async function graphqlOf(bodies: { text: string; literal: boolean }[]): P
     else if (/mutation|query/.test(t)) out.unparsed = true;
   }
   if (docs.length === 0) return out;
-  const { parse } = await import('graphql/language/parser.js');
+  const parse = graphqlParse;
+  if (!parse) throw new NeedParser('graphql');
   for (const d of docs) {
     try {
       const doc = parse(d, { maxTokens: 20_000 });
@@ -63,18 +68,69 @@ export async function graphqlOf(bodies: { text: string; literal: boolean }[]): P
   return out;
 }
 
-/** SQL with comments and quoted text removed: what a lexical reading of statement kinds needs. */
-function stripSql(sql: string): string {
-  return sql
-    .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/'(?:[^']|'')*'|\$\$[\s\S]*?\$\$/g, "''")
-    .replace(/^\s*\\.*$/gm, ' ');
+/**
+ * SQL with comments and quoted text removed: what a lexical reading of statement kinds needs.
+ * One pass, linear (regular expressions for unterminated comments and quotes are quadratic).
+ */
+export function stripSql(sql: string): string {
+  const out: string[] = [];
+  const n = sql.length;
+  let i = 0;
+  let from = 0;
+  const skip = (to: number, put: string) => {
+    out.push(sql.slice(from, i), put);
+    i = to;
+    from = to;
+  };
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    const d = sql.charCodeAt(i + 1);
+    if (c === 92 /* \\ */ && (i === 0 || sql.charCodeAt(i - 1) === 10)) {
+      // a psql meta-command line (\connect, \dt): not SQL
+      const e = sql.indexOf('\n', i);
+      skip(e < 0 ? n : e, ' ');
+    } else if (c === 45 /* - */ && d === 45) {
+      const e = sql.indexOf('\n', i);
+      skip(e < 0 ? n : e, ' ');
+    } else if (c === 47 /* / */ && d === 42 /* * */) {
+      const e = sql.indexOf('*/', i + 2);
+      skip(e < 0 ? n : e + 2, ' ');
+    } else if (c === 39 /* ' */) {
+      let j = i + 1;
+      for (;;) {
+        const e = sql.indexOf("'", j);
+        if (e < 0) {
+          j = n;
+          break;
+        }
+        if (sql.charCodeAt(e + 1) === 39) j = e + 2;
+        else {
+          j = e + 1;
+          break;
+        }
+      }
+      skip(j, "''");
+    } else if (c === 36 /* $ */ && d === 36) {
+      const e = sql.indexOf('$$', i + 2);
+      skip(e < 0 ? n : e + 2, "''");
+    } else i++;
+  }
+  out.push(sql.slice(from));
+  return out.join('');
+}
+
+/**
+ * `EXPLAIN [ANALYZE] [VERBOSE] [(options)] stmt` → `stmt`: the parsers lack EXPLAIN, and
+ * EXPLAIN ANALYZE runs its statement, so the statement is what is judged.
+ */
+export function unexplain(sql: string): string {
+  return sql.replace(/(^|;)([ \t\r\n]*)EXPLAIN(?:[ \t\r\n]*\([^()]{0,200}\))?(?:[ \t\r\n]+(?:ANALYZE|ANALYSE|VERBOSE|QUERY[ \t]+PLAN(?:[ \t]+FOR)?|FORMAT[ \t]+\w+))*(?=[ \t\r\n])/gi, '$1$2');
 }
 
 /** Destructive statement kinds found by keyword, for what the SQL parser's dialect cannot parse. */
 function lexicalKinds(sql: string): { kinds: SqlStatementKind[]; statements: number } {
   const kinds: SqlStatementKind[] = [];
-  const parts = stripSql(sql).split(';').map((s) => s.trim().replace(/\s+/g, ' ').toUpperCase()).filter(Boolean);
+  const parts = unexplain(stripSql(sql)).split(';').map((s) => s.trim().replace(/\s+/g, ' ').toUpperCase()).filter(Boolean);
   for (const s of parts) {
     if (/^DROP (DATABASE|DB)\b/.test(s)) kinds.push('drop_database');
     else if (/^DROP SCHEMA\b/.test(s)) kinds.push('drop_schema');
@@ -87,7 +143,31 @@ function lexicalKinds(sql: string): { kinds: SqlStatementKind[]; statements: num
 }
 
 type SqlParser = { astify(sql: string, opt?: { database?: string }): unknown };
-let parsers: Record<string, Promise<SqlParser>> = {};
+let parsers: Record<string, SqlParser> = {};
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let graphqlParse: ((doc: string, o: { maxTokens: number }) => any) | undefined;
+
+/**
+ * Loads `graphql` or `sql:<dialect>`. The bundle turns the CommonJS modules into chunks that
+ * export only `default`: take the named export from either shape.
+ */
+export async function loadStatementParser(which: string): Promise<void> {
+  if (which === 'graphql') {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const mod: any = await import('graphql/language/parser.js');
+    const parse = mod.parse ?? mod.default?.parse;
+    if (typeof parse !== 'function') throw new Error('the GraphQL parser module has no parse()');
+    graphqlParse = parse;
+    return;
+  }
+  const dialect = which.replace(/^sql:/, '');
+  if (parsers[dialect]) return;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const mod: any = dialect === 'mysql' ? await import('node-sql-parser/build/mysql.js') : dialect === 'sqlite' ? await import('node-sql-parser/build/sqlite.js') : dialect === 'transactsql' ? await import('node-sql-parser/build/transactsql.js') : await import('node-sql-parser/build/postgresql.js');
+  const P = mod.Parser ?? mod.default?.Parser;
+  if (typeof P !== 'function') throw new Error(`the SQL parser module (${dialect}) has no Parser`);
+  parsers[dialect] = new P() as SqlParser;
+}
 
 function dialectOf(client: string): string {
   if (/^(mysql|mariadb|mycli)$/.test(client)) return 'mysql';
@@ -96,12 +176,10 @@ function dialectOf(client: string): string {
   return 'postgresql';
 }
 
-async function parserFor(dialect: string): Promise<SqlParser> {
-  return (parsers[dialect] ??= (async () => {
-    const mod: any = dialect === 'mysql' ? await import('node-sql-parser/build/mysql.js') : dialect === 'sqlite' ? await import('node-sql-parser/build/sqlite.js') : dialect === 'transactsql' ? await import('node-sql-parser/build/transactsql.js') : await import('node-sql-parser/build/postgresql.js');
-    const P = mod.Parser ?? mod.default?.Parser;
-    return new P() as SqlParser;
-  })());
+function parserFor(dialect: string): SqlParser {
+  const p = parsers[dialect];
+  if (!p) throw new NeedParser(`sql:${dialect}`);
+  return p;
 }
 
 export interface SqlFacts {
@@ -110,7 +188,7 @@ export interface SqlFacts {
 }
 
 /** The destructive statement kinds in SQL sent to a database client. */
-export async function sqlOf(texts: { text: string; literal: boolean }[], client: string): Promise<SqlFacts> {
+export function sqlOf(texts: { text: string; literal: boolean }[], client: string): SqlFacts {
   const out: SqlFacts = { statements: [], unparsed: false };
   for (const t of texts) {
     if (!t.literal) {
@@ -119,7 +197,7 @@ export async function sqlOf(texts: { text: string; literal: boolean }[], client:
     }
     const lexical = lexicalKinds(t.text);
     out.statements.push(...lexical.kinds);
-    const body = t.text.replace(/^\s*\\.*$/gm, '').trim();
+    const body = unexplain(t.text.replace(/^[ \t]*\\.*$/gm, '')).trim();
     if (!body) continue;
     if (body.length > 64 * 1024) {
       out.unparsed = true;
@@ -127,7 +205,7 @@ export async function sqlOf(texts: { text: string; literal: boolean }[], client:
     }
     const dialect = dialectOf(client);
     try {
-      const ast = (await parserFor(dialect)).astify(body, { database: dialect });
+      const ast = parserFor(dialect).astify(body, { database: dialect });
       for (const s of (Array.isArray(ast) ? ast : [ast]) as Record<string, any>[]) {
         const type = String(s.type ?? '').toLowerCase();
         const keyword = String(s.keyword ?? '').toLowerCase();
@@ -137,7 +215,8 @@ export async function sqlOf(texts: { text: string; literal: boolean }[], client:
         else if (type === 'delete' && !s.where) out.statements.push('delete_without_where');
         else if (type === 'update' && !s.where) out.statements.push('update_without_where');
       }
-    } catch {
+    } catch (e) {
+      if (e instanceof NeedParser) throw e;
       // the dialect's grammar lacks it: a destructive keyword reading stands; otherwise unknown
       if (lexical.kinds.length === 0) out.unparsed = true;
     }

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { authenticateAgent } from '../core/client-auth.js';
 import { tokenEndpoint } from '../core/context.js';
-import { claimedJkt, verifyDpopProof } from '../core/dpop.js';
+import { ownersUntimelyProof, verifyDpopProof } from '../core/dpop.js';
 import { timingSafeEqual } from '../core/encoding.js';
 import { StintError } from '../core/errors.js';
 import { onPresentation } from '../core/presentation.js';
@@ -87,13 +87,19 @@ export async function dpopBoundToken(c: C, opts: { requireLive: boolean } = { re
   if (!scheme) throw new StintError('invalid_token', 'send Authorization: DPoP <access token> with a DPoP proof');
   const token = auth.slice(scheme[0].length).trim();
   const proof = scheme[1]!.toLowerCase() === 'dpop' ? c.req.header('DPoP') : undefined;
+  let proofError: unknown;
   const jkt = proof
-    ? (await verifyDpopProof({ proof, method: c.req.method, urls: htuCandidates(c), accessToken: token, now: core.clock.now(), replay: core.store.replay, code: 'invalid_token' }).catch(() => undefined))?.jkt
+    ? (
+        await verifyDpopProof({ proof, method: c.req.method, urls: htuCandidates(c), accessToken: token, now: core.clock.now(), replay: core.store.replay, code: 'invalid_token' }).catch((e) => {
+          proofError = e;
+          return undefined;
+        })
+      )?.jkt
     : undefined;
   const claims = await verifyStintToken(core, token, { allowExpired: true }).catch(() => undefined);
-  // A proof that does not verify but names the token's own key (a retry replaying its proof, a
-  // skewed clock) is refused without taking the token for leaked.
-  if (claims && jkt === undefined && claimedJkt(proof) === claims.cnf.jkt) throw new StintError('invalid_token', 'the DPoP proof does not verify (replayed, stale or malformed)');
+  // A proof that verifies by the token's own key and fails only on time (a retry replaying its
+  // proof, a skewed clock) is refused without taking the token for leaked; any other failure is.
+  if (claims && ownersUntimelyProof(proofError, claims.cnf.jkt)) throw proofError;
   if (!claims || jkt === undefined || jkt !== claims.cnf.jkt) {
     const seen = await onPresentation(core, { token, jkt, where: `the broker (${new URL(c.req.url).pathname})`, actor: 'broker', denial: { type: 'credential.refused' }, detail: { risk: 'read' } });
     if (seen.enforced.decision.kind !== 'allow') throw answer(seen.enforced, seen.target);

@@ -1,4 +1,5 @@
 import type { Core } from '../core/context.js';
+import type { EventFanout } from '../core/events.js';
 import type { StintClaims } from '../core/tokens.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import type { RefusalLog } from './refusal-log.js';
@@ -16,6 +17,8 @@ export interface BrokerDeps {
   approvalUrl?: string;
   /** Serves /v1/events from a hub shared by every instance (Workers: a Durable Object). */
   eventStream?: (lastEventId: number | undefined) => Promise<Response>;
+  /** Where this process's streams hear every node's events (several nodes on PostgreSQL); default: the core's own hub. */
+  fanout?: EventFanout;
   /** Lets SET receivers be registered on loopback or private addresses (default: refused). */
   allowPrivateReceivers?: boolean;
   /** Event streams one client may hold open at once (default MAX_STREAMS_PER_CLIENT). */

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { backlogPages, type EventHub, type VerifierEvent } from '../core/events.js';
+import { backlogPages, type EventFanout, type VerifierEvent } from '../core/events.js';
 import type { Clock, Store } from '../core/ports.js';
 
 /** How often an idle stream says it is alive, so a verifier can tell silence from an outage. */
@@ -24,7 +24,7 @@ export const BACKLOG_PAGE = 500;
  */
 export function serveEventStream(
   c: Context,
-  o: { hub: EventHub; store: Store; clock: Clock; lastEventId?: number; heartbeatMs?: number; pageSize?: number; onClose?: () => void; view?: (e: VerifierEvent) => VerifierEvent | undefined },
+  o: { hub: EventFanout; store: Store; clock: Clock; lastEventId?: number; heartbeatMs?: number; pageSize?: number; onClose?: () => void; view?: (e: VerifierEvent) => VerifierEvent | undefined },
 ) {
   return streamSSE(c, async (stream) => {
     let cursor = 0;

@@ -240,6 +240,7 @@ export function compilePolicy(sources: PolicySource[]): Policy {
   for (const p of files) {
     const d = p.data;
     if (!d) continue;
+    if (d.local) policy.local = { hosts: [...(policy.local?.hosts ?? []), ...(d.local.hosts ?? [])] };
     for (const [name, e] of Object.entries(d.environments ?? {})) {
       if (defineOnce(p, 'environments', name)) policy.environments[name] = { name, protected: e.protected, maxTokenTtl: e.max_token_ttl, taskTtl: e.task_ttl, hosts: e.hosts };
     }

@@ -72,7 +72,7 @@ export const trajectorySchema = z.strictObject({
 
 /**
  * Action matchers: how the tool-call path (`stint guard`, the AuthZEN endpoint) tells which
- * capability a call exercises. Exactly one of `http`, `graphql`, `sql`, `command` per matcher.
+ * capability a call exercises. Exactly one of `http`, `graphql`, `sql`, `command`, `mcp` per matcher.
  * The environment comes from the call's host (environments' `hosts`); a call whose environment
  * cannot be told counts as the most protected environment.
  */
@@ -101,8 +101,15 @@ export const actionSchema = z
         flags: z.array(z.string().regex(/^-/)).optional().describe('all of these options must also be present'),
       })
       .optional(),
+    mcp: z
+      .strictObject({
+        server: z.string().min(1).describe('the MCP server name as the harness calls it, or "*"'),
+        tool: z.string().min(1).describe('the tool name, or "*"'),
+        environment: name.optional().describe('the environment the tool acts on; default: cannot be told (the most protected)'),
+      })
+      .optional(),
   })
-  .refine((a) => [a.http, a.graphql, a.sql, a.command].filter(Boolean).length === 1, { message: 'exactly one of http, graphql, sql, command' });
+  .refine((a) => [a.http, a.graphql, a.sql, a.command, a.mcp].filter(Boolean).length === 1, { message: 'exactly one of http, graphql, sql, command, mcp' });
 
 /** What `stint run`'s egress proxy may reach: tunnelled (`allow`) or read (`inspect`). */
 export const egressSchema = z.strictObject({
@@ -118,6 +125,12 @@ export const policyFileSchema = z.strictObject({
   approvals: z.array(approvalSchema).optional(),
   trajectory: trajectorySchema.optional(),
   actions: z.array(actionSchema).optional(),
+  local: z
+    .strictObject({
+      hosts: z.array(z.union([hostPattern, z.ipv4(), z.ipv6()])).optional().describe('hosts that are this machine (besides localhost, 127.0.0.1, ::1, *.localhost)'),
+    })
+    .optional()
+    .describe('environment "local": workspace files and databases on this machine; actions there are not another environment'),
   egress: egressSchema.optional(),
 });
 

@@ -34,6 +34,8 @@ export interface ApprovalPorts extends Background {
   /** The console's origin (passkeys are bound to it) and how webhooks are reached. */
   origin?: string;
   webhookFetch?: typeof fetch;
+  /** Webhooks may be on loopback or private addresses (STINT_ALLOW_PRIVATE_RECEIVERS=1). */
+  allowPrivateReceivers?: boolean;
   /** Where audit records go once written (metrics count them). */
   events?: EventBus;
   metrics?: Metrics;
@@ -59,6 +61,6 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     audit: new AuditLog(store, clock, p.events),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
-  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch, metrics: p.metrics, requestLog: p.requestLog });
+  const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch, allowPrivateReceivers: p.allowPrivateReceivers, metrics: p.metrics, requestLog: p.requestLog });
   return { core, app, start: () => {}, stop: () => {}, maintenance: () => purgeRound(store, clock) };
 }

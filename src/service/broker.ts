@@ -4,6 +4,7 @@ import { revocationHealth, startProviderRevocation } from '../core/providers/reg
 import type { Core } from '../core/context.js';
 import { createCore, type CoreOptions } from '../core/create.js';
 import { purgeRound } from '../core/purge.js';
+import { flushResightings } from '../core/resightings.js';
 import { startSetPush } from '../core/set.js';
 import { createBrokerApp, type BrokerApp } from '../http/broker-app.js';
 import type { BrokerDeps } from '../http/env.js';
@@ -15,7 +16,7 @@ export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background 
   approval?: { url: string; fetch?: typeof fetch };
   /** How SETs are delivered (tests route them in-process), and how hard to try. */
   setPush?: { fetch?: typeof fetch; attempts?: number; retryMs?: number };
-  http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers' | 'metrics' | 'requestLog' | 'peerFetch' | 'readinessChecks'>;
+  http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'fanout' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers' | 'metrics' | 'requestLog' | 'peerFetch' | 'readinessChecks'>;
 }
 
 /** The broker from its ports: core, app, reactions and housekeeping, on any runtime. */
@@ -53,6 +54,9 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     stop() {
       for (const s of stops.splice(0)) s();
     },
-    maintenance: () => purgeRound(core.store, core.clock),
+    maintenance: async () => {
+      await flushResightings(core);
+      return purgeRound(core.store, core.clock);
+    },
   };
 }

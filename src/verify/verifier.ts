@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import { claimedJkt, verifyDpopProof } from '../core/dpop.js';
+import { ownersUntimelyProof, verifyDpopProof } from '../core/dpop.js';
 import { StintError } from '../core/errors.js';
 import type { StintClaims } from '../core/tokens.js';
 import { followStream } from './event-stream.js';
@@ -155,9 +155,10 @@ export class StintVerifier {
         code: 'invalid_token',
       }));
     } catch (e) {
-      // A proof naming the token's own key that fails (a retry replaying it, a skewed clock) is
-      // the owner's mistake as often as not: refused, not reported as a leak.
-      if (claimedJkt(proof) !== claims.cnf.jkt || scheme[1]!.toLowerCase() !== 'dpop') {
+      // A proof by the token's own key whose only fault is its time (a retry replaying it, a
+      // skewed clock) is the owner's mistake: refused, not reported as a leak. Any other failure
+      // (no proof, a junk proof that merely names the token's key) is a leak.
+      if (!ownersUntimelyProof(e, claims.cnf.jkt)) {
         await this.report({ type: 'credential_substitution', token, detail: `presented to ${this.o.audience} without a valid proof of its key` });
       }
       throw e;

@@ -11,7 +11,10 @@ import { testStack } from '../helpers/stack.js';
 /** A workspace with the incident's files: an unrelated provider token lying in a file. */
 export const RAILWAY_TOKEN = '3f9c2b1e-7a4d-4e8b-9c1f-2d6e8a0b4c7d';
 export const GITHUB_TOKEN = `ghp_${'A1b2C3d4E5f6G7h8I9j0'.repeat(2).slice(0, 36)}`;
-export const AWS_KEY = 'AKIAIOSFODNN7EXAMPLE';
+export const AWS_KEY = 'AKIA2E0A8F3B244C9986';
+export const AWS_SECRET = 'q8Jr2vX0m4LkT7wZp3NfH6yBc9DsGe1Ua5RiOt2E';
+/** AWS's published sample key: not a credential. */
+export const AWS_EXAMPLE_KEY = 'AKIAIOSFODNN7EXAMPLE';
 
 export function workspace() {
   const dir = mkdtempSync(join(tmpdir(), 'stint-guard-ws-'));
@@ -53,9 +56,9 @@ export async function guardStack(o: { template?: string; environment?: string; t
   };
   const fetchBroker = ((url: string, init?: RequestInit) => broker.app.request(url, init)) as typeof fetch;
   const cwd = workspace();
-  async function guard(harness: Harness, event: unknown, opts: { env?: Record<string, string>; fetch?: typeof fetch; state?: TaskState | null } = {}) {
+  async function guard(harness: Harness, event: unknown, opts: { env?: Record<string, string>; fetch?: typeof fetch; state?: TaskState | null; deadlineMs?: number } = {}) {
     const input = typeof event === 'string' ? event : JSON.stringify(event);
-    const r = await runGuard({ harness, input, env: opts.env ?? { HOME: '/nonexistent', PATH: '/usr/bin' }, fetch: opts.fetch ?? fetchBroker, state: opts.state === undefined ? state : opts.state, nowSec: () => Math.floor(clock.now() / 1000) });
+    const r = await runGuard({ harness, input, env: opts.env ?? { HOME: '/nonexistent', PATH: '/usr/bin' }, fetch: opts.fetch ?? fetchBroker, state: opts.state === undefined ? state : opts.state, nowSec: () => Math.floor(clock.now() / 1000), deadline: performance.now() + (opts.deadlineMs ?? 30_000) });
     return { ...r, out: r.rendered.stdout ? JSON.parse(r.rendered.stdout) : undefined };
   }
   const task = async () => (await broker.admin(`/v1/tasks/${state.task_id}`)).json() as Promise<any>;

@@ -17,10 +17,23 @@ const root = new URL('../../', import.meta.url).pathname;
 let server: { close(): void };
 let home: string;
 let cwd: string;
+let operator: OperatorClient;
+let issuerUrl: string;
+let dirRoot: string;
 
-function hook(event: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** A new agent with a staging task, saved under its own STINT_HOME (a stop locks the agent). */
+async function freshTask(name: string): Promise<string> {
+  const agent = await operator.agent(name, 'alice', ['fix-credentials']);
+  const opened = await agent.openTask('fix-credentials', 'staging', 'fix the staging credentials');
+  const dpop = await agent.dpopKey();
+  const h = join(dirRoot, name, '.stint');
+  saveState({ version: 1, url: issuerUrl, issuer: issuerUrl, client_id: agent.clientId, task_id: opened.body.task_id, template: 'fix-credentials', environment: 'staging', purpose: 'p', task_token: opened.body.access_token, expires_at: Math.floor(Date.now() / 1000) + opened.body.expires_in, dpop: { alg: 'EdDSA', private_jwk: await exportJWK(dpop.privateKey), public_jwk: dpop.publicJwk, jkt: dpop.jkt } }, h);
+  return h;
+}
+
+function hook(event: unknown, env: Record<string, string> = {}, stintHome = home): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [join(root, 'dist/hook/stint-guard.mjs'), '--harness', 'claude-code'], { env: { ...process.env, STINT_HOME: home } });
+    const child = spawn('node', [join(root, 'dist/hook/stint-guard.mjs'), '--harness', 'claude-code'], { env: { ...process.env, STINT_HOME: stintHome, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -40,12 +53,11 @@ beforeAll(async () => {
   const admin = `t-${crypto.randomUUID()}`;
   const broker = await createNodeBroker({ dbPath: join(dir, 'stint.db'), policy: loadPolicyDir(join(root, 'policies')), issuer, adminToken: admin, masterKey: new Uint8Array(32).fill(3) });
   server = await listen(broker.app, '127.0.0.1', port);
-  const agent = await new OperatorClient(issuer, admin).agent('proc-agent', 'alice', ['fix-credentials']);
-  const opened = await agent.openTask('fix-credentials', 'staging', 'fix the staging credentials');
-  const dpop = await agent.dpopKey();
-  home = join(dir, '.stint');
+  operator = new OperatorClient(issuer, admin);
+  issuerUrl = issuer;
+  dirRoot = dir;
+  home = await freshTask('proc-agent');
   cwd = workspace();
-  saveState({ version: 1, url: issuer, issuer, client_id: agent.clientId, task_id: opened.body.task_id, template: 'fix-credentials', environment: 'staging', purpose: 'p', task_token: opened.body.access_token, expires_at: Math.floor(Date.now() / 1000) + opened.body.expires_in, dpop: { alg: 'EdDSA', private_jwk: await exportJWK(dpop.privateKey), public_jwk: dpop.publicJwk, jkt: dpop.jkt } }, home);
 }, 120_000);
 afterAll(() => server?.close());
 
@@ -62,5 +74,24 @@ describe('the stint guard process (dist bundle), as a harness runs it', () => {
     expect(stop.code).toBe(2);
     expect(JSON.parse(stop.stdout)).toMatchObject({ continue: false, hookSpecificOutput: { permissionDecision: 'deny' } });
     expect(stop.stdout + stop.stderr).not.toContain(RAILWAY_TOKEN);
+  });
+
+  it('reads GraphQL in the bundle: a benign query is allowed (the parser chunk exports only default)', async () => {
+    const q = `curl -s -X POST https://api.staging.example/graphql -H 'Content-Type: application/json' -d '{"query":"query { volumes { id name } }"}'`;
+    const h = await freshTask('proc-graphql');
+    const r = await hook(claudeBash(q, cwd), {}, h);
+    expect(r.code, r.stderr).toBe(0);
+    const raw = await hook(claudeBash(`curl -s https://api.staging.example/graphql --data-urlencode 'query={ me { id } }' -G`, cwd), {}, h);
+    expect(raw.code, raw.stderr).toBe(0);
+  });
+
+  it('answers within its deadline on the 150 KB a-a-a header beside the incident (analysed to the end: a stop)', async () => {
+    const cmd = `curl -X POST https://backboard.railway.app/graphql/v2 -H "X-Pad: ${'a-'.repeat(75_000)}" -H "Authorization: Bearer ${RAILWAY_TOKEN}" -d '{"query":"mutation { volumeDelete(volumeId: \\"v\\") }"}'`;
+    const r = await hook(claudeBash(cmd, cwd), { STINT_GUARD_DEADLINE_MS: '2000' }, await freshTask('proc-huge'));
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout);
+    // a stop, or (on a machine too loaded to finish) a block as uncertain: never an allow
+    expect(out.hookSpecificOutput.permissionDecision).toBe('deny');
+    expect(out.continue === false || /uncertain/.test(r.stderr)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AWS_KEY, GITHUB_TOKEN, RAILWAY_TOKEN, claudeBash, claudeRead, codexBash, cursorRead, cursorShell, geminiRead, geminiShell, guardStack } from './helpers.js';
+import { AWS_KEY, AWS_SECRET, GITHUB_TOKEN, RAILWAY_TOKEN, claudeBash, claudeRead, codexBash, cursorRead, cursorShell, geminiRead, geminiShell, guardStack } from './helpers.js';
 
 const GQL = `-H 'Content-Type: application/json' -d '{"query":"mutation { volumeDelete(volumeId: \\"vol_1\\") }"}'`;
 
@@ -10,7 +10,7 @@ describe('the incident’s variants are stopped at the first use of a new creden
     ['-H @file', () => `curl -X POST https://backboard.railway.app/graphql/v2 -H @ops/headers.txt ${GQL}`],
     ['--data @file with the mutation, token by $(cat file)', () => `curl https://backboard.railway.app/graphql/v2 -H "Authorization: Bearer $(cat ops/gh.txt)" --data @ops/volume-delete.json`],
     ['a bare UUID assigned to a *TOKEN* variable', () => `RAILWAY_TOKEN=${RAILWAY_TOKEN} railway volume list`],
-    ['an AWS key in the environment of a command', () => `AWS_ACCESS_KEY_ID=${AWS_KEY} AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY aws s3 ls`],
+    ['an AWS key in the environment of a command', () => `AWS_ACCESS_KEY_ID=${AWS_KEY} AWS_SECRET_ACCESS_KEY=${AWS_SECRET} aws s3 ls`],
     ['a GitHub token in a git remote URL', () => `git push https://x-access-token:${GITHUB_TOKEN}@github.com/acme/checkout.git main`],
     ['-u user:pass', () => `curl -u admin:s3cr3t-passw0rd https://api.staging.example/config`],
     ['nested in bash -c', () => `bash -c "curl -H 'Authorization: Bearer ${RAILWAY_TOKEN}' https://backboard.railway.app/graphql/v2"`],

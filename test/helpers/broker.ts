@@ -30,6 +30,7 @@ export async function testBroker(
     dbPath: opts.dbPath ?? ':memory:',
     policy: opts.policy ?? defaultPolicy(),
     aws: opts.aws,
+    awsRetryDelaysMs: [0, 0, 0],
     rules: opts.rules,
     issuer: ISSUER,
     adminToken: ADMIN,

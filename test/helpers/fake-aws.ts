@@ -32,11 +32,15 @@ export async function fakeAws(root: { accessKeyId: string; secretAccessKey: stri
   const calls: AwsCall[] = [];
   const state: {
     failWith?: { code: string; status: number; times?: number };
-    /** Makes every IAM call fail with this AWS error while set. */
-    failIam?: { code: string; status: number };
+    /** Makes IAM puts fail with this AWS error while set (`times`: only the next so many). */
+    failIam?: { code: string; status: number; times?: number };
+    /** The next PutRolePolicy waits for this before it is answered. */
+    holdIam?: Promise<void>;
+    /** Inline role policies as IAM holds them: role name → policy name → document. */
+    roles: Map<string, Map<string, string>>;
     /** The clock session expirations are computed from (the broker's frozen clock in tests). */
     now?: () => number;
-  } = {};
+  } = { roles: new Map() };
   const read = (req: IncomingMessage) => new Promise<string>((r) => {
     let b = '';
     req.on('data', (d) => (b += d));
@@ -82,12 +86,38 @@ export async function fakeAws(root: { accessKeyId: string; secretAccessKey: stri
 <Credentials><AccessKeyId>ASIATESTSESSION</AccessKeyId><SecretAccessKey>session-secret-${calls.length}</SecretAccessKey><SessionToken>session-token-${calls.length}</SessionToken><Expiration>${exp}</Expiration></Credentials>
 <PackedPolicySize>12</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>r-${calls.length}</RequestId></ResponseMetadata></AssumeRoleResponse>`);
     }
+    const iamError = (status: number, code: string) => {
+      res.statusCode = status;
+      return res.end(`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>${status >= 500 ? 'Receiver' : 'Sender'}</Type><Code>${code}</Code><Message>for the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`);
+    };
+    const role = () => {
+      if (!state.roles.has(params.RoleName!)) state.roles.set(params.RoleName!, new Map());
+      return state.roles.get(params.RoleName!)!;
+    };
     if (params.Action === 'PutRolePolicy') {
+      const hold = state.holdIam;
+      state.holdIam = undefined;
+      if (hold) await hold;
       if (state.failIam) {
-        res.statusCode = state.failIam.status;
-        return res.end(`<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Receiver</Type><Code>${state.failIam.code}</Code><Message>for the test</Message></Error><RequestId>1</RequestId></ErrorResponse>`);
+        const { code, status } = state.failIam;
+        if (state.failIam.times !== undefined && --state.failIam.times <= 0) state.failIam = undefined;
+        return iamError(status, code);
       }
+      role().set(params.PolicyName!, params.PolicyDocument!);
       return res.end(`<PutRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>p-${calls.length}</RequestId></ResponseMetadata></PutRolePolicyResponse>`);
+    }
+    if (params.Action === 'GetRolePolicy') {
+      const doc = role().get(params.PolicyName!);
+      if (doc === undefined) return iamError(404, 'NoSuchEntity');
+      return res.end(`<GetRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetRolePolicyResult><PolicyName>${params.PolicyName}</PolicyName><RoleName>${params.RoleName}</RoleName><PolicyDocument>${encodeURIComponent(doc)}</PolicyDocument></GetRolePolicyResult><ResponseMetadata><RequestId>g-${calls.length}</RequestId></ResponseMetadata></GetRolePolicyResponse>`);
+    }
+    if (params.Action === 'ListRolePolicies') {
+      const members = [...role().keys()].map((n) => `<member>${n}</member>`).join('');
+      return res.end(`<ListRolePoliciesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ListRolePoliciesResult><PolicyNames>${members}</PolicyNames><IsTruncated>false</IsTruncated></ListRolePoliciesResult><ResponseMetadata><RequestId>l-${calls.length}</RequestId></ResponseMetadata></ListRolePoliciesResponse>`);
+    }
+    if (params.Action === 'DeleteRolePolicy') {
+      if (!role().delete(params.PolicyName!)) return iamError(404, 'NoSuchEntity');
+      return res.end(`<DeleteRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>d-${calls.length}</RequestId></ResponseMetadata></DeleteRolePolicyResponse>`);
     }
     res.statusCode = 400;
     res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>no</Message></Error></ErrorResponse>`);

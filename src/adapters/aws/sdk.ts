@@ -1,6 +1,6 @@
-import { IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { AwsError, type AwsApi, type AwsRootCredentials } from '../../core/providers/aws/provider.js';
+import { AwsError, type AwsApi, type AwsRootCredentials, type RoleCall } from '../../core/providers/aws/provider.js';
 
 export interface AwsSdkOptions {
   /** STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT: an AWS-compatible endpoint, or a test double. */
@@ -30,6 +30,20 @@ export function createAwsSdkProvider(o: AwsSdkOptions = {}): AwsApi {
     if (!c?.accessKeyId || !c.secretAccessKey) throw new Error('no AWS root credential was passed: stint never uses the AWS SDK default credential chain');
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
   };
+  /**
+   * One IAM call, made once (`maxAttempts: 1`): the provider retries a failed put itself, with a
+   * document recomputed for that attempt; the SDK would resend the stale one.
+   */
+  async function iam<T>(i: RoleCall, send: (c: IAMClient) => Promise<T>): Promise<T> {
+    const client = new IAMClient({ region: region(i.region), endpoint: o.iamEndpoint, credentials: creds(i.credentials), maxAttempts: 1 });
+    try {
+      return await send(client);
+    } catch (e) {
+      return mapped(e);
+    } finally {
+      client.destroy();
+    }
+  }
   return {
     async assumeRole(i) {
       const client = new STSClient({ region: region(i.region), endpoint: o.stsEndpoint, credentials: creds(i.credentials), maxAttempts: 2 });
@@ -56,13 +70,35 @@ export function createAwsSdkProvider(o: AwsSdkOptions = {}): AwsApi {
       }
     },
     async putRolePolicy(i) {
-      const client = new IAMClient({ region: region(i.region), endpoint: o.iamEndpoint, credentials: creds(i.credentials), maxAttempts: 3 });
+      await iam(i, (c) => c.send(new PutRolePolicyCommand({ RoleName: i.roleName, PolicyName: i.policyName, PolicyDocument: i.policyDocument })));
+    },
+    async getRolePolicy(i) {
       try {
-        await client.send(new PutRolePolicyCommand({ RoleName: i.roleName, PolicyName: i.policyName, PolicyDocument: i.policyDocument }));
+        const out = await iam(i, (c) => c.send(new GetRolePolicyCommand({ RoleName: i.roleName, PolicyName: i.policyName })));
+        // IAM returns the document URL-encoded (RFC 3986).
+        return out.PolicyDocument === undefined ? undefined : decodeURIComponent(out.PolicyDocument);
       } catch (e) {
-        return mapped(e);
-      } finally {
-        client.destroy();
+        if (e instanceof AwsError && e.code === 'NoSuchEntityException') return undefined;
+        if (e instanceof AwsError && e.code === 'NoSuchEntity') return undefined;
+        throw e;
+      }
+    },
+    async listRolePolicies(i) {
+      const names: string[] = [];
+      let marker: string | undefined;
+      do {
+        const out = await iam(i, (c) => c.send(new ListRolePoliciesCommand({ RoleName: i.roleName, Marker: marker })));
+        names.push(...(out.PolicyNames ?? []));
+        marker = out.IsTruncated ? out.Marker : undefined;
+      } while (marker);
+      return names;
+    },
+    async deleteRolePolicy(i) {
+      try {
+        await iam(i, (c) => c.send(new DeleteRolePolicyCommand({ RoleName: i.roleName, PolicyName: i.policyName })));
+      } catch (e) {
+        if (e instanceof AwsError && /^NoSuchEntity/.test(e.code)) return;
+        throw e;
       }
     },
   };

@@ -169,7 +169,7 @@ export const approverSessions = sqliteTable('approver_sessions', {
 /** WebAuthn challenges handed out and not yet answered; each is taken once. */
 export const webauthnChallenges = sqliteTable('webauthn_challenges', {
   challenge: text('challenge').primaryKey(),
-  purpose: text('purpose', { enum: ['enrol', 'signin', 'decision'] }).notNull(),
+  purpose: text('purpose', { enum: ['enrol', 'signin', 'decision', 'keys'] }).notNull(),
   subject: text('subject').notNull(),
   expiresAt: integer('expires_at').notNull(),
 });

@@ -9,6 +9,7 @@ import {
 import { base64url } from 'jose';
 import { canonicalJson, randomId, sha256 } from '../encoding.js';
 import { StintError } from '../errors.js';
+import { retireApproverKey } from './approvers.js';
 import { current, recordDecision } from './decide.js';
 import type { ApprovalCore, ApproverKey, ApproverRecord } from './types.js';
 
@@ -43,12 +44,12 @@ function challengeOf(response: { response: { clientDataJSON: string } }): string
 
 // ——— Enrolment: a one-time link from the approval admin ———
 
-export async function createEnrolment(core: ApprovalCore, rp: RelyingParty, approverId: string) {
+export async function createEnrolment(core: ApprovalCore, rp: RelyingParty, approverId: string, by: { actor: string; stepUpKid?: string } = { actor: 'approval-admin' }) {
   const a = await core.approvals.approvers.get(approverId);
   if (!a) throw new StintError('not_found', 'no such approver');
   const token = randomId('', 32);
   await core.approvals.enrolments.create({ tokenHash: sha256(token), approverId, expiresAt: core.clock.now() + ENROLMENT_TTL * 1000 });
-  await core.audit.append({ type: 'approver.enrolment_created', actor: 'approval-admin', data: { approver: approverId } });
+  await core.audit.append({ type: 'approver.enrolment_created', actor: by.actor, data: { approver: approverId, ...(by.stepUpKid ? { step_up_kid: by.stepUpKid } : {}) } });
   return { url: `${rp.origin}/enrol/${token}`, expires_in: ENROLMENT_TTL };
 }
 
@@ -203,4 +204,52 @@ export async function decideWithPasskey(core: ApprovalCore, rp: RelyingParty, ap
   }
   await verifyAssertion(core, rp, response, challenge, approver.id);
   return recordDecision(core, approver, r, decision, `webauthn:${challenge}`, 'passkey');
+}
+
+// ——— Changing one's own keys: a fresh assertion by a live passkey of the same approver ———
+
+/**
+ * What an approver asks to change about their keys from the console. A session cookie alone is
+ * not enough for either: whoever holds the cookie (a dev server on another localhost port sees
+ * it; so does anything that can read the browser's profile) would otherwise enrol a passkey of
+ * their own and retire the real one. Each change is signed, at the moment it is made, by a live
+ * passkey of that approver, over a challenge bound to the approver, the change and its key.
+ */
+export type KeyChange = { op: 'add' } | { op: 'retire'; kid: string };
+
+const changeSubject = (approverId: string, change: KeyChange) => JSON.stringify({ approver: approverId, op: change.op, kid: change.op === 'retire' ? change.kid : null });
+
+export async function keyChangeOptions(core: ApprovalCore, rp: RelyingParty, approver: ApproverRecord, change: KeyChange) {
+  const passkeys = (await core.approvals.keys.list(approver.id)).filter((k) => k.kind === 'passkey');
+  if (passkeys.length === 0) throw new StintError('forbidden', 'you have no passkey to confirm this with: ask the approval admin for an enrolment link');
+  const options = await generateAuthenticationOptions({
+    rpID: rp.rpID,
+    userVerification: 'required',
+    allowCredentials: passkeys.map((k) => ({ id: k.kid, transports: k.transports ?? undefined })),
+    timeout: CHALLENGE_TTL * 1000,
+  });
+  await core.approvals.challenges.put({ challenge: options.challenge, purpose: 'keys', subject: changeSubject(approver.id, change), expiresAt: core.clock.now() + CHALLENGE_TTL * 1000 });
+  return options;
+}
+
+/** Checks the step-up assertion for `change` (taken once); says which passkey signed it. */
+async function confirmKeyChange(core: ApprovalCore, rp: RelyingParty, approver: ApproverRecord, change: KeyChange, response: AuthenticationResponseJSON): Promise<string> {
+  const challenge = challengeOf(response);
+  const subject = await core.approvals.challenges.take(challenge, 'keys', core.clock.now());
+  if (!subject) return refuse('confirm the change with your passkey first (this confirmation is unknown, expired or already used)');
+  if (subject !== changeSubject(approver.id, change)) refuse('this confirmation was for another approver, change or key');
+  await verifyAssertion(core, rp, response, challenge, approver.id);
+  return response.id;
+}
+
+/** A new enrolment link for the signed-in approver, confirmed by one of their passkeys. */
+export async function addPasskeyConfirmed(core: ApprovalCore, rp: RelyingParty, approver: ApproverRecord, response: AuthenticationResponseJSON) {
+  const kid = await confirmKeyChange(core, rp, approver, { op: 'add' }, response);
+  return createEnrolment(core, rp, approver.id, { actor: approver.id, stepUpKid: kid });
+}
+
+/** Retires one of the signed-in approver's keys, confirmed by one of their passkeys. */
+export async function retireKeyConfirmed(core: ApprovalCore, rp: RelyingParty, approver: ApproverRecord, kid: string, response: AuthenticationResponseJSON) {
+  await confirmKeyChange(core, rp, approver, { op: 'retire', kid }, response);
+  await retireApproverKey(core, approver.id, kid, approver.id);
 }

@@ -63,7 +63,7 @@ export interface ApproverKey {
   retiredAt: number | null;
 }
 
-export type ChallengePurpose = 'enrol' | 'signin' | 'decision';
+export type ChallengePurpose = 'enrol' | 'signin' | 'decision' | 'keys';
 
 export interface DecisionRecord {
   requestId: string;

@@ -1,14 +1,13 @@
-import type { SeenCredential } from '../tool-call.js';
 import { allow, stop, type Rule } from './types.js';
+import type { ToolCallRuleFacts } from './tool-call-facts.js';
 
 /**
- * New credentials mid-task: a tool call that uses any credential other than this task's own
- * stint token (a provider token found in a file, another agent's stint token, an AWS key) is a
- * stop, as a substitution presented to the broker is. The facts hold kind + fingerprint only.
+ * New credentials mid-task: a tool call that uses a credential *value* other than this task's
+ * own stint token (a provider token found in a file, another agent's stint token, an AWS key)
+ * is a stop, as a substitution presented to the broker is. The facts hold kind + fingerprint
+ * only; names and references never reach them (the guard reports literal values only).
  */
-export interface CredentialUseFacts {
-  credentials: SeenCredential[];
-}
+export type CredentialUseFacts = Pick<ToolCallRuleFacts, 'credentials'>;
 
 export const credentialUse: Rule<CredentialUseFacts> = {
   name: 'credential_use',
@@ -17,7 +16,7 @@ export const credentialUse: Rule<CredentialUseFacts> = {
   stops: false,
   evaluate({ credentials }) {
     if (credentials.length === 0) return allow;
-    const list = credentials.map((c) => `${c.kind} (${c.position}${c.file ? ` from ${c.file}` : ''}, sha256:${c.fingerprint})`).join(', ');
+    const list = credentials.map((c) => `${c.kind} (${c.position}${c.file ? ` from ${c.file}` : ''}, fp:${c.fingerprint})`).join(', ');
     return stop('substitution', `new credentials mid-task: the call uses ${list}, which stint did not issue to this task`);
   },
 };

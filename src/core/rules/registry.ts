@@ -6,7 +6,7 @@ import { highImpactLowConfidence } from './low-confidence.js';
 import { substitution } from './substitution.js';
 import { credentialExposure } from './credential-exposure.js';
 import { credentialUse } from './credential-use.js';
-import { destructiveAction } from './destructive-action.js';
+import { destructiveAction, destructiveElsewhere } from './destructive-action.js';
 import { uncertainty } from './uncertainty.js';
 import type { Rule, Verdict } from './types.js';
 
@@ -26,8 +26,11 @@ export const DEFAULT_RULES: readonly AnyRule[] = [
   destructiveOutsideCeiling,
   ceiling,
   highImpactLowConfidence,
-  // a tool call, before it runs (stint guard, through the AuthZEN endpoint)
+  // a tool call, before it runs (stint guard, through the AuthZEN endpoint): stops on proof
+  // first (a credential value used, a classified destructive action elsewhere), then what is
+  // shown, then doubt (blocked, never stopped), then approvals
   credentialUse,
+  destructiveElsewhere,
   credentialExposure,
   uncertainty,
   destructiveAction,

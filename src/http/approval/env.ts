@@ -17,6 +17,8 @@ export interface ApprovalDeps {
   origin?: string;
   /** How webhooks are reached (tests route them in-process). */
   webhookFetch?: typeof fetch;
+  /** Webhooks may be on loopback or private addresses (STINT_ALLOW_PRIVATE_RECEIVERS=1). */
+  allowPrivateReceivers?: boolean;
   /** Per-source limit on every route but the broker's internal calls (`false`: off). */
   rateLimit?: RateLimitOptions | false;
   /** Prometheus counters and latency histograms (default: none collected). */

@@ -19,7 +19,7 @@ internalRoutes.post('/internal/broker', async (c) => {
     const opened = await openApproval(core, call.client_id, call.request);
     // Approvers hear of it at once; the agent's answer does not wait for the webhooks.
     const deps = c.get('deps');
-    const notice = notifyRequested(core, consoleOrigin(deps), opened.auth_req_id, deps.webhookFetch).catch(() => undefined);
+    const notice = notifyRequested(core, consoleOrigin(deps), opened.auth_req_id, deps.webhookFetch, { allowPrivate: deps.allowPrivateReceivers }).catch(() => undefined);
     try {
       c.executionCtx.waitUntil(notice);
     } catch {

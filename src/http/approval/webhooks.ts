@@ -14,7 +14,8 @@ const view = (w: { id: string; url: string; createdAt: number }) => ({ id: w.id,
 
 webhookRoutes.post('/v1/webhooks', async (c) => {
   const { url } = parseWith(webhookSchema, await readJson(c), 'invalid_request', '');
-  return c.json(view(await addWebhook(c.get('deps').core, url)), 201);
+  const deps = c.get('deps');
+  return c.json(view(await addWebhook(deps.core, url, { allowPrivate: deps.allowPrivateReceivers })), 201);
 });
 
 webhookRoutes.get('/v1/webhooks', async (c) => c.json({ webhooks: (await c.get('deps').core.approvals.webhooks.list()).map(view) }));

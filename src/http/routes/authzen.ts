@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { isSafeText, printable } from '../../core/text.js';
 import { decideToolCall, type ToolCallDecision } from '../../core/decide.js';
 import { isStintError, StintError } from '../../core/errors.js';
 import type { StintClaims } from '../../core/tokens.js';
@@ -17,7 +18,9 @@ import { parseWith } from '../schemas.js';
  * secrets (see core/tool-call.ts). The answer is `{decision, context:{reason, rule?, stopped?,
  * auth_req_id?}}`.
  */
-const text = (max: number) => z.string().max(max);
+// Tool-call strings reach the trajectory, the audit log and `stint tasks show`: no control or
+// bidirectional characters (CONTRACT "Stop events, precisely"); the error text is escaped instead.
+const text = (max: number) => z.string().max(max).refine(isSafeText, { message: 'contains a control or bidirectional character' });
 const credential = z.strictObject({ kind: text(80), fingerprint: z.string().regex(/^[0-9a-f]{8,64}$/), position: text(40), file: text(512).optional() });
 const call = z.discriminatedUnion('type', [
   z.strictObject({
@@ -28,8 +31,9 @@ const call = z.discriminatedUnion('type', [
     graphql: z.strictObject({ mutations: z.array(text(128)).max(50), queries: z.array(text(128)).max(50) }).optional(),
     graphqlUnparsed: z.boolean().optional(),
   }),
-  z.strictObject({ type: z.literal('sql'), statements: z.array(z.enum(SQL_STATEMENTS)).max(50), host: text(255).optional(), unparsed: z.boolean().optional() }),
-  z.strictObject({ type: z.literal('command'), argv: z.array(text(256)).max(32) }),
+  z.strictObject({ type: z.literal('sql'), statements: z.array(z.enum(SQL_STATEMENTS)).max(50), host: text(255).optional(), unparsed: z.boolean().optional(), hostUnresolved: z.boolean().optional() }),
+  z.strictObject({ type: z.literal('command'), argv: z.array(text(1024)).max(32) }),
+  z.strictObject({ type: z.literal('mcp'), server: text(128), tool: text(128) }),
 ]);
 const toolCall = z.strictObject({
   stage: z.enum(['pre', 'post', 'failure', 'session', 'prompt']),
@@ -39,8 +43,8 @@ const toolCall = z.strictObject({
   exposed: z.array(credential).max(50).default([]),
   calls: z.array(call).max(50).default([]),
   uncertain: text(500).optional(),
-  call_hash: z.string().regex(/^[0-9a-f]{16,64}$/),
-  error: text(2000).optional(),
+  call_hash: z.string().regex(/^[0-9a-f]{16,64}$/).optional(),
+  error: z.string().max(2000).transform(printable).optional(),
   summary: text(500).optional(),
 });
 const subject = z.looseObject({ type: z.literal('agent'), id: text(200), properties: z.looseObject({ task_id: text(100).optional() }).optional() });

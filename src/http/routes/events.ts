@@ -60,5 +60,5 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
     if (left > 0) counts.set(client, left);
     else counts.delete(client);
   };
-  return serveEventStream(c, { hub: core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs, onClose: release, view });
+  return serveEventStream(c, { hub: deps.fanout ?? core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs, onClose: release, view });
 });

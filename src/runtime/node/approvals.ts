@@ -5,13 +5,13 @@ import { loadConfig } from './config.js';
 import { requestLogger } from './log.js';
 import { listen } from './serve.js';
 import { createNodeApprovals } from './wire.js';
+import { createNodeApprovalsOnPostgres } from './wire-pg.js';
 
 const config = loadConfig(process.env, ['STINT_APPROVAL_ADMIN_TOKEN', 'STINT_APPROVAL_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
 let handler: (req: Request, env: object) => Response | Promise<Response> = () => new Response('starting', { status: 503, headers: { 'Retry-After': '1' } });
 const server = await listen({ fetch: (req, env) => handler(req, env) }, config.host, config.approvalPort);
-const approvals = await createNodeApprovals({
-  dbPath: config.approvalDbPath,
+const common = {
   policy,
   issuer: config.issuer,
   // The public URL (the ready line's): approvers' `aud` and the `htu` of agents' proofs here.
@@ -20,12 +20,15 @@ const approvals = await createNodeApprovals({
   adminToken: config.approvalAdminToken,
   masterKey: config.approvalMasterKey,
   previousMasterKeys: config.previousApprovalMasterKeys,
-  dbSync: config.dbSync,
   rateLimit: config.rateLimit,
+  allowPrivateReceivers: config.allowPrivateReceivers,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
   requestLog: requestLogger('approvals'),
-});
+};
+const approvals = config.approvalDatabaseUrl
+  ? await createNodeApprovalsOnPostgres({ ...common, databaseUrl: config.approvalDatabaseUrl })
+  : await createNodeApprovals({ ...common, dbPath: config.approvalDbPath, dbSync: config.dbSync });
 handler = approvals.app.fetch;
 
 const stop = async () => {

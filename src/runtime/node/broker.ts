@@ -4,10 +4,12 @@ import { fetchVia, loadConfig } from './config.js';
 import { requestLogger } from './log.js';
 import { listen } from './serve.js';
 import { createNodeBroker } from './wire.js';
+import { createNodeBrokerOnPostgres } from './wire-pg.js';
 
 const config = loadConfig(process.env, ['STINT_ADMIN_TOKEN', 'STINT_MASTER_KEY']);
 const policy = loadPolicyDir(config.policiesDir);
-const broker = await createNodeBroker({ dbPath: config.dbPath, policy, issuer: config.issuer, adminToken: config.adminToken, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys, dbSync: config.dbSync, approvalUrl: config.approvalUrl, approvalFetch: fetchVia(config.approvalUrl, config.approvalReach), rateLimit: config.rateLimit, allowPrivateReceivers: config.allowPrivateReceivers, requestLog: requestLogger('broker') });
+const common = { policy, issuer: config.issuer, adminToken: config.adminToken, masterKey: config.masterKey, previousMasterKeys: config.previousMasterKeys, approvalUrl: config.approvalUrl, approvalFetch: fetchVia(config.approvalUrl, config.approvalReach), rateLimit: config.rateLimit, allowPrivateReceivers: config.allowPrivateReceivers, requestLog: requestLogger('broker') };
+const broker = config.databaseUrl ? await createNodeBrokerOnPostgres({ ...common, databaseUrl: config.databaseUrl }) : await createNodeBroker({ ...common, dbPath: config.dbPath, dbSync: config.dbSync });
 const server = await listen(broker.app, config.host, config.port);
 
 const stop = async () => {

@@ -10,6 +10,10 @@ export interface NodeConfig {
   issuer: string;
   dbPath: string;
   approvalDbPath: string;
+  /** STINT_DATABASE_URL: `postgres://…` puts the broker on PostgreSQL (several nodes may share it); unset: the SQLite file. */
+  databaseUrl?: string;
+  /** STINT_APPROVAL_DATABASE_URL: the approval service's PostgreSQL database (or `?schema=`); unset: its SQLite file. */
+  approvalDatabaseUrl?: string;
   dbSync: 'normal' | 'full';
   policiesDir: string;
   adminToken: string;
@@ -127,9 +131,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
   }
   // Internal calls go to loopback when both listen on every interface.
   const local = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const databaseUrl = pgUrl(env, 'STINT_DATABASE_URL');
+  const approvalDatabaseUrl = pgUrl(env, 'STINT_APPROVAL_DATABASE_URL');
+  if (databaseUrl && approvalDatabaseUrl && databaseUrl === approvalDatabaseUrl) {
+    throw new ConfigError('STINT_APPROVAL_DATABASE_URL must name another database or schema than STINT_DATABASE_URL: the approval service shares no store with the broker');
+  }
   return {
     host,
     port: p,
+    databaseUrl,
+    approvalDatabaseUrl,
     approvalPort,
     issuer,
     dbPath,
@@ -173,6 +184,18 @@ export function fetchVia(publicUrl: string, reach: string, f: typeof fetch = fet
     const url = input instanceof Request ? input.url : String(input);
     return url === publicUrl || url.startsWith(`${publicUrl}/`) ? f(reach + url.slice(publicUrl.length), input instanceof Request ? input : init) : f(input, init);
   };
+}
+
+function pgUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  if (!v) return undefined;
+  if (!/^postgres(ql)?:\/\//i.test(v)) throw new ConfigError(`${name} must be a postgres:// URL`);
+  try {
+    new URL(v);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  return v;
 }
 
 function rateLimitSetting(value: string | undefined) {

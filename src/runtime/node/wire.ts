@@ -39,6 +39,8 @@ export interface NodeBrokerOptions {
   approvalFetch?: typeof fetch;
   /** The AWS port (default: the SDK, pointed at STINT_AWS_ENDPOINT / STINT_AWS_IAM_ENDPOINT if set). */
   aws?: AwsApi;
+  /** Waits between attempts at a role's deny policy (tests: zeros). */
+  awsRetryDelaysMs?: number[];
   /** The rules enforced (default: the registry's). */
   rules?: readonly AnyRule[];
   /** Per-source limit on /token and /bc-authorize (`false`: off). */
@@ -67,7 +69,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
     signer: nodeSigner,
     rules: o.rules,
     adminToken: o.adminToken,
-    providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }))],
+    providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }), { retryDelaysMs: o.awsRetryDelaysMs })],
     approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
     setPush: { fetch: o.setFetch },
     http: { heartbeatMs: o.heartbeatMs, rateLimit: o.rateLimit, allowPrivateReceivers: o.allowPrivateReceivers, metrics, requestLog: o.requestLog, peerFetch: o.approvalFetch },
@@ -100,6 +102,8 @@ export interface NodeApprovalsOptions {
   origin?: string;
   /** How webhooks are reached (tests route them in-process). */
   webhookFetch?: typeof fetch;
+  /** Webhooks may be on loopback or private addresses (STINT_ALLOW_PRIVATE_RECEIVERS=1). */
+  allowPrivateReceivers?: boolean;
   metrics?: Metrics;
   requestLog?: RequestLogger;
 }
@@ -127,6 +131,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     rateLimit: o.rateLimit,
     origin: o.origin,
     webhookFetch: o.webhookFetch,
+    allowPrivateReceivers: o.allowPrivateReceivers,
   });
   return runOnNode(service, { group, sqlite, close, metrics });
 }

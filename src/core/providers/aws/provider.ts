@@ -64,10 +64,26 @@ export class AwsError extends Error {
   }
 }
 
-/** The AWS port (the SDK adapter): STS for sessions, IAM for the deny policy that revocation keeps. */
+/** Which role, and with which credentials, an IAM call is made. */
+export interface RoleCall {
+  roleName: string;
+  credentials?: AwsRootCredentials;
+  region?: string;
+}
+
+/**
+ * The AWS port (the SDK adapter): STS for sessions, IAM for the deny policy that revocation
+ * keeps. The IAM calls are made once each: no retry inside the adapter (a retried put would send
+ * a document computed before the failure; the provider recomputes before each attempt).
+ */
 export interface AwsApi {
   assumeRole(input: AssumeRoleInput): Promise<AwsSession>;
-  putRolePolicy(input: { roleName: string; policyName: string; policyDocument: string; credentials: AwsRootCredentials; region?: string }): Promise<void>;
+  putRolePolicy(input: RoleCall & { policyName: string; policyDocument: string }): Promise<void>;
+  /** The inline policy's document as JSON text (URL-decoded), or undefined if the role has none by that name. */
+  getRolePolicy(input: RoleCall & { policyName: string }): Promise<string | undefined>;
+  listRolePolicies(input: RoleCall): Promise<string[]>;
+  /** Deletes an inline policy; one already gone is no error. */
+  deleteRolePolicy(input: RoleCall & { policyName: string }): Promise<void>;
 }
 
 /** The message when a capability names no root credential (exported for the tests and the docs). */
@@ -179,29 +195,147 @@ async function denyPolicyFor(core: Core, roleArn: string): Promise<string | unde
   return JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'StintAll', Effect: 'Deny', Action: '*', Resource: '*', Condition: scopeCondition(allScope, now) }] });
 }
 
-async function rewriteRolePolicies(api: AwsApi, core: Core, roles: string[], cause: string, taskId: string | null) {
-  for (const roleArn of roles) {
-    const policyDocument = await denyPolicyFor(core, roleArn);
-    if (!policyDocument) continue;
-    const cap = Object.values(core.policy.capabilities).find((c) => c.provider?.type === 'aws' && Object.values(c.resources).includes(roleArn));
-    const settings = awsPolicyOf(cap?.provider);
-    if (!cap || !settings) throw new StintError('temporarily_unavailable', `no AWS capability of the policy names ${roleArn}: there is no root credential to deny its sessions with`);
-    await api.putRolePolicy({
-      roleName: roleNameOf(roleArn),
-      policyName: REVOCATION_POLICY,
-      policyDocument,
-      credentials: await rootCredentials(core, settings, cap.name),
-      region: settings?.region,
-    });
-    await core.audit.append({ type: 'aws.sessions.denied', actor: 'broker', taskId, data: { role: roleArn, policy: REVOCATION_POLICY, for: cause } });
+/** Earlier versions kept one inline policy per ended task or scope (`stint-revoked-…`); they count against the role's size limit. */
+export const LEGACY_POLICY_PREFIX = 'stint-revoked-';
+
+export interface AwsProviderOptions {
+  /** Waits between attempts at a role's deny policy when IAM fails transiently (ms; its length bounds the attempts). */
+  retryDelaysMs?: number[];
+  sleep?: (ms: number) => Promise<void>;
+}
+const DEFAULT_RETRY_DELAYS_MS = [250, 1_000, 4_000];
+/** Rounds of put-then-read-back before a role is declared unsettled. */
+const SETTLE_ROUNDS = 3;
+
+/** An IAM failure worth another attempt: no answer, a 5xx, throttling. */
+const transient = (e: unknown) =>
+  !(e instanceof AwsError) || e.status === undefined || e.status >= 500 || e.status === 429 || /thrott|ratelimit|requestlimitexceeded/i.test(e.code);
+const errorCode = (e: unknown) => (e instanceof AwsError ? `${e.code}${e.status ? ` (${e.status})` : ''}` : `unreachable: ${(e as Error)?.message ?? String(e)}`.slice(0, 200));
+const sameDocument = (a: string | undefined, b: string | undefined) => {
+  try {
+    return a !== undefined && b !== undefined && JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
   }
+};
+
+/**
+ * Keeps each role's one deny policy right, one role at a time.
+ *
+ * - **Serialised per role**: one pass at a time; requests that arrive while a pass waits its
+ *   turn join it (coalesced: the pass computes from the database when it starts, so it covers
+ *   them all). Passes for one role never race each other's `PutRolePolicy` within a broker.
+ * - **Recomputed before each attempt**: a transient failure is retried here, never inside the
+ *   SDK, and each attempt sends the document as the database stands at that moment — a retry
+ *   never sends a document that predates a revocation made meanwhile.
+ * - **Re-checked after the put**: the role's document is read back and compared with what is
+ *   wanted now; a difference (another broker's put on a shared database, a task that ended
+ *   during the put) is another round. What does not settle is an error: audited by the
+ *   provider registry (`provider.revocation_failed`) and shown on readiness.
+ * - **Every failed attempt is audited** (`aws.sessions.deny_failed`), so a revocation that held
+ *   only at the third try is still visible.
+ * - Once a role is settled, the per-task policies of earlier versions are deleted from it.
+ */
+function roleLanes(api: AwsApi, o: AwsProviderOptions) {
+  const delays = o.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const lanes = new Map<string, { tail: Promise<void>; waiting?: { causes: Set<string>; taskId: string | null; done: Promise<void> } }>();
+  const cleaned = new Set<string>();
+
+  async function settings(core: Core, roleArn: string): Promise<RoleCall> {
+    const cap = Object.values(core.policy.capabilities).find((c) => c.provider?.type === 'aws' && Object.values(c.resources).includes(roleArn));
+    const p = awsPolicyOf(cap?.provider);
+    if (!cap || !p) throw new StintError('temporarily_unavailable', `no AWS capability of the policy names ${roleArn}: there is no root credential to deny its sessions with`);
+    return { roleName: roleNameOf(roleArn), credentials: await rootCredentials(core, p, cap.name), region: p.region };
+  }
+
+  /** One put with the document as it stands now, retried (recomputed) on transient failures. */
+  async function putFresh(core: Core, roleArn: string, call: RoleCall, causes: string[], taskId: string | null): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const policyDocument = await denyPolicyFor(core, roleArn);
+      if (!policyDocument) return undefined;
+      try {
+        await api.putRolePolicy({ ...call, policyName: REVOCATION_POLICY, policyDocument });
+        return policyDocument;
+      } catch (e) {
+        await core.audit.append({ type: 'aws.sessions.deny_failed', actor: 'broker', taskId, data: { role: roleArn, policy: REVOCATION_POLICY, for: causes, attempt: attempt + 1, error: errorCode(e) } });
+        if (!transient(e) || attempt >= delays.length) throw e;
+        await sleep(delays[attempt]!);
+      }
+    }
+  }
+
+  async function pass(core: Core, roleArn: string, causes: string[], taskId: string | null) {
+    const call = await settings(core, roleArn);
+    for (let round = 1; round <= SETTLE_ROUNDS; round++) {
+      const put = await putFresh(core, roleArn, call, causes, taskId);
+      if (put === undefined) return; // nothing left to deny
+      const [held, wanted] = [await api.getRolePolicy({ ...call, policyName: REVOCATION_POLICY }), await denyPolicyFor(core, roleArn)];
+      if (sameDocument(held, wanted) || (wanted === undefined && sameDocument(held, put))) {
+        await core.audit.append({ type: 'aws.sessions.denied', actor: 'broker', taskId, data: { role: roleArn, policy: REVOCATION_POLICY, for: causes.length === 1 ? causes[0] : causes, rounds: round } });
+        await cleanLegacy(core, roleArn, call);
+        return;
+      }
+    }
+    throw new Error(`the deny policy on ${roleArn} did not settle after ${SETTLE_ROUNDS} rounds (another writer, or IAM not yet consistent)`);
+  }
+
+  async function cleanLegacy(core: Core, roleArn: string, call: RoleCall) {
+    if (cleaned.has(roleArn)) return;
+    try {
+      const legacy = (await api.listRolePolicies(call)).filter((n) => n.startsWith(LEGACY_POLICY_PREFIX));
+      for (const policyName of legacy) await api.deleteRolePolicy({ ...call, policyName });
+      if (legacy.length) await core.audit.append({ type: 'aws.legacy_policies_removed', actor: 'broker', data: { role: roleArn, policies: legacy } });
+      cleaned.add(roleArn);
+    } catch (e) {
+      // Left for the next pass: the one policy already denies what they denied.
+      await core.audit.append({ type: 'aws.legacy_policies_failed', actor: 'broker', data: { role: roleArn, error: errorCode(e) } });
+    }
+  }
+
+  return {
+    /** Resolves once a pass that started after this call has settled the role (or rejects with why not). */
+    request(core: Core, roleArn: string, cause: string, taskId: string | null): Promise<void> {
+      let lane = lanes.get(roleArn);
+      if (!lane) lanes.set(roleArn, (lane = { tail: Promise.resolve() }));
+      if (lane.waiting) {
+        lane.waiting.causes.add(cause);
+        return lane.waiting.done;
+      }
+      const l = lane;
+      const waiting = { causes: new Set([cause]), taskId, done: Promise.resolve() };
+      waiting.done = l.tail.then(() => {
+        if (l.waiting === waiting) l.waiting = undefined; // started: later requests need a later pass
+        return pass(core, roleArn, [...waiting.causes], waiting.causes.size === 1 ? waiting.taskId : null);
+      });
+      l.waiting = waiting;
+      const tail = waiting.done.catch(() => undefined);
+      l.tail = tail;
+      void tail.then(() => {
+        if (l.tail === tail && !l.waiting) lanes.delete(roleArn);
+      });
+      return waiting.done;
+    },
+    /** Resolves when no pass is running or waiting (tests; a graceful stop). */
+    async idle(): Promise<void> {
+      while (lanes.size > 0) await Promise.all([...lanes.values()].map((l) => l.tail));
+    },
+  };
+}
+
+async function rewriteRolePolicies(lanes: ReturnType<typeof roleLanes>, core: Core, roles: string[], cause: string, taskId: string | null) {
+  const results = await Promise.allSettled(roles.map((r) => lanes.request(core, r, cause, taskId)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 const rolesOf = (sessions: { provider: string; target: string }[]) => [...new Set(sessions.filter((s) => s.provider === 'aws').map((s) => s.target))];
 
 /** AWS STS as a credential provider over the AWS port (the SDK on Node and Workers, a fake in tests). */
-export function awsProvider(api: AwsApi): CredentialProvider {
+export function awsProvider(api: AwsApi, o: AwsProviderOptions = {}): CredentialProvider & { idle(): Promise<void> } {
+  const lanes = roleLanes(api, o);
   return {
+    idle: () => lanes.idle(),
     type: 'aws',
     issuedTokenType: AWS_STS_TOKEN_TYPE,
     async issue(core, { agent, task, capability }) {
@@ -214,11 +348,11 @@ export function awsProvider(api: AwsApi): CredentialProvider {
     },
     async revokeTask(core, taskId) {
       const live = await core.store.providerSessions.liveFor(taskId, core.clock.now());
-      await rewriteRolePolicies(api, core, rolesOf(live), taskId, taskId);
+      await rewriteRolePolicies(lanes, core, rolesOf(live), taskId, taskId);
     },
     async revokeScope(core, scope) {
       const live = await core.store.providerSessions.live(core.clock.now());
-      await rewriteRolePolicies(api, core, rolesOf(live), scopeKey(scope), null);
+      await rewriteRolePolicies(lanes, core, rolesOf(live), scopeKey(scope), null);
     },
   };
 }

@@ -204,18 +204,19 @@ export const Keys = ({ approver, keys }: { approver: ApproverRecord; keys: Appro
             </td>
             <td>{new Date(k.createdAt).toISOString()}</td>
             <td>
-              <form method="post" action={`/console/keys/${encodeURIComponent(k.kid)}/retire`}>
-                <button type="submit">Retire</button>
-              </form>
+              <button type="button" data-action="keys" data-op="retire" data-kid={k.kid}>
+                Retire
+              </button>
             </td>
           </tr>
         ))}
       </tbody>
     </table>
-    <form method="post" action="/console/keys/new">
-      <p>
-        <button type="submit">Add a passkey</button> (then retire the old one to rotate)
-      </p>
-    </form>
+    <p>
+      <button type="button" id="add-passkey" data-action="keys" data-op="add">
+        Add a passkey
+      </button>{' '}
+      (then retire the old one to rotate). Each change is confirmed with a passkey you already have.
+    </p>
   </Layout>
 );

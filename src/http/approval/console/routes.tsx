@@ -4,17 +4,18 @@ import type { Child } from 'hono/jsx';
 import { z } from 'zod';
 import { isOwner, view } from '../../../core/approvals/decide.js';
 import {
-  createEnrolment,
+  addPasskeyConfirmed,
   decideWithPasskey,
   decisionOptions,
   enrol,
   enrolmentApprover,
   enrolmentOptions,
+  keyChangeOptions,
   relyingParty,
+  retireKeyConfirmed,
   signIn,
   signInOptions,
 } from '../../../core/approvals/passkeys.js';
-import { retireApproverKey } from '../../../core/approvals/approvers.js';
 import { readJson } from '../../form.js';
 import { parseWith } from '../../schemas.js';
 import { consoleOrigin, type ApprovalEnv } from '../env.js';
@@ -36,6 +37,8 @@ const signInBody = z.strictObject({ response: credential });
 const decisionKind = z.enum(['approve', 'deny']);
 const decisionOptionsBody = z.strictObject({ decision: decisionKind });
 const decisionBody = z.strictObject({ decision: decisionKind, response: credential });
+const keyChangeBody = z.union([z.strictObject({ op: z.literal('add') }), z.strictObject({ op: z.literal('retire'), kid: z.string().min(1).max(1024) })]);
+const confirmedBody = z.strictObject({ response: credential });
 const body = async <T,>(c: C, schema: z.ZodType<T>) => parseWith(schema, await readJson(c), 'invalid_request', '');
 
 /**
@@ -123,15 +126,24 @@ consoleRoutes.post('/console/requests/:id/decision', requireSession, async (c) =
 });
 
 // ——— The approver's own keys: add a passkey (then retire the old one: rotation), retire ———
+// Each change is confirmed by a fresh assertion of one of the approver's live passkeys: the
+// session cookie alone changes nothing (see keyChangeOptions).
 
-consoleRoutes.post('/console/keys/new', requireSession, async (c) => {
-  const { url } = await createEnrolment(c.get('deps').core, rp(c), c.get('approver').id);
-  return c.redirect(new URL(url).pathname, 303);
+const keysLimit = rateLimit('key change', 10, 60);
+
+consoleRoutes.post('/console/keys/options', requireSession, keysLimit, async (c) => {
+  const change = await body(c, keyChangeBody);
+  return c.json(await keyChangeOptions(c.get('deps').core, rp(c), c.get('approver'), change));
 });
 
-consoleRoutes.post('/console/keys/:kid/retire', requireSession, async (c) => {
-  const approver = c.get('approver');
-  await retireApproverKey(c.get('deps').core, approver.id, c.req.param('kid'), approver.id);
-  return c.redirect('/keys', 303);
+consoleRoutes.post('/console/keys/new', requireSession, keysLimit, async (c) => {
+  const { response } = await body(c, confirmedBody);
+  const { url } = await addPasskeyConfirmed(c.get('deps').core, rp(c), c.get('approver'), response as never);
+  return c.json({ next: new URL(url).pathname });
 });
 
+consoleRoutes.post('/console/keys/:kid/retire', requireSession, keysLimit, async (c) => {
+  const { response } = await body(c, confirmedBody);
+  await retireKeyConfirmed(c.get('deps').core, rp(c), c.get('approver'), c.req.param('kid'), response as never);
+  return c.json({ next: '/keys' });
+});
