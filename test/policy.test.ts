@@ -129,7 +129,7 @@ describe('every fault at once (issue 18)', () => {
     const top = faults({ file: 'top.yaml', text: 'enviroments:\n  qa:\n    max_token_ttl: 60\n' });
     expect(top.problems).toHaveLength(1);
     expect(top.problems[0]).toMatchObject({ file: 'top.yaml', line: 1, field: 'enviroments' });
-    expect(top.problems[0]!.reason).toBe('unknown key "enviroments": did you mean "environments"? (known keys: environments, capabilities, templates, grants, approvals, trajectory, actions, egress)');
+    expect(top.problems[0]!.reason).toBe('unknown key "enviroments": did you mean "environments"? (known keys: environments, capabilities, templates, grants, approvals, trajectory, actions, local, egress)');
   });
 
   it('a key that is really missing is named as missing; an unrelated unknown key is reported beside it', () => {
