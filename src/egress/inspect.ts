@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { CallDescriptor, SeenCredential, ToolCallFacts } from '../core/tool-call.js';
 import { hostMatches } from '../core/environments.js';
 import { CREDENTIAL_NAME, dedupe, fingerprint, fromHeader, fromUserinfo, positional, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from '../guard/secrets.js';
-import { graphqlOf } from '../guard/statements.js';
+import { graphqlOf, loadStatementParser } from '../guard/statements.js';
 import { Placeholders } from './placeholders.js';
 
 export interface EgressRequest {
@@ -121,7 +121,8 @@ export async function readRequest(req: EgressRequest, o: { placeholders: Placeho
     else docs.push({ text: bodyText, literal: true });
   }
   if (docs.length) {
-    const g = await graphqlOf(docs);
+    await loadStatementParser('graphql');
+    const g = graphqlOf(docs);
     // A JSON body with no readable `query` (a persisted query, an id) tells nothing of what it does.
     const items = Array.isArray(json) ? json : json && typeof json === 'object' ? [json] : [];
     const noDocument = bodyText !== '' && items.some((it) => !it || typeof it !== 'object' || typeof (it as Record<string, unknown>).query !== 'string');

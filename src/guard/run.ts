@@ -51,7 +51,7 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     const viaRun = env.STINT_RUN_GUARD;
     if (viaRun) {
       if (ev.command !== undefined && !plainCommands(ev.command)) await loadShellParser();
-      const facts = await analyze(ev, { own: { tokens: new Set() }, env });
+      const facts = await analyze(ev, { own: { tokens: new Set() }, env, deadline: deadline - BROKER_SHARE_MS });
       let d;
       try {
         d = await evaluateViaRun(viaRun, facts, o.brokerTimeoutMs ?? 3000);

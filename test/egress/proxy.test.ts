@@ -77,7 +77,7 @@ describe('egress proxy', () => {
     const before = fake.seen.length;
     asked.length = 0;
     const r = await curl(['-X', 'POST', 'https://backboard.railway.app/graphql/v2', '-H', `Authorization: Bearer ${ph}`, '-H', 'Content-Type: application/json', '-d', '{"query":"query { me { id } }"}']);
-    expect(r.code).toBe(200);
+    expect(r.code, r.out).toBe(200);
     expect(fake.seen.slice(before)[0]!.headers.authorization).toBe(`Bearer ${REAL}`);
     expect(asked[0]).toMatchObject({ tool: 'egress', credentials: [], calls: [{ type: 'http', method: 'POST', host: 'backboard.railway.app', path: '/graphql/v2', graphql: { mutations: [], queries: ['me'] } }] });
   });
