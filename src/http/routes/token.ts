@@ -51,9 +51,14 @@ async function token(c: Context<BrokerEnv>, form: Map<string, string>) {
 
   // Two independent signature checks: run together, the request waits for one thread-pool
   // round trip instead of two. Whatever the timing, a client failure is the answer first.
+  // The proof's `jti` is consumed only once the client has authenticated (its assertion's
+  // `jti` consumed): a request replayed to several brokers at once is then won whole by one of
+  // them, never split (one taking the assertion, another the proof, nobody the token).
+  const authenticating = agentFromForm(c, form);
+  const afterAuth = { consume: async (ns: string, jti: string, exp: number) => (await authenticating, core.store.replay.consume(ns, jti, exp)) };
   const [auth, proof] = await Promise.allSettled([
-    agentFromForm(c, form),
-    verifyDpopProof({ proof: c.req.header('DPoP'), method: 'POST', urls: htuCandidates(c), now: core.clock.now(), replay: core.store.replay }),
+    authenticating,
+    verifyDpopProof({ proof: c.req.header('DPoP'), method: 'POST', urls: htuCandidates(c), now: core.clock.now(), replay: afterAuth }),
   ]);
   if (auth.status === 'rejected') throw auth.reason;
   authenticated.add(form);
