@@ -58,7 +58,7 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     clock,
     policy: p.policy,
     keys,
-    audit: new AuditLog(store, clock, p.events),
+    audit: new AuditLog(store, clock, p.events, keys),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
   const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch, allowPrivateReceivers: p.allowPrivateReceivers, metrics: p.metrics, requestLog: p.requestLog });

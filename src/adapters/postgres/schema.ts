@@ -47,6 +47,8 @@ export const tasks = pgTable(
     index('tasks_environment').on(t.environment),
     index('tasks_jkt').on(t.jkt),
     index('tasks_created').on(t.createdAt, t.id),
+    // Retention finds the tasks that expired longest ago in one index range.
+    index('tasks_expiry').on(t.expiresAt),
   ],
 );
 
@@ -111,6 +113,14 @@ export const audit = pgTable('audit', {
   data: json('data').$type<Record<string, unknown>>().notNull(),
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
+});
+
+/** Signed cuts of the audit chain (core/audit-checkpoint.ts): verification starts from the newest. */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  hash: text('hash').notNull(),
+  at: ms('at').notNull(),
+  jws: text('jws').notNull(),
 });
 
 export const receivers = pgTable('receivers', {

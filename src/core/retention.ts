@@ -1,0 +1,95 @@
+import { openCheckpoint, signCheckpoint } from './audit-checkpoint.js';
+import { GENESIS, hashOf } from './audit.js';
+import type { Core } from './context.js';
+import type { AuditCheckpoint } from './ports.js';
+
+/**
+ * Retention: what an operator of a busy identity service expects — the database stops growing
+ * once history is older than the age they chose. Two ages:
+ *
+ * - `tasksMs`: a task and its trajectory events go this long after the task expired (every task
+ *   expires, so by then it has ended whatever its status). The events are a working copy for the
+ *   rules (whose windows are minutes to a day); every decision they show is also in the audit log.
+ * - `auditMs`: audit records older than this are cut from the bottom of the chain. Before any
+ *   record goes, a checkpoint signed by the broker's key names the last record cut and its hash
+ *   (core/audit-checkpoint.ts), and `stint audit verify` starts from the newest checkpoint.
+ *
+ * `0` keeps for ever. Defaults (docs/settings.md): tasks 30 days, audit 365 days — a year is the
+ * floor most audit regimes ask for (PCI DSS 10.5.1, common SOC 2 practice), and with any default
+ * at all the database is bounded under a steady load instead of filling the disk, which would
+ * make the broker fail closed for everyone.
+ */
+export interface RetentionOptions {
+  tasksMs: number;
+  auditMs: number;
+}
+export const DAY_MS = 24 * 3600 * 1000;
+export const DEFAULT_RETENTION: RetentionOptions = { tasksMs: 30 * DAY_MS, auditMs: 365 * DAY_MS };
+
+/** Rows per delete, as in purge.ts: ≈20 µs a row, so one delete holds the writer ≈1.5 ms. */
+const BATCH = 64;
+/** Records one checkpoint may cover at most (read as one page). */
+const CUT_MAX = 256;
+/** A smaller cut waits until the last checkpoint is this old: a few records a round would mean a signature and a row a round. */
+const CUT_EVERY_MS = 60_000;
+/** Checkpoints kept: only the newest is needed; a few older ones let an auditor match an export taken earlier. */
+const KEEP_CHECKPOINTS = 16;
+
+/**
+ * One round of retention: one small delete of expired tasks' rows, then one step of the audit
+ * cut (delete below the newest checkpoint, or make the next checkpoint). Returns how many rows
+ * went, so a Cron Trigger repeats while there is work. Safe on several nodes at once: deletes are
+ * of rows every node agrees are gone, and two checkpoints of one cut are the same row.
+ */
+export async function retentionRound(core: Pick<Core, 'store' | 'clock' | 'keys' | 'issuer'>, o: RetentionOptions = DEFAULT_RETENTION): Promise<number> {
+  const now = core.clock.now();
+  let n = 0;
+  if (o.tasksMs > 0) n += await core.store.tasks.pruneExpired(now - o.tasksMs, BATCH);
+  if (o.auditMs > 0) n += await cutAudit(core, now - o.auditMs, now);
+  return n;
+}
+
+/** The last checkpoint whose signature was checked here, by its JWS (one verification per new checkpoint, not per round). */
+const trusted = new WeakMap<object, string>();
+
+async function cutAudit(core: Pick<Core, 'store' | 'keys' | 'issuer'>, before: number, now: number): Promise<number> {
+  const audit = core.store.audit;
+  const cp = await audit.checkpoint();
+  // A checkpoint row someone wrote into the database must not make retention delete records:
+  // only a checkpoint signed by this broker's key is acted on. A bad one stops retention (and
+  // fails `stint audit verify`) until an operator looks.
+  if (cp && !(await isTrusted(core, cp))) return 0;
+  if (cp) {
+    const gone = await audit.prune(cp.seq, BATCH);
+    if (gone > 0) return gone;
+  }
+  const page = await audit.list(cp?.seq ?? 0, CUT_MAX + 1);
+  // The newest record always stays: it is the head the next append links to (audit.ts reads it).
+  const candidates = page.slice(0, Math.min(CUT_MAX, page.length - 1));
+  // Only records old enough, and only a segment that verifies: the checkpoint vouches for the
+  // chain up to its record, so a gap or an edit below it must be found now, not signed over.
+  let prev = cp?.hash ?? GENESIS;
+  let seq = cp?.seq ?? 0;
+  let cut = -1;
+  for (let i = 0; i < candidates.length; i++) {
+    const r = candidates[i]!;
+    if (r.at >= before || r.seq !== seq + 1 || r.prevHash !== prev || (await hashOf(r)) !== r.hash) break;
+    prev = r.hash;
+    seq = r.seq;
+    cut = i;
+  }
+  if (cut < 0) return 0;
+  if (cut + 1 < CUT_MAX && cp && now - cp.at < CUT_EVERY_MS) return 0;
+  const last = candidates[cut]!;
+  // Signed and stored before a single record goes: a crash between the two leaves records the
+  // checkpoint covers, which verification skips and the next round deletes.
+  await audit.addCheckpoint(await signCheckpoint(core.keys, core.issuer, last, now), KEEP_CHECKPOINTS);
+  return (await audit.prune(last.seq, BATCH)) || 1;
+}
+
+async function isTrusted(core: Pick<Core, 'store' | 'keys'>, cp: AuditCheckpoint): Promise<boolean> {
+  if (trusted.get(core.store) === cp.jws) return true;
+  const opened = await openCheckpoint(core.keys, cp);
+  if (opened.ok) trusted.set(core.store, cp.jws);
+  return opened.ok;
+}
