@@ -5,6 +5,7 @@ import type { Core } from '../core/context.js';
 import { createCore, type CoreOptions } from '../core/create.js';
 import { purgeRound } from '../core/purge.js';
 import { flushResightings } from '../core/resightings.js';
+import { DEFAULT_RETENTION, retentionRound, type RetentionOptions } from '../core/retention.js';
 import { startSetPush } from '../core/set.js';
 import { createBrokerApp, type BrokerApp } from '../http/broker-app.js';
 import type { BrokerDeps } from '../http/env.js';
@@ -16,6 +17,8 @@ export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background 
   approval?: { url: string; fetch?: typeof fetch };
   /** How SETs are delivered (tests route them in-process), and how hard to try. */
   setPush?: { fetch?: typeof fetch; attempts?: number; retryMs?: number };
+  /** How long ended tasks and audit records are kept (core/retention.ts; default 30 and 365 days). */
+  retention?: Partial<RetentionOptions>;
   http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'fanout' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers' | 'metrics' | 'requestLog' | 'peerFetch' | 'readinessChecks'>;
 }
 
@@ -41,6 +44,7 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     },
   });
   const log = p.log ?? console.error;
+  const retention = { ...DEFAULT_RETENTION, ...p.retention };
   const stops: (() => void)[] = [];
   return {
     core,
@@ -56,7 +60,7 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     },
     maintenance: async () => {
       await flushResightings(core);
-      return purgeRound(core.store, core.clock);
+      return (await purgeRound(core.store, core.clock)) + (await retentionRound(core, retention));
     },
   };
 }

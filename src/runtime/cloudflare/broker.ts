@@ -6,6 +6,7 @@ import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js
 import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
 import { awsProvider } from '../../core/providers/aws/provider.js';
 import type { Core } from '../../core/context.js';
+import { DAY_MS, DEFAULT_RETENTION } from '../../core/retention.js';
 import type { BrokerApp } from '../../http/broker-app.js';
 import { createBroker } from '../../service/broker.js';
 import type { Service } from '../../service/types.js';
@@ -26,6 +27,9 @@ export interface BrokerWorkerEnv {
   STINT_AWS_ENDPOINT?: string;
   STINT_AWS_IAM_ENDPOINT?: string;
   STINT_AWS_REGION?: string;
+  /** Retention ages in whole days (0: for ever); default 30 and 365 (core/retention.ts). */
+  STINT_TASK_RETENTION_DAYS?: string;
+  STINT_AUDIT_RETENTION_DAYS?: string;
   /** The event hub Durable Object namespace. */
   EVENTS?: { idFromName(name: string): unknown; get(id: unknown): { fetch: typeof fetch } };
 }
@@ -57,6 +61,7 @@ function serviceFor(env: BrokerWorkerEnv) {
       // AWS on Workers: root credentials must come from the vault (there is no SDK chain here).
       providers: [awsProvider(createAwsSdkProvider({ stsEndpoint: env.STINT_AWS_ENDPOINT, iamEndpoint: env.STINT_AWS_IAM_ENDPOINT, region: env.STINT_AWS_REGION }))],
       setPush: { attempts: 2, retryMs: 200 },
+      retention: { tasksMs: days(env.STINT_TASK_RETENTION_DAYS, DEFAULT_RETENTION.tasksMs), auditMs: days(env.STINT_AUDIT_RETENTION_DAYS, DEFAULT_RETENTION.auditMs) },
       track,
       http: { eventStream },
     });
@@ -67,6 +72,13 @@ function serviceFor(env: BrokerWorkerEnv) {
     service = undefined;
     throw e;
   }));
+}
+
+/** A retention age from a var: whole days, anything else refuses to start (fail closed on a typo). */
+function days(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,5}$/.test(raw.trim())) throw new Error(`a retention age must be a whole number of days, got "${raw}"`);
+  return Number(raw.trim()) * DAY_MS;
 }
 
 /** Work started while answering, kept alive past the answer. */

@@ -63,6 +63,7 @@ export async function createNodeBrokerOnPostgres(o: Omit<NodeBrokerOptions, 'dbP
         providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }))],
         approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
         setPush: { fetch: o.setFetch },
+        retention: o.retention,
         http: {
           heartbeatMs: o.heartbeatMs,
           rateLimit: o.rateLimit,
