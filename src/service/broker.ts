@@ -4,6 +4,7 @@ import { revocationHealth, startProviderRevocation } from '../core/providers/reg
 import type { Core } from '../core/context.js';
 import { createCore, type CoreOptions } from '../core/create.js';
 import { purgeRound } from '../core/purge.js';
+import { flushObservations } from '../core/observations.js';
 import { flushResightings } from '../core/resightings.js';
 import { DEFAULT_RETENTION, retentionRound, type RetentionOptions } from '../core/retention.js';
 import { startSetPush } from '../core/set.js';
@@ -60,6 +61,7 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     },
     maintenance: async () => {
       await flushResightings(core);
+      await flushObservations(core);
       return (await purgeRound(core.store, core.clock)) + (await retentionRound(core, retention));
     },
   };
