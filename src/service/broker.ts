@@ -10,6 +10,7 @@ import { DEFAULT_RETENTION, retentionRound, type RetentionOptions } from '../cor
 import { startSetPush } from '../core/set.js';
 import { createBrokerApp, type BrokerApp } from '../http/broker-app.js';
 import type { BrokerDeps } from '../http/env.js';
+import { RefusalLog } from '../http/refusal-log.js';
 import type { Background, Service } from './types.js';
 
 export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background {
@@ -30,8 +31,11 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     ...p,
     approvals: approvalUrl ? (keys, clock, issuer) => createApprovalGateway({ url: approvalUrl, issuer, keys, clock, fetch: p.approval?.fetch }) : undefined,
   });
+  // Made here rather than by the app, so that flushDue() reaches it.
+  const refusalLog = new RefusalLog((r) => core.audit.append(r), () => core.clock.now());
   const app = createBrokerApp({
     core,
+    refusalLog,
     adminToken: p.adminToken,
     approvalUrl,
     ...p.http,
@@ -59,7 +63,13 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     stop() {
       for (const s of stops.splice(0)) s();
     },
+    flushDue: async () => {
+      await refusalLog.flushDue();
+      await flushResightings(core);
+      await flushObservations(core);
+    },
     maintenance: async () => {
+      await refusalLog.flushDue();
       await flushResightings(core);
       await flushObservations(core);
       return (await purgeRound(core.store, core.clock)) + (await retentionRound(core, retention));

@@ -46,11 +46,12 @@ function serviceFor(env: BrokerWorkerEnv) {
     required(env, ['STINT_ISSUER', 'STINT_ADMIN_TOKEN', 'STINT_MASTER_KEY']);
     const track = (p: Promise<unknown>) => void pendingPublishes.push(p);
     const viaBinding = env.APPROVALS ? ((input: RequestInfo | URL, init?: RequestInit) => env.APPROVALS!.fetch(input, init)) : undefined;
-    let eventStream: ((last: number | undefined) => Promise<Response>) | undefined;
+    let eventStream: ((last: number | undefined, client: string) => Promise<Response>) | undefined;
     const ns = env.EVENTS;
     // A Durable Object stub belongs to the request that made it: one per use.
     const hub = ns && (() => ns.get(ns.idFromName(HUB_NAME)));
-    if (hub) eventStream = (last) => hub().fetch(`https://hub/subscribe${last === undefined ? '' : `?last_event_id=${last}`}`);
+    // The client (authenticated here) travels with the request: the hub counts its streams.
+    if (hub) eventStream = (last, client) => hub().fetch(`https://hub/subscribe?${new URLSearchParams({ client, ...(last === undefined ? {} : { last_event_id: String(last) }) })}`);
     const broker = await createBroker({
       issuer: env.STINT_ISSUER,
       store: createSqliteStore(drizzle(env.DB, { schema }) as unknown as SqliteDb),
@@ -81,6 +82,8 @@ function days(raw: string | undefined, fallback: number): number {
   return Number(raw.trim()) * DAY_MS;
 }
 
+const track = (p: Promise<unknown> | undefined) => void (p && pendingPublishes.push(p));
+
 /** Work started while answering, kept alive past the answer. */
 function settle(ctx?: { waitUntil(p: Promise<unknown>): void }) {
   if (!pendingPublishes.length) return;
@@ -94,7 +97,11 @@ export { EventHubObject } from './event-hub.js';
 
 export default {
   async fetch(request: Request, env: BrokerWorkerEnv, ctx?: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
-    const response = await (await serviceFor(env)).app.fetch(request);
+    const broker = await serviceFor(env);
+    const response = await broker.app.fetch(request);
+    // Aggregates whose interval has ended are written after the answer, kept alive by waitUntil:
+    // a timer in an isolate may never fire, and the isolate may be gone before the next request.
+    track(broker.flushDue?.().catch(() => undefined));
     await settle(ctx);
     return response;
   },
