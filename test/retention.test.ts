@@ -7,6 +7,7 @@ import { openSqlite } from '../src/adapters/sqlite/node.js';
 import { withNativeHotPaths } from '../src/adapters/sqlite/node-hot.js';
 import { createSqliteStore } from '../src/adapters/sqlite/store.js';
 import { signCheckpoint } from '../src/core/audit-checkpoint.js';
+import { seqBefore } from '../src/core/events.js';
 import { KeyRing } from '../src/core/keys.js';
 import type { Store } from '../src/core/ports.js';
 import { DAY_MS } from '../src/core/retention.js';
@@ -65,6 +66,8 @@ describe.each(backends)('retention on %s', (_name, make) => {
     expect(await s.auditRows()).toBe(5);
     const v = await s.core.audit.verify();
     expect(v).toMatchObject({ ok: true, count: 5, checkpoint: { seq: 600 } });
+    // A verifier asking for the recent past starts after the cut, not at the bottom of the gap.
+    expect(await seqBefore(s.core.store, s.clock.now() - 3600_000)).toBe(600);
     // Appends after the cut link to the head as before.
     await s.append(3);
     expect((await s.core.store.audit.last())?.seq).toBe(608);
