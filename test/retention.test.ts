@@ -213,3 +213,30 @@ describe('stint audit verify after retention (HTTP, SQLite file store)', () => {
     expect(await verify()).toMatchObject({ ok: false, brokenAt: 7 });
   });
 });
+
+describe('retention in the approval service', () => {
+  it("cuts its own audit chain under a checkpoint signed by its key, and the chain verifies", async () => {
+    const { createApprovalService } = await import('../src/service/approvals.js');
+    const { createApprovalStore } = await import('../src/adapters/sqlite/approval-store.js');
+    const clock = new FrozenClock();
+    const { db } = openSqlite(':memory:');
+    const s = await createApprovalService({
+      issuer: 'http://localhost:8787',
+      selfUrl: 'http://localhost:8788',
+      brokerUrl: 'http://localhost:8787',
+      store: createSqliteStore(db),
+      approvals: createApprovalStore(db),
+      sealer: createNobleSealer(new Uint8Array(32).fill(3)),
+      policy: defaultPolicy(),
+      adminToken: 'y'.repeat(20),
+      clock,
+      auditRetentionMs: 20 * DAY_MS,
+    });
+    for (let i = 0; i < 40; i++) await s.core.audit.append({ type: 'approval.test', actor: 'x' });
+    clock.advance(30 * 86400);
+    await s.core.audit.append({ type: 'approval.test', actor: 'x' });
+    while ((await s.maintenance()) > 0) clock.advance(61);
+    expect(await s.core.store.audit.list(0, 1000)).toHaveLength(1);
+    expect(await s.core.audit.verify()).toMatchObject({ ok: true, count: 1, checkpoint: { seq: 40 } });
+  });
+});

@@ -21,6 +21,7 @@ const common = {
   previousMasterKeys: config.previousApprovalMasterKeys,
   rateLimit: config.rateLimit,
   allowPrivateReceivers: config.allowPrivateReceivers,
+  auditRetentionMs: config.retention.auditMs,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
   requestLog: requestLogger('approvals'),

@@ -108,6 +108,7 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
         rateLimit: o.rateLimit,
         origin: o.origin,
         webhookFetch: o.webhookFetch,
+        auditRetentionMs: o.auditRetentionMs,
       });
     },
   });

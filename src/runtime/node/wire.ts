@@ -110,6 +110,8 @@ export interface NodeApprovalsOptions {
   allowPrivateReceivers?: boolean;
   metrics?: Metrics;
   requestLog?: RequestLogger;
+  /** STINT_AUDIT_RETENTION_DAYS, in ms (0: for ever). */
+  auditRetentionMs?: number;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
@@ -136,6 +138,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     origin: o.origin,
     webhookFetch: o.webhookFetch,
     allowPrivateReceivers: o.allowPrivateReceivers,
+    auditRetentionMs: o.auditRetentionMs,
   });
   return runOnNode(service, { group, sqlite, close, metrics });
 }
