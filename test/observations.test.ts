@@ -15,8 +15,8 @@ const call = (agentId: string, taskId: string, i: number, o: { stage?: string; a
   context: {},
 });
 
-async function setup() {
-  const b = await testBroker();
+async function setup(o: { dbPath?: string } = {}) {
+  const b = await testBroker(o);
   const agent = await b.registerAgent();
   const key = await agent.dpopKey();
   const task = (await agent.openTask()).body as { access_token: string; task_id: string };
@@ -90,6 +90,27 @@ describe('routine observations are aggregated', () => {
     expect(observed).toBeGreaterThan(-1);
     expect(kinds.slice(observed + 1).some((t) => t !== 'tool_call.observed')).toBe(true);
     await close(s.b);
+  });
+});
+
+describe('a graceful stop', () => {
+  it('writes the counts still in memory before the store closes', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { openSqlite } = await import('../src/adapters/sqlite/node.js');
+    const dir = mkdtempSync(join(tmpdir(), 'stint-obs-'));
+    try {
+      const s = await setup({ dbPath: join(dir, 'b.db') });
+      expect((await s.post('/access/v1/evaluations', s.batch(0, 7))).status).toBe(200);
+      await s.b.close();
+      const { sqlite, close: done } = openSqlite(join(dir, 'b.db'));
+      const rows = sqlite.prepare("select data from audit where type = 'tool_call.observed'").all() as { data: string }[];
+      expect(rows.map((r) => JSON.parse(r.data).count)).toEqual([7]);
+      await done();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

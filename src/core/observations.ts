@@ -14,7 +14,7 @@ import { record } from './trajectory.js';
  * any of them (so its trajectory keeps its order) and whenever the task is shown.
  *
  * Trade-off: the counts live in this process's memory until written (by `maintenance()`, at the
- * task's next call once the interval has passed, or as above): a crash loses at most one
+ * task's next call once the interval has passed, as above, or at a graceful stop): a crash loses at most one
  * interval of routine allowed calls, never a decision that refused or stopped anything. On
  * Workers each isolate counts its own (docs/workers.md).
  */

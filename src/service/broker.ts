@@ -63,6 +63,11 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     stop() {
       for (const s of stops.splice(0)) s();
     },
+    drain: async () => {
+      await refusalLog.flush();
+      await flushResightings(core, { force: true });
+      await flushObservations(core, { force: true });
+    },
     flushDue: async () => {
       await refusalLog.flushDue();
       await flushResightings(core);

@@ -17,6 +17,8 @@ export interface Service<C, A> {
    * and keep it alive with `waitUntil`, since an isolate may be evicted before any timer fires.
    */
   flushDue?(): Promise<unknown>;
+  /** Writes every aggregate still counting, whatever its interval: a graceful stop loses none. */
+  drain?(): Promise<unknown>;
 }
 
 /** How a runtime keeps background work alive and reports what failed in it. */

@@ -123,9 +123,11 @@ function runOnPostgres<C, A, X>(service: Service<C, A>, o: { close: () => Promis
     core: service.core,
     metrics: o.metrics,
     ...o.extra,
-    close: () => {
-      service.stop();
+    close: async () => {
       stopMaintenance();
+      // Counts still in memory (routine calls, repeated refusals) are written before the store closes.
+      await service.drain?.().catch(() => undefined);
+      service.stop();
       return o.close();
     },
   };

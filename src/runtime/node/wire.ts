@@ -156,9 +156,11 @@ function runOnNode<C extends { audit: { reset(): void } }, A>(service: Service<C
     core: service.core,
     metrics: o.metrics,
     sqlite: o.sqlite as Database.Database,
-    close: () => {
-      service.stop();
+    close: async () => {
       stopMaintenance();
+      // Counts still in memory (routine calls, repeated refusals) are written before the store closes.
+      await service.drain?.().catch(() => undefined);
+      service.stop();
       return o.close();
     },
   };
