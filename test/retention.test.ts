@@ -10,7 +10,7 @@ import { signCheckpoint } from '../src/core/audit-checkpoint.js';
 import { seqBefore } from '../src/core/events.js';
 import { KeyRing } from '../src/core/keys.js';
 import type { Store } from '../src/core/ports.js';
-import { DAY_MS } from '../src/core/retention.js';
+import { DAY_MS, type RetentionOptions } from '../src/core/retention.js';
 import { ConfigError, loadConfig } from '../src/runtime/node/config.js';
 import { createBroker } from '../src/service/broker.js';
 import { FrozenClock } from './helpers/clock.js';
@@ -23,8 +23,8 @@ import { pgSchemas, postgresAvailable } from './helpers/postgres.js';
 
 const RETENTION = { tasksMs: 10 * DAY_MS, auditMs: 20 * DAY_MS };
 
-async function service(store: Store, clock = new FrozenClock()) {
-  const s = await createBroker({ issuer: 'http://localhost:8787', store, sealer: createNobleSealer(new Uint8Array(32).fill(1)), policy: defaultPolicy(), adminToken: 'x'.repeat(20), clock, retention: RETENTION });
+async function service(store: Store, clock = new FrozenClock(), archive?: RetentionOptions['archive']) {
+  const s = await createBroker({ issuer: 'http://localhost:8787', store, sealer: createNobleSealer(new Uint8Array(32).fill(1)), policy: defaultPolicy(), adminToken: 'x'.repeat(20), clock, retention: { ...RETENTION, archive } });
   /** Maintenance until a round finds nothing, letting a minute pass between rounds (a small cut waits for one). */
   const settle = async () => {
     for (let quiet = 0; quiet < 2; ) {
@@ -238,5 +238,52 @@ describe('retention in the approval service', () => {
     while ((await s.maintenance()) > 0) clock.advance(61);
     expect(await s.core.store.audit.list(0, 1000)).toHaveLength(1);
     expect(await s.core.audit.verify()).toMatchObject({ ok: true, count: 1, checkpoint: { seq: 40 } });
+  });
+});
+
+describe('retention with an archive', () => {
+  it('appends every cut record to a file before deleting it: the archived segment is a chain its checkpoints vouch for', async () => {
+    const { mkdtempSync, readdirSync, readFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { fileArchive } = await import('../src/adapters/audit-archive.js');
+    const { GENESIS, hashOf } = await import('../src/core/audit.js');
+    const { openCheckpoint } = await import('../src/core/audit-checkpoint.js');
+    const dir = mkdtempSync(join(tmpdir(), 'stint-archive-'));
+    try {
+      const s = await service(createMemoryStore(), new FrozenClock(), fileArchive(dir));
+      await s.append(600);
+      s.clock.advance(30 * 86400);
+      await s.append(2);
+      await s.settle();
+      expect(await s.auditRows()).toBe(2);
+      const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+      const records = lines.filter((l) => !l.checkpoint);
+      const checkpoints = lines.filter((l) => l.checkpoint).map((l) => l.checkpoint);
+      expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+      let prev = GENESIS;
+      for (const r of records) {
+        expect(r.prev_hash).toBe(prev);
+        expect(await hashOf({ seq: r.seq, at: Date.parse(r.at), type: r.type, actor: r.actor, taskId: r.task_id, data: r.data, prevHash: r.prev_hash })).toBe(r.hash);
+        prev = r.hash;
+      }
+      const last = checkpoints.at(-1);
+      expect(last).toMatchObject({ seq: 600, hash: prev });
+      expect(await openCheckpoint(s.core.keys, { ...last, at: Date.parse(last.at) })).toMatchObject({ ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an archive that fails cuts nothing', async () => {
+    const s = await service(createMemoryStore(), new FrozenClock(), async () => {
+      throw new Error('disk full');
+    });
+    await s.append(50);
+    s.clock.advance(30 * 86400);
+    await s.append(1);
+    expect(await s.maintenance()).toBe(0);
+    expect(await s.auditRows()).toBe(51);
+    expect(await s.core.store.audit.checkpoint()).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { openCheckpoint, signCheckpoint } from './audit-checkpoint.js';
 import { GENESIS, hashOf } from './audit.js';
 import type { Core } from './context.js';
-import type { AuditCheckpoint } from './ports.js';
+import type { AuditCheckpoint, AuditRecord } from './ports.js';
 
 /**
  * Retention: what an operator of a busy identity service expects — the database stops growing
@@ -22,6 +22,12 @@ import type { AuditCheckpoint } from './ports.js';
 export interface RetentionOptions {
   tasksMs: number;
   auditMs: number;
+  /**
+   * Where cut records go before they are deleted (Node: JSON lines files, STINT_AUDIT_ARCHIVE_DIR).
+   * Called with each cut and its checkpoint before the checkpoint is stored; if it throws,
+   * nothing is cut: a record is never deleted unarchived.
+   */
+  archive?: (records: AuditRecord[], checkpoint: AuditCheckpoint) => Promise<void>;
 }
 export const DAY_MS = 24 * 3600 * 1000;
 export const DEFAULT_RETENTION: RetentionOptions = { tasksMs: 30 * DAY_MS, auditMs: 365 * DAY_MS };
@@ -44,6 +50,7 @@ const KEEP_CHECKPOINTS = 16;
  * of rows every node agrees are gone, and two checkpoints of one cut are the same row.
  */
 export async function retentionRound(core: Pick<Core, 'store' | 'clock' | 'keys' | 'issuer'>, o: RetentionOptions = DEFAULT_RETENTION): Promise<number> {
+  const archive = o.archive;
   const now = core.clock.now();
   let total = 0;
   // Up to STEPS small steps, a turn of the event loop between them (as purge.ts): at Node's
@@ -51,7 +58,7 @@ export async function retentionRound(core: Pick<Core, 'store' | 'clock' | 'keys'
   for (let i = 0; i < STEPS; i++) {
     let n = 0;
     if (o.tasksMs > 0) n += await core.store.tasks.pruneExpired(now - o.tasksMs, BATCH);
-    if (o.auditMs > 0) n += await cutAudit(core, now - o.auditMs, now);
+    if (o.auditMs > 0) n += await cutAudit(core, now - o.auditMs, now, archive);
     total += n;
     if (n === 0) break;
     await new Promise((r) => setTimeout(r, 0));
@@ -62,13 +69,13 @@ export async function retentionRound(core: Pick<Core, 'store' | 'clock' | 'keys'
 /** The last checkpoint whose signature was checked here, by its JWS (one verification per new checkpoint, not per round). */
 const trusted = new WeakMap<object, string>();
 
-async function cutAudit(core: Pick<Core, 'store' | 'keys' | 'issuer'>, before: number, now: number): Promise<number> {
+async function cutAudit(core: Pick<Core, 'store' | 'keys' | 'issuer'>, before: number, now: number, archive: RetentionOptions['archive']): Promise<number> {
   const audit = core.store.audit;
   const cp = await audit.checkpoint();
   // A checkpoint row someone wrote into the database must not make retention delete records:
   // only a checkpoint signed by this broker's key is acted on. A bad one stops retention (and
   // fails `stint audit verify`) until an operator looks.
-  if (cp && !(await isTrusted(core, cp))) return 0;
+  if (cp && !(await isTrusted(core, cp))) throw new Error(`the newest audit checkpoint (record ${cp.seq}) does not verify under the broker's keys: run stint audit verify`);
   if (cp) {
     const gone = await audit.prune(cp.seq, BATCH);
     if (gone > 0) return gone;
@@ -94,9 +101,12 @@ async function cutAudit(core: Pick<Core, 'store' | 'keys' | 'issuer'>, before: n
   if (cut < 0) return 0;
   if (cut + 1 < CUT_MAX && cp && now - cp.at < CUT_EVERY_MS) return 0;
   const last = candidates[cut]!;
-  // Signed and stored before a single record goes: a crash between the two leaves records the
-  // checkpoint covers, which verification skips and the next round deletes.
-  await audit.addCheckpoint(await signCheckpoint(core.keys, core.issuer, last, now), KEEP_CHECKPOINTS);
+  const checkpoint = await signCheckpoint(core.keys, core.issuer, last, now);
+  // Archived, then signed and stored, before a single record goes: a crash in between leaves
+  // records the checkpoint covers, which verification skips and the next round deletes (an
+  // archive may then hold a cut twice: lines carry their seq).
+  if (archive) await archive(candidates.slice(0, cut + 1), checkpoint);
+  await audit.addCheckpoint(checkpoint, KEEP_CHECKPOINTS);
   return (await audit.prune(last.seq, BATCH)) || 1;
 }
 

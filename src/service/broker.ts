@@ -50,6 +50,16 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
   });
   const log = p.log ?? console.error;
   const retention = { ...DEFAULT_RETENTION, ...p.retention };
+  // A retention that cannot run (an archive that fails, a checkpoint that does not verify) deletes
+  // nothing and says so, at most once a minute: the rounds go on every 100 ms.
+  let lastComplaint = -Infinity;
+  const retentionFailed = (e: unknown) => {
+    if (core.clock.now() - lastComplaint >= 60_000) {
+      lastComplaint = core.clock.now();
+      log(`retention: nothing was pruned: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return 0;
+  };
   const stops: (() => void)[] = [];
   return {
     core,
@@ -77,7 +87,7 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
       await refusalLog.flushDue();
       await flushResightings(core);
       await flushObservations(core);
-      return (await purgeRound(core.store, core.clock)) + (await retentionRound(core, retention));
+      return (await purgeRound(core.store, core.clock)) + (await retentionRound(core, retention).catch(retentionFailed));
     },
   };
 }

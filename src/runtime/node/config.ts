@@ -40,6 +40,8 @@ export interface NodeConfig {
   allowPrivateReceivers: boolean;
   /** STINT_TASK_RETENTION_DAYS / STINT_AUDIT_RETENTION_DAYS, in ms (0: kept for ever). */
   retention: RetentionOptions;
+  /** STINT_AUDIT_ARCHIVE_DIR: cut audit records are appended there before they are deleted. */
+  auditArchiveDir?: string;
   production: boolean;
   /** Human-readable notes for start-up (never secret values). */
   notices: string[];
@@ -165,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
       tasksMs: days(env.STINT_TASK_RETENTION_DAYS, 'STINT_TASK_RETENTION_DAYS', DEFAULT_RETENTION.tasksMs),
       auditMs: days(env.STINT_AUDIT_RETENTION_DAYS, 'STINT_AUDIT_RETENTION_DAYS', DEFAULT_RETENTION.auditMs),
     },
+    auditArchiveDir: env.STINT_AUDIT_ARCHIVE_DIR ? resolve(env.STINT_AUDIT_ARCHIVE_DIR) : undefined,
     production,
     notices,
   };

@@ -109,6 +109,7 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
         origin: o.origin,
         webhookFetch: o.webhookFetch,
         auditRetentionMs: o.auditRetentionMs,
+        auditArchive: o.auditArchive,
       });
     },
   });

@@ -112,6 +112,7 @@ export interface NodeApprovalsOptions {
   requestLog?: RequestLogger;
   /** STINT_AUDIT_RETENTION_DAYS, in ms (0: for ever). */
   auditRetentionMs?: number;
+  auditArchive?: RetentionOptions['archive'];
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
@@ -139,6 +140,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     webhookFetch: o.webhookFetch,
     allowPrivateReceivers: o.allowPrivateReceivers,
     auditRetentionMs: o.auditRetentionMs,
+    auditArchive: o.auditArchive,
   });
   return runOnNode(service, { group, sqlite, close, metrics });
 }
