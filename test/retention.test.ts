@@ -121,6 +121,10 @@ describe.each(backends)('retention on %s', (_name, make) => {
     const genuine = (await s2.core.store.audit.checkpoint())!;
     await s2.core.store.audit.addCheckpoint({ ...genuine, seq: genuine.seq + 3 }, 16);
     expect(await s2.core.audit.verify()).toMatchObject({ ok: false, reason: 'the checkpoint row does not match what was signed' });
+    // Retention had trusted the genuine row; the moved one is checked anew, and nothing goes.
+    const kept = await s2.auditRows();
+    await s2.settle();
+    expect(await s2.auditRows()).toBe(kept);
 
     // A signature that does not verify.
     const s3 = await service(await make());

@@ -44,8 +44,10 @@ const CUT_EVERY_MS = 60_000;
 const KEEP_CHECKPOINTS = 16;
 
 /**
- * One round of retention: one small delete of expired tasks' rows, then one step of the audit
- * cut (delete below the newest checkpoint, or make the next checkpoint). Returns how many rows
+ * One round of retention: a few steps, each one small delete of expired tasks' rows and one step
+ * of the audit cut (delete below the newest checkpoint, or make the next checkpoint). Throws when
+ * the audit cut cannot go on (a checkpoint or a segment that does not verify, an archive that
+ * fails), having deleted nothing it should not have. Returns how many rows
  * went, so a Cron Trigger repeats while there is work. Safe on several nodes at once: deletes are
  * of rows every node agrees are gone, and two checkpoints of one cut are the same row.
  */
@@ -66,7 +68,7 @@ export async function retentionRound(core: Pick<Core, 'store' | 'clock' | 'keys'
   return total;
 }
 
-/** The last checkpoint whose signature was checked here, by its JWS (one verification per new checkpoint, not per round). */
+/** The last checkpoint checked here, by its columns and JWS (one verification per new checkpoint, not per round). */
 const trusted = new WeakMap<object, string>();
 
 async function cutAudit(core: Pick<Core, 'store' | 'keys' | 'issuer'>, before: number, now: number, archive: RetentionOptions['archive']): Promise<number> {
@@ -98,7 +100,11 @@ async function cutAudit(core: Pick<Core, 'store' | 'keys' | 'issuer'>, before: n
     seq = r.seq;
     cut = i;
   }
-  if (cut < 0) return 0;
+  if (cut < 0) {
+    const first = candidates[0];
+    if (first && first.at < before) throw new Error(`the audit chain does not verify at record ${seq + 1}: run stint audit verify`);
+    return 0;
+  }
   if (cut + 1 < CUT_MAX && cp && now - cp.at < CUT_EVERY_MS) return 0;
   const last = candidates[cut]!;
   const checkpoint = await signCheckpoint(core.keys, core.issuer, last, now);
@@ -111,8 +117,9 @@ async function cutAudit(core: Pick<Core, 'store' | 'keys' | 'issuer'>, before: n
 }
 
 async function isTrusted(core: Pick<Core, 'store' | 'keys'>, cp: AuditCheckpoint): Promise<boolean> {
-  if (trusted.get(core.store) === cp.jws) return true;
+  const key = `${cp.seq}\n${cp.hash}\n${cp.jws}`;
+  if (trusted.get(core.store) === key) return true;
   const opened = await openCheckpoint(core.keys, cp);
-  if (opened.ok) trusted.set(core.store, cp.jws);
+  if (opened.ok) trusted.set(core.store, key);
   return opened.ok;
 }
