@@ -41,6 +41,7 @@ export async function decideToolCall(core: Core, claims: StintClaims, facts: Too
   if (!agent || agent.status !== 'active') return { decision: false, context: { reason: `agent ${claims.sub} is locked`, code: 'unauthorized_client', stopped: true } };
 
   if (facts.stage === 'failure') {
+    await flushObservations(core, { taskId: task.id }); // the calls before the failure, first
     await reportSignal(core, { kind: 'agent', claims }, { type: 'tool_error', detail: `${facts.tool}: ${(facts.error ?? 'failed').slice(0, 200)}` });
     return { decision: true, context: { reason: 'recorded as a tool_error signal' } };
   }
