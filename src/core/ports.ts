@@ -257,6 +257,12 @@ export interface AuditStore {
   addCheckpoint(c: AuditCheckpoint, keep: number): Promise<void>;
   /** Drops up to `limit` records with seq ≤ `throughSeq`, lowest first; says how many went. */
   prune(throughSeq: number, limit: number): Promise<number>;
+  /**
+   * The records of the pushed types (core/events.ts `PUSHED_TYPES`) after `afterSeq`, in seq
+   * order: an event stream's backlog. Read through an index on (type, seq), so its cost follows
+   * the revocations and stops in the window, not every token issued in it.
+   */
+  listPushed(afterSeq: number, limit: number): Promise<AuditRecord[]>;
 }
 
 /** Housekeeping and durability, for the store as a whole. */

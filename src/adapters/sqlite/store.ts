@@ -2,7 +2,10 @@ import { and, asc, desc, eq, gt, gte, inArray, lt, lte, max, ne, notExists, notI
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { Store, TaskEvent } from '../../core/ports.js';
 import { parseScopeKey, SCOPE_KEY, scopeKey } from '../../core/scope.js';
+import { PUSHED_TYPES } from '../../core/events.js';
 import * as s from './schema.js';
+
+const PUSHED = [...PUSHED_TYPES];
 
 /** Any drizzle SQLite database: better-sqlite3 (sync driver, awaited) or D1 (async). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -299,6 +302,9 @@ export function createSqliteStore(db: SqliteDb): Store {
         const lowest = db.select({ seq: s.audit.seq }).from(s.audit).where(lte(s.audit.seq, throughSeq)).orderBy(asc(s.audit.seq)).limit(limit);
         const rows = await db.delete(s.audit).where(inArray(s.audit.seq, lowest)).returning({ one: sql<number>`1` });
         return rows.length;
+      },
+      async listPushed(afterSeq, limit) {
+        return db.select().from(s.audit).where(and(inArray(s.audit.type, PUSHED), gt(s.audit.seq, afterSeq))).orderBy(asc(s.audit.seq)).limit(limit);
       },
     },
     // Every statement commits as it runs.
