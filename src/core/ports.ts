@@ -173,7 +173,8 @@ export interface TaskStore {
   recentEventsOfAgent(agentId: string, kinds: TaskEventKind[], since: number): Promise<TaskEvent[]>;
   /**
    * Retention: drops up to `limit` events of tasks that expired before `before` (ms), oldest
-   * expiry first, then up to `limit` of those tasks once no event of theirs is left. Every task
+   * expiry first, and those tasks' provider sessions, then up to `limit` of those tasks once no
+   * event of theirs is left. Every task
    * expires, so a task past its expiry has ended whatever its stored status. Says how many rows went.
    */
   pruneExpired(before: number, limit: number): Promise<number>;

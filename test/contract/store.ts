@@ -364,11 +364,14 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
       await s.tasks.addEvent({ taskId: 'old2', at: 60 + i, kind: 'tool', detail: { i } });
       await s.tasks.addEvent({ taskId: 'live', at: 70 + i, kind: 'grant', detail: { i } });
     }
-    // Each statement takes at most `limit` rows: 2 events, then no task (both still have events).
-    expect(await s.tasks.pruneExpired(1000, 2)).toBe(2);
+    await s.providerSessions.add({ taskId: 'old1', provider: 'aws', target: 'arn:a', expiresAt: 90 });
+    await s.providerSessions.add({ taskId: 'live', provider: 'aws', target: 'arn:b', expiresAt: 4000 });
+    // Each statement takes at most `limit` rows: 2 events and old1's session, then no task (both still have events).
+    expect(await s.tasks.pruneExpired(1000, 2)).toBe(3);
     let total = 0;
     for (let round = 0; round < 10; round++) total += await s.tasks.pruneExpired(1000, 2);
     expect(total).toBe(4 + 2); // the other four events, then both tasks
+    expect(await s.providerSessions.live(0)).toEqual([{ taskId: 'live', provider: 'aws', target: 'arn:b', expiresAt: 4000 }]);
     expect(await s.tasks.get('old1')).toBeUndefined();
     expect(await s.tasks.get('old2')).toBeUndefined();
     expect(await s.tasks.events('old1')).toEqual([]);

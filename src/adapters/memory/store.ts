@@ -165,6 +165,12 @@ export function createMemoryStore(): Store {
           n += drop;
           if (n >= limit) break;
         }
+        const ended = new Set(expired.slice(0, 16).map((t) => t.id));
+        for (let i = sessions.length - 1; i >= 0; i--) {
+          if (!ended.has(sessions[i]!.taskId)) continue;
+          sessions.splice(i, 1);
+          n++;
+        }
         let gone = 0;
         for (const t of expired) {
           if (gone >= limit) break;

@@ -156,12 +156,14 @@ export function createPgStore(db: PgDb, flush: () => Promise<void> = () => Promi
           .delete(s.taskEvents)
           .where(inArray(s.taskEvents.id, db.select({ id: s.taskEvents.id }).from(s.taskEvents).where(inArray(s.taskEvents.taskId, oldest(16))).limit(limit)))
           .returning({ one: sql<number>`1` });
+        // The provider sessions of those tasks (a task's few, through their index): expired with it.
+        const sessions = await db.delete(s.providerSessions).where(inArray(s.providerSessions.taskId, oldest(16))).returning({ one: sql<number>`1` });
         // A task goes once its events have: never a trajectory without its task.
         const gone = await db
           .delete(s.tasks)
           .where(and(inArray(s.tasks.id, oldest(limit)), notExists(db.select({ one: sql`1` }).from(s.taskEvents).where(eq(s.taskEvents.taskId, s.tasks.id)))))
           .returning({ one: sql<number>`1` });
-        return events.length + gone.length;
+        return events.length + sessions.length + gone.length;
       },
     },
     replay: {
