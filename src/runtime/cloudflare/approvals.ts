@@ -6,8 +6,9 @@ import { createApprovalStore } from '../../adapters/sqlite/approval-store.js';
 import * as schema from '../../adapters/sqlite/schema.js';
 import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js';
 import { compilePolicy } from '../../policy/load.js';
+import { DEFAULT_RETENTION } from '../../core/retention.js';
 import { createApprovalService } from '../../service/approvals.js';
-import { decodeKey, required } from './env.js';
+import { decodeKey, required, retentionDays } from './env.js';
 import { POLICY_SOURCES } from './policies.generated.js';
 
 export interface ApprovalWorkerEnv {
@@ -22,6 +23,8 @@ export interface ApprovalWorkerEnv {
   STINT_APPROVAL_MASTER_KEY: string;
   /** The console's origin, if not STINT_APPROVAL_URL's. */
   STINT_APPROVAL_ORIGIN?: string;
+  /** Whole days of audit kept here (0: for ever; default a year), as for the broker. */
+  STINT_AUDIT_RETENTION_DAYS?: string;
   /** Service binding to the broker Worker (preferred over public HTTP). */
   BROKER?: { fetch: typeof fetch };
 }
@@ -45,6 +48,7 @@ function serviceFor(env: ApprovalWorkerEnv) {
       adminToken: env.STINT_APPROVAL_ADMIN_TOKEN,
       fetch: viaBinding,
       origin: env.STINT_APPROVAL_ORIGIN ?? env.STINT_APPROVAL_URL,
+      auditRetentionMs: retentionDays(env.STINT_AUDIT_RETENTION_DAYS, 'STINT_AUDIT_RETENTION_DAYS', DEFAULT_RETENTION.auditMs),
     });
     s.start();
     return s;

@@ -6,12 +6,12 @@ import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js
 import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
 import { awsProvider } from '../../core/providers/aws/provider.js';
 import type { Core } from '../../core/context.js';
-import { DAY_MS, DEFAULT_RETENTION } from '../../core/retention.js';
+import { DEFAULT_RETENTION } from '../../core/retention.js';
 import type { BrokerApp } from '../../http/broker-app.js';
 import { createBroker } from '../../service/broker.js';
 import type { Service } from '../../service/types.js';
 import { compilePolicy } from '../../policy/load.js';
-import { decodeKey, required } from './env.js';
+import { decodeKey, required, retentionDays } from './env.js';
 import { HUB_NAME } from './event-hub.js';
 import { POLICY_SOURCES } from './policies.generated.js';
 
@@ -62,7 +62,10 @@ function serviceFor(env: BrokerWorkerEnv) {
       // AWS on Workers: root credentials must come from the vault (there is no SDK chain here).
       providers: [awsProvider(createAwsSdkProvider({ stsEndpoint: env.STINT_AWS_ENDPOINT, iamEndpoint: env.STINT_AWS_IAM_ENDPOINT, region: env.STINT_AWS_REGION }))],
       setPush: { attempts: 2, retryMs: 200 },
-      retention: { tasksMs: days(env.STINT_TASK_RETENTION_DAYS, DEFAULT_RETENTION.tasksMs), auditMs: days(env.STINT_AUDIT_RETENTION_DAYS, DEFAULT_RETENTION.auditMs) },
+      retention: {
+        tasksMs: retentionDays(env.STINT_TASK_RETENTION_DAYS, 'STINT_TASK_RETENTION_DAYS', DEFAULT_RETENTION.tasksMs),
+        auditMs: retentionDays(env.STINT_AUDIT_RETENTION_DAYS, 'STINT_AUDIT_RETENTION_DAYS', DEFAULT_RETENTION.auditMs),
+      },
       track,
       http: { eventStream },
     });
@@ -73,13 +76,6 @@ function serviceFor(env: BrokerWorkerEnv) {
     service = undefined;
     throw e;
   }));
-}
-
-/** A retention age from a var: whole days, anything else refuses to start (fail closed on a typo). */
-function days(raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,5}$/.test(raw.trim())) throw new Error(`a retention age must be a whole number of days, got "${raw}"`);
-  return Number(raw.trim()) * DAY_MS;
 }
 
 const track = (p: Promise<unknown> | undefined) => void (p && pendingPublishes.push(p));
