@@ -274,6 +274,21 @@ describe('retention with an archive', () => {
       const last = checkpoints.at(-1);
       expect(last).toMatchObject({ seq: 600, hash: prev });
       expect(await openCheckpoint(s.core.keys, { ...last, at: Date.parse(last.at) })).toMatchObject({ ok: true });
+
+      // The same, as `stint audit verify-archive` checks it (the CLI, from the source, with the keys in a file).
+      const { checkArchive } = await import('../src/core/audit-archive-check.js');
+      const text = readdirSync(dir).sort().flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'));
+      expect(await checkArchive(text, s.core.keys)).toMatchObject({ ok: true, records: 600, first: 1, last: 600, checkpoints: 3 });
+      const doubled = [...text.slice(0, 257), ...text.slice(0, 257), ...text.slice(257)]; // a cut archived twice (a crash before its checkpoint was stored)
+      expect(await checkArchive(doubled, s.core.keys)).toMatchObject({ ok: true, records: 600 });
+      const edited = text.map((l, i) => (i === 99 ? l.replace('"i":99', '"i":98') : l));
+      expect(await checkArchive(edited, s.core.keys)).toMatchObject({ ok: false, brokenAt: 100, reason: 'record content does not match its hash' });
+      const { writeFileSync } = await import('node:fs');
+      const { execFileSync } = await import('node:child_process');
+      writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: s.core.keys.publicJwks() }));
+      const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => join(dir, f));
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify-archive', ...files, '--jwks', join(dir, 'jwks.json'), '--json'], { encoding: 'utf8' });
+      expect(JSON.parse(out)).toMatchObject({ ok: true, records: 600 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

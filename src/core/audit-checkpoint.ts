@@ -33,7 +33,7 @@ export async function signCheckpoint(keys: KeyRing, issuer: string, cut: { seq: 
  * The claims of a stored checkpoint whose signature holds under one of the broker's keys and
  * whose columns agree with what was signed; otherwise the reason it does not.
  */
-export async function openCheckpoint(keys: KeyRing, c: AuditCheckpoint): Promise<{ ok: true; claims: CheckpointClaims } | { ok: false; reason: string }> {
+export async function openCheckpoint(keys: Pick<KeyRing, 'publicKey'>, c: AuditCheckpoint): Promise<{ ok: true; claims: CheckpointClaims } | { ok: false; reason: string }> {
   let claims: CheckpointClaims;
   try {
     const header = decodeProtectedHeader(c.jws);

@@ -9,6 +9,41 @@ export function register(program: Command): void {
     output(o.json, r, (v) => (v.ok ? `audit log intact: ${v.count} records, head ${v.head}${v.checkpoint ? ` (from the signed checkpoint at record ${v.checkpoint.seq}, ${v.checkpoint.at}: older records were pruned by retention)` : ''}` : `audit log BROKEN at record ${v.brokenAt}: ${v.reason} (${v.count} records checked)`));
     if (!r.ok) process.exitCode = 1;
   });
+  audit
+    .command('verify-archive')
+    .description("check retention's archive files offline (audit-YYYY-MM.jsonl from STINT_AUDIT_ARCHIVE_DIR, oldest first): the chain and the checkpoints' signatures")
+    .argument('<files...>', 'archive files, oldest first')
+    .option('--jwks <file-or-url>', "the broker's public keys (default: <broker>/.well-known/jwks.json)")
+    .option('--from <hash>', 'the hash of the record before the first archived one (default: the start of the log)')
+    .option('--url <url>', 'the broker, for its keys')
+    .option('--json', 'print JSON for programs instead of text')
+    .action(async (files: string[], o: { jwks?: string; from?: string; url?: string; json?: boolean }) => {
+      const { readFileSync } = await import('node:fs');
+      const { importJWK } = await import('jose');
+      const { checkArchive } = await import('../../core/audit-archive-check.js');
+      const source = o.jwks ?? `${brokerUrl(o)}/.well-known/jwks.json`;
+      let jwks: { keys?: Record<string, unknown>[] };
+      try {
+        jwks = /^https?:\/\//.test(source) ? await (await fetch(source)).json() : JSON.parse(readFileSync(source, 'utf8'));
+      } catch (e) {
+        return fail(`cannot read the broker's keys from ${source}: ${(e as Error).message}`);
+      }
+      const keys = new Map<string, CryptoKey>();
+      for (const k of jwks.keys ?? []) if (typeof k.kid === 'string') keys.set(k.kid, (await importJWK(k, 'EdDSA').catch(() => undefined)) as CryptoKey);
+      let lines: string[];
+      try {
+        lines = files.flatMap((f) => readFileSync(f, 'utf8').split('\n'));
+      } catch (e) {
+        return fail((e as Error).message);
+      }
+      const r = await checkArchive(lines, { publicKey: (kid) => keys.get(kid) }, o.from);
+      output(o.json, r, (v) =>
+        v.ok
+          ? `archive intact: ${v.records} records (${v.first ?? '-'}..${v.last ?? '-'}), ${v.checkpoints} signed checkpoints, head ${v.head}`
+          : `archive BROKEN at line ${v.brokenAt}: ${v.reason} (${v.records} records checked)`,
+      );
+      if (!r.ok) process.exitCode = 1;
+    });
   operatorOptions(
     audit
       .command('tail')
