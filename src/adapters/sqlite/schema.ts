@@ -96,16 +96,21 @@ export const signingKeys = sqliteTable('signing_keys', {
   createdAt: integer('created_at').notNull(),
 });
 
-export const audit = sqliteTable('audit', {
-  seq: integer('seq').primaryKey(),
-  at: integer('at').notNull(),
-  type: text('type').notNull(),
-  actor: text('actor').notNull(),
-  taskId: text('task_id'),
-  data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-  prevHash: text('prev_hash').notNull(),
-  hash: text('hash').notNull(),
-});
+export const audit = sqliteTable(
+  'audit',
+  {
+    seq: integer('seq').primaryKey(),
+    at: integer('at').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    taskId: text('task_id'),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  // An event stream's backlog reads only the pushed types (store `audit.listPushed`).
+  (t) => [index('audit_type_seq').on(t.type, t.seq)],
+);
 
 /** Signed cuts of the audit chain (core/audit-checkpoint.ts): verification starts from the newest. */
 export const auditCheckpoints = sqliteTable('audit_checkpoints', {
