@@ -182,6 +182,8 @@ describe('retention settings', () => {
     expect(loadConfig(base).retention).toEqual({ tasksMs: 30 * DAY_MS, auditMs: 365 * DAY_MS });
     expect(loadConfig({ ...base, STINT_AUDIT_RETENTION_DAYS: '0', STINT_TASK_RETENTION_DAYS: '7' }).retention).toEqual({ tasksMs: 7 * DAY_MS, auditMs: 0 });
     expect(() => loadConfig({ ...base, STINT_AUDIT_RETENTION_DAYS: '1y' })).toThrow(ConfigError);
+    expect(loadConfig(base).auditArchiveDir).toBeUndefined();
+    expect(loadConfig({ ...base, STINT_AUDIT_ARCHIVE_DIR: '/var/lib/stint/archive' }).auditArchiveDir).toBe('/var/lib/stint/archive');
   });
 
   it('0 keeps everything', async () => {
