@@ -80,7 +80,11 @@ export function serveEventStream(
       await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor) }) }));
       while (!stream.aborted) {
         await stream.sleep(o.heartbeatMs ?? HEARTBEAT_MS);
-        if (o.maxMs !== undefined && o.clock.now() - started >= o.maxMs) break;
+        if (o.maxMs !== undefined && o.clock.now() - started >= o.maxMs) {
+          // Said before the end, so that a verifier reconnects at once as a handover, not an outage.
+          await enqueue(() => stream.writeSSE({ event: 'stream.lease_ended', data: JSON.stringify({ last_event_id: cursor }) }));
+          break;
+        }
         await enqueue(() => stream.writeSSE({ event: 'heartbeat', data: JSON.stringify({ at: o.clock.now() }) }));
       }
     } finally {

@@ -37,8 +37,12 @@ export function followStream(o: StreamOptions): { close: () => void } {
         delay = base;
         // Connected once the backlog is applied: the broker sends `stream.open` after it, and
         // events are handled in order, so every earlier one has been applied by then.
+        let handover = false;
         const parser = createParser({
           onEvent: (m) => {
+            // The server ends a stream after its lease (the Workers hub): reconnect at once, and
+            // stay current meanwhile — the staleness bound still holds if the reconnect fails.
+            if (m.event === 'stream.lease_ended') handover = true;
             o.onEvent(m);
             if (m.event === 'stream.open') o.onState(true);
           },
@@ -49,6 +53,7 @@ export function followStream(o: StreamOptions): { close: () => void } {
           if (done) break;
           parser.feed(value);
         }
+        if (handover && !closed) continue;
       } catch {
         // fall through to reconnect
       }

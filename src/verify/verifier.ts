@@ -84,7 +84,7 @@ export class StintVerifier {
           if (Number.isSafeInteger(head) && head > this.view.lastEventId) this.view.lastEventId = head;
           opened();
         }
-        if (m.event === 'stream.open' || m.event === 'heartbeat') return;
+        if (m.event === 'stream.open' || m.event === 'heartbeat' || m.event === 'stream.lease_ended') return;
         const e = JSON.parse(m.data) as { type: string; id?: number };
         this.view.apply(e, this.now());
         for (const l of this.listeners) l(e);

@@ -38,6 +38,16 @@ describe('event streams on Workers: the per-client cap is counted in the hub', (
     }, { timeout: 15_000, interval: 500 }).toBe(200);
     for (const r of open) await r.body!.cancel();
   });
+
+  it('a stream past its lease is announced as ended (stream.lease_ended) and closes', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const res = await SELF.fetch(`${ISSUER}/v1/events`, { headers: { Authorization: `Bearer ${ADMIN}`, 'Last-Event-ID': '0' } });
+    expect(res.status).toBe(200);
+    vi.setSystemTime(Date.now() + STREAM_LEASE_MS + 1000);
+    const text = await res.text(); // ends: the hub closes the stream after the announcement
+    expect(text).toMatch(/event: stream\.open/);
+    expect(text).toMatch(/event: stream\.lease_ended\ndata: \{"last_event_id":\d+\}/);
+  });
 });
 
 describe('aggregates on Workers are flushed with waitUntil', () => {

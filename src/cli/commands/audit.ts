@@ -56,47 +56,58 @@ export function register(program: Command): void {
     if (o.count !== undefined && !/^[1-9]\d*$/.test(o.count)) fail('--count must be a positive integer');
     const limit = o.count === undefined ? Infinity : Number(o.count);
     const controller = new AbortController();
-    let res: Response;
-    try {
-      res = await fetch(`${brokerUrl(o)}/v1/events`, {
-        headers: { Authorization: `Bearer ${adminToken()}`, Accept: 'text/event-stream', ...(o.from !== undefined ? { 'Last-Event-ID': o.from } : {}) },
-        signal: controller.signal,
-      });
-    } catch (e) {
-      return fail(`cannot reach the broker at ${brokerUrl(o)}: ${(e as Error).message}`);
-    }
-    if (!res.ok || !res.body) {
-      const b = (await res.json().catch(() => ({}))) as { error?: string; detail?: string };
-      return fail(`${res.status} ${b.error ?? ''}: ${oneLine(b.detail ?? '')}`);
-    }
     const { createParser } = await import('eventsource-parser');
     let seen = 0;
-    const parser = createParser({
-      onEvent: (m) => {
-        // One chunk may carry more events than asked for: stop at the count.
-        if (seen >= limit) return;
-        if (m.event === 'stream.open' || (m.event === 'heartbeat' && !o.heartbeats)) return;
-        let data: any = m.data;
-        try {
-          data = JSON.parse(m.data);
-        } catch {
-          // kept as text
-        }
-        if (o.json) console.log(JSON.stringify({ id: m.id, event: m.event, data }));
-        else console.log(`${m.id ?? '-'}  ${m.event ?? 'message'}  ${oneLine(typeof data === 'string' ? data : JSON.stringify(data))}`);
-        if (m.event !== 'heartbeat' && ++seen >= limit) controller.abort();
-      },
-    });
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        parser.feed(value);
+    // Resumes after the last event shown when the broker ends a stream at its lease (Workers).
+    let from = o.from;
+    for (let handover = true; handover; ) {
+      handover = false;
+      let res: Response;
+      try {
+        res = await fetch(`${brokerUrl(o)}/v1/events`, {
+          headers: { Authorization: `Bearer ${adminToken()}`, Accept: 'text/event-stream', ...(from !== undefined ? { 'Last-Event-ID': from } : {}) },
+          signal: controller.signal,
+        });
+      } catch (e) {
+        return fail(`cannot reach the broker at ${brokerUrl(o)}: ${(e as Error).message}`);
       }
-    } catch (e) {
-      if (!controller.signal.aborted) fail(`event stream ended: ${(e as Error).message}`);
-      return;
+      if (!res.ok || !res.body) {
+        const b = (await res.json().catch(() => ({}))) as { error?: string; detail?: string };
+        return fail(`${res.status} ${b.error ?? ''}: ${oneLine(b.detail ?? '')}`);
+      }
+      const parser = createParser({
+        onEvent: (m) => {
+          if (m.event === 'stream.lease_ended') {
+            handover = true;
+            const last = (JSON.parse(m.data) as { last_event_id?: number }).last_event_id;
+            if (Number.isSafeInteger(last)) from = String(last);
+          }
+          // One chunk may carry more events than asked for: stop at the count.
+          if (seen >= limit) return;
+          if (m.event === 'stream.open' || ((m.event === 'heartbeat' || m.event === 'stream.lease_ended') && !o.heartbeats)) return;
+          let data: any = m.data;
+          try {
+            data = JSON.parse(m.data);
+          } catch {
+            // kept as text
+          }
+          if (o.json) console.log(JSON.stringify({ id: m.id, event: m.event, data }));
+          else console.log(`${m.id ?? '-'}  ${m.event ?? 'message'}  ${oneLine(typeof data === 'string' ? data : JSON.stringify(data))}`);
+          if (m.id !== undefined) from = m.id;
+          if (m.event !== 'heartbeat' && m.event !== 'stream.lease_ended' && ++seen >= limit) controller.abort();
+        },
+      });
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          parser.feed(value);
+        }
+      } catch (e) {
+        if (!controller.signal.aborted) fail(`event stream ended: ${(e as Error).message}`);
+        return;
+      }
     }
     if (seen < limit) fail('the broker closed the event stream');
   });
