@@ -38,8 +38,8 @@ export interface ProxyOptions {
   decideMethods: string[];
   /** Asks the broker's rules (AuthZEN). Throws when the broker cannot be reached. */
   decide: (facts: ReturnType<typeof factsOf>) => Promise<ToolCallDecision>;
-  /** Whether the task is live as far as the event stream knows; a reason when not. */
-  liveness: () => { live: boolean; reason?: string };
+  /** Whether the task is live as far as the event stream knows; a rule and reason when not. */
+  liveness: () => { live: boolean; rule?: string; reason?: string };
   /** Told once when the broker stopped the task on a request of ours. */
   onStop?: (rule: string, reason: string) => void;
   /** `host` → `address:port` (STINT_EGRESS_RESOLVE). */
@@ -121,7 +121,7 @@ export function createEgressProxy(o: ProxyOptions) {
     try {
       const live = o.liveness();
       if (stopped) throw new Refusal(403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
-      if (!live.live) throw new Refusal(403, 'task_not_live', live.reason ?? `task ${o.taskId} is not live`);
+      if (!live.live) throw new Refusal(403, live.rule ?? 'task_not_live', live.reason ?? `task ${o.taskId} is not live`);
       if (req.headers.upgrade) throw new Refusal(403, 'upgrade', `a ${req.headers.upgrade} upgrade is not relayed by the egress proxy`);
       const body = await readBody(req);
       const path = req.url?.startsWith('/') ? req.url : new URL(req.url ?? '/').pathname + new URL(req.url ?? '/').search;
@@ -304,7 +304,7 @@ export function createEgressProxy(o: ProxyOptions) {
     const port = Number(m[2]);
     const live = o.liveness();
     if (stopped) return fail(403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
-    if (!live.live) return fail(403, 'task_not_live', live.reason ?? 'task not live');
+    if (!live.live) return fail(403, live.rule ?? 'task_not_live', live.reason ?? 'task not live');
     if (inspected(host)) {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) socket.unshift(head);

@@ -65,9 +65,11 @@ export function serveEventStream(
         cursor = Math.min(o.lastEventId, head);
         await enqueue(() => catchUp(head));
       } else cursor = head;
-      await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor) }) }));
+      // The interval is announced so a follower can set its silence deadline from it.
+      const every = o.heartbeatMs ?? HEARTBEAT_MS;
+      await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor), heartbeat_ms: every }) }));
       while (!stream.aborted) {
-        await stream.sleep(o.heartbeatMs ?? HEARTBEAT_MS);
+        await stream.sleep(every);
         await enqueue(() => stream.writeSSE({ event: 'heartbeat', data: JSON.stringify({ at: o.clock.now() }) }));
       }
     } finally {

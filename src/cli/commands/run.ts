@@ -154,7 +154,8 @@ export function register(program: Command): void {
         allow: session.allow,
         graphqlHosts: session.graphql,
         decideMethods: session.methods,
-        decide: (facts) => evaluate(state, facts, 5000),
+        // under 5 s, so that a broker that cannot decide is a refusal within the contract's 5 s
+        decide: (facts) => evaluate(state, facts, 4000),
         liveness: () => follower.liveness(),
         onStop: (rule, reason) => onStop(rule, reason),
         resolve: parseResolve(process.env.STINT_EGRESS_RESOLVE),
