@@ -145,7 +145,7 @@ export function createEgressProxy(o: ProxyOptions) {
             stopped = { rule, reason: d.context.reason };
             o.onStop?.(rule, d.context.reason);
           }
-          throw new Refusal(403, rule, d.context.reason, { ...(d.context.auth_req_id ? { auth_req_id: d.context.auth_req_id } : {}), ...(d.context.stopped ? { stopped: true } : {}) });
+          throw new Refusal(403, rule, d.context.reason, { ...(d.context.code ? { code: d.context.code } : {}), ...(d.context.auth_req_id ? { auth_req_id: d.context.auth_req_id } : {}), ...(d.context.stopped ? { stopped: true } : {}) });
         }
       }
       // Allowed: the placeholders become their values, on the wire only.
