@@ -4,8 +4,12 @@
 // decided before a byte leaves; hosts in `egress.allow` are tunnelled unread; anything else is
 // refused. Decisions go through the broker's tool-call rules (the guard's path); a request with no
 // credential, no GraphQL and a method no action matcher names is allowed here without a round
-// trip, as long as the task is live (the event stream says so). HTTP/1.1 only: TLS offers ALPN
-// `http/1.1`, so HTTP/2 clients fall back to it.
+// trip, as long as the task is live (the event stream says so).
+// HTTP/2: where TLS is terminated, ALPN offers `http/1.1` only, so every HTTP/2 client (curl,
+// Node, Go, Python's httpx) negotiates HTTP/1.1 and each request is read by one parser; reading
+// h2 streams too would add a second parser for no request the first cannot carry. Tunnelled
+// hosts negotiate whatever they like end to end. WebSocket: relayed at tunnelled hosts, refused
+// (403 `upgrade`) at hosts the proxy must read (see the 'upgrade' listeners).
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -122,7 +126,8 @@ export function createEgressProxy(o: ProxyOptions) {
       const live = o.liveness();
       if (stopped) throw new Refusal(403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
       if (!live.live) throw new Refusal(403, live.rule ?? 'task_not_live', live.reason ?? `task ${o.taskId} is not live`);
-      if (req.headers.upgrade) throw new Refusal(403, 'upgrade', `a ${req.headers.upgrade} upgrade is not relayed by the egress proxy`);
+      // (Node hands upgrades to the 'upgrade' listeners; this is the belt to their braces.)
+      if (req.headers.upgrade) throw new Refusal(403, 'upgrade', `a ${req.headers.upgrade} upgrade to ${host} is refused: its frames could not be read`);
       const body = await readBody(req);
       const path = req.url?.startsWith('/') ? req.url : new URL(req.url ?? '/').pathname + new URL(req.url ?? '/').search;
       const url = new URL(`${scheme}://${host}${(scheme === 'https' && port === 443) || (scheme === 'http' && port === 80) ? '' : `:${port}`}${path}`);
@@ -284,12 +289,65 @@ export function createEgressProxy(o: ProxyOptions) {
     if (!inspected(host) && !allowed(host)) return refuseResponse(res, new Refusal(403, 'egress_not_allowed', `${host} is not in the policy's egress.allow`));
     void handle(req, res, 'http', host, port);
   });
-  outer.on('connection', (socket: Socket) => socket.on('error', () => socket.destroy()));
+  // Every socket of the sandbox's, tunnels and upgrades included, so the end of the run ends them.
+  const sockets = new Set<Socket>();
+  outer.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  });
   outer.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(400, 'malformed', 'malformed HTTP request'));
   });
-  outer.on('upgrade', (req, socket) => {
-    (socket as Socket).end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(403, 'upgrade', `a ${req.headers.upgrade} upgrade is not relayed by the egress proxy`));
+  // Upgrades (WebSocket). At a host the proxy must read, the frames after the handshake could
+  // carry what it exists to read (a token in `connection_init`, a mutation over graphql-ws), so
+  // the upgrade is refused, clearly: 403 `upgrade`. At a host the policy tunnels unread
+  // (`egress.allow`), the handshake and the frames are relayed as a CONNECT tunnel would be.
+  const rawRefusal = (socket: Socket, status: number, rule: string, detail: string) => {
+    const body = problem(status, rule, detail);
+    log({ decision: 'refuse', rule });
+    socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Forbidden'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+  const upgradeRefused = (what: string | undefined, host: string) =>
+    `a ${what ?? ''} upgrade to ${host} is refused: its frames could not be read, and ${host} is a host the egress proxy must read (tunnelled hosts in egress.allow relay upgrades)`;
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    const t = (req.socket as TLSSocket & { stintTarget?: { host: string } }).stintTarget;
+    rawRefusal(socket, 403, 'upgrade', upgradeRefused(req.headers.upgrade, t?.host ?? 'this host'));
+  });
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    let u: URL;
+    try {
+      u = new URL(req.url ?? '');
+      if (u.protocol !== 'http:' && u.protocol !== 'ws:') throw new Error('scheme');
+    } catch {
+      return rawRefusal(socket, 400, 'malformed', 'an upgrade through the proxy needs an absolute http:// (or ws://) URL');
+    }
+    const host = u.hostname.toLowerCase();
+    const port = Number(u.port || 80);
+    const live = o.liveness();
+    if (stopped) return rawRefusal(socket, 403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
+    if (!live.live) return rawRefusal(socket, 403, live.rule ?? 'task_not_live', live.reason ?? 'task not live');
+    if (inspected(host)) return rawRefusal(socket, 403, 'upgrade', upgradeRefused(req.headers.upgrade, host));
+    if (!allowed(host)) return rawRefusal(socket, 403, 'egress_not_allowed', `${host} is not in the policy's egress.allow`);
+    const t = target(host, port);
+    const up = netConnect(t.port, t.host, () => {
+      // Origin-form to the upstream; Upgrade and Connection kept (they are the point), the
+      // proxy's own headers dropped.
+      const lines = [`${req.method} ${u.pathname}${u.search} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const n = req.rawHeaders[i]!;
+        if (/^proxy-/i.test(n)) continue;
+        lines.push(`${n}: ${req.rawHeaders[i + 1]}`);
+      }
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+      log({ decision: 'tunnel', host, upgrade: req.headers.upgrade });
+    });
+    up.on('error', () => (socket.writable ? rawRefusal(socket, 502, 'upstream', `the upstream ${host} could not be reached`) : socket.destroy()));
+    socket.on('close', () => up.destroy());
   });
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -340,6 +398,10 @@ export function createEgressProxy(o: ProxyOptions) {
     halt(rule: string, reason: string) {
       stopped ??= { rule, reason };
     },
-    close: () => new Promise<void>((r) => outer.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        outer.close(() => r());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
