@@ -5,10 +5,12 @@
 //  2. GraphQL queries through the proxy (each decided by the broker's rules over AuthZEN).
 //  3. revocation: task revoked → the next proxied request refused; RUNS (default 100) runs.
 //  4. broker gone → the first refused request, once.
-//  5. benign calls replayed (BENIGN, default 200: GitHub REST/GraphQL reads, Railway queries,
-//     registry fetches against a local fake): how many the proxy refused (false blocks).
+//  5. the benign corpus (test/egress/fixtures/benign-calls.json: 230 GitHub REST/GraphQL reads,
+//     Railway queries, npm registry fetches) replayed against a local fake: how many the proxy
+//     refused (false blocks; test/egress/benign.test.ts holds it at 0).
 // The proxy speaks to the upstream over plain HTTP here (TLS termination costs once per
 // connection; keep-alive amortises it), so the rows are inspection + decision cost.
+import { readFileSync } from 'node:fs';
 import { createServer, request, Agent, type IncomingMessage } from 'node:http';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { listen } from '../../src/runtime/node/serve.js';
@@ -27,7 +29,6 @@ import { egressSession, followTask } from '../../src/egress/supervisor.js';
 const RATE = Number(process.env.RATE ?? 200);
 const SECONDS = Number(process.env.SECONDS ?? 5);
 const RUNS = Number(process.env.RUNS ?? 100);
-const BENIGN = Number(process.env.BENIGN ?? 200);
 const log = (m: string) => console.error(`bench:egress: ${m}`);
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,6 +59,8 @@ async function startBroker() {
 const b = await startBroker();
 await b.operator.call('POST', '/v1/custody', { name: 'rest-staging', environment: 'staging', hosts: ['api.staging.example'], value: 'real-rest-value-0123456789' });
 await b.operator.call('POST', '/v1/custody', { name: 'railway-staging', environment: 'staging', hosts: ['backboard.railway.app'], header: 'Authorization', scheme: 'Bearer', value: 'real-railway-value-0123456789' });
+await b.operator.call('POST', '/v1/custody', { name: 'github-staging', environment: 'staging', hosts: ['api.github.com'], value: 'gho_realGithubCustodyValue0000000000000000' });
+await b.operator.call('POST', '/v1/custody', { name: 'npm-staging', environment: 'staging', hosts: ['registry.npmjs.org'], value: 'npm_realNpmCustodyValue00000000000000000' });
 const ca = await createRunCa();
 const resolve = new Map(['api.staging.example', 'backboard.railway.app', 'api.github.com', 'registry.npmjs.org'].map((h) => [h, `127.0.0.1:${upstreamPort}`]));
 
@@ -68,10 +71,17 @@ async function supervised(broker: typeof b) {
   const dpop = await generateAgentKey();
   const task = await agent.openTask({ template: 'fix-credentials', environment: 'staging', purpose: 'bench' }, { dpopKey: dpop });
   const state: TaskState = { version: 1, url: broker.issuer, issuer: broker.issuer, client_id: reg.body.client_id, task_id: task.id, template: 'fix-credentials', environment: 'staging', purpose: 'bench', task_token: task.taskToken, expires_at: Math.floor(task.expiresAt / 1000), dpop: await exportKey(dpop) };
-  const session = await egressSession(state, ['rest-staging', 'railway-staging']);
+  const names = ['rest-staging', 'railway-staging', 'github-staging', 'npm-staging'].filter((n) => broker === b || n === 'rest-staging' || n === 'railway-staging');
+  const session = await egressSession(state, names);
   const placeholders = new Placeholders(task.id);
-  const rest = placeholders.issue(session.custody.find((c) => c.name === 'rest-staging')!);
-  const railway = placeholders.issue(session.custody.find((c) => c.name === 'railway-staging')!);
+  const ph = (n: string) => {
+    const e = session.custody.find((c) => c.name === n);
+    return e ? placeholders.issue(e) : '';
+  };
+  const rest = ph('rest-staging');
+  const railway = ph('railway-staging');
+  const github = ph('github-staging');
+  const npm = ph('npm-staging');
   const follower = followTask(state, { onEnd: () => {} });
   const proxy = createEgressProxy({
     taskId: task.id, taskToken: task.taskToken, issuer: broker.issuer, ca, placeholders, custody: session.custody, inspect: session.inspect, allow: session.allow,
@@ -80,7 +90,7 @@ async function supervised(broker: typeof b) {
   const port = await freePort();
   await new Promise<void>((r) => proxy.server.listen(port, '127.0.0.1', r));
   await follower.ready;
-  return { state, port, rest, railway, follower, proxy, close: async () => (follower.close(), await proxy.close()) };
+  return { state, port, rest, railway, github, npm, follower, proxy, close: async () => (follower.close(), await proxy.close()) };
 }
 
 const agentKeepAlive = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -129,25 +139,21 @@ const gqlN = Math.min(n, RATE * 2);
 const gql = await paced(gqlN, () => send(s.port, 'http://backboard.railway.app/graphql/v2', JSON.stringify({ query: 'query { me { id projects { edges { node { id name } } } } }' }), { Authorization: `Bearer ${s.railway}` }));
 rows.push(['GraphQL query through the proxy (decided by the broker)', `${RATE}/s`, fmt(gql.p50), fmt(gql.p99), `+${fmt(gql.p50 - direct.p50)} / +${fmt(gql.p99 - direct.p99)}`, `${gql.ok} ok, ${gql.bad} not`]);
 
-// Benign calls replayed: false blocks.
-const benign: [string, string | undefined, Record<string, string>][] = [];
-for (let i = 0; benign.length < BENIGN; i++) {
-  benign.push([`http://api.github.com/repos/acme/app/pulls?state=open&page=${i}`, undefined, { Accept: 'application/vnd.github+json' }]);
-  benign.push(['http://api.github.com/graphql', JSON.stringify({ query: `query { repository(owner: "acme", name: "app${i}") { issues(first: 10) { nodes { title } } } }` }), {}]);
-  benign.push(['http://backboard.railway.app/graphql/v2', JSON.stringify({ query: 'query project($id: String!) { project(id: $id) { services { edges { node { id name } } } } }', variables: { id: `proj-${i}` }, operationName: 'project' }), { Authorization: `Bearer ${s.railway}` }]);
-  benign.push([`http://registry.npmjs.org/left-pad${i % 7 ? `-${i}` : ''}`, undefined, { Accept: 'application/json' }]);
-  benign.push([`http://api.staging.example/v1/config?volumeId=3f9c2b1e-7a4d-4e8b-9c1f-${String(i).padStart(12, '0')}`, undefined, { 'X-Api-Key': s.rest }]);
-}
+// The benign corpus replayed: false blocks. (Over plain http:// here: the proxy reads it the same.)
+const corpus: { name: string; method: string; url: string; headers: Record<string, string>; body?: string }[] = JSON.parse(readFileSync(new URL('../../test/egress/fixtures/benign-calls.json', import.meta.url), 'utf8')).calls;
+const fill = (v: string) => v.replace('{{GITHUB_TOKEN}}', s.github).replace('{{RAILWAY_TOKEN}}', s.railway).replace('{{NPM_TOKEN}}', s.npm);
 let falseBlocks = 0;
 const why: string[] = [];
-for (const [url, bd, h] of benign.slice(0, BENIGN)) {
-  const r = await send(s.port, url, bd, h);
+for (const c of corpus) {
+  const url = c.url.replace(/^https:/, 'http:');
+  const headers = Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, fill(v)]));
+  const r = await send(s.port, url, c.body, headers, c.method);
   if (r.status !== 200) {
     falseBlocks++;
-    if (why.length < 3) why.push(`${url} → ${r.status} ${r.body.slice(0, 120)}`);
+    if (why.length < 3) why.push(`${c.name} → ${r.status} ${r.body.slice(0, 120)}`);
   }
 }
-rows.push([`benign calls replayed (GitHub REST/GraphQL, Railway, npm registry, staging API)`, '', '', '', '', `${BENIGN - falseBlocks}/${BENIGN} allowed, ${falseBlocks} false blocks`]);
+rows.push([`benign corpus replayed (GitHub REST/GraphQL, Railway, npm registry)`, '', '', '', '', `${corpus.length - falseBlocks}/${corpus.length} allowed, ${falseBlocks} false blocks`]);
 for (const w of why) log(`false block: ${w}`);
 await s.close();
 
