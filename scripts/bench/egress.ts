@@ -4,7 +4,9 @@
 //     scanned, no broker round trip), same run; p50/p99 and what the proxy adds.
 //  2. GraphQL queries through the proxy (each decided by the broker's rules over AuthZEN).
 //  3. revocation: task revoked → the next proxied request refused; RUNS (default 100) runs.
-//  4. broker gone → the first refused request, once.
+//  4. broker gone → the first refused request, once with the broker closed (its connections
+//     end at once) and once with it silent (a relay in front of it stops passing bytes, as a hung
+//     process or a lost route would: only the 3 s heartbeat deadline can tell).
 //  5. the benign corpus (test/egress/fixtures/benign-calls.json: 230 GitHub REST/GraphQL reads,
 //     Railway queries, npm registry fetches) replayed against a local fake: how many the proxy
 //     refused (false blocks; test/egress/benign.test.ts holds it at 0).
@@ -12,6 +14,7 @@
 // connection; keep-alive amortises it), so the rows are inspection + decision cost.
 import { readFileSync } from 'node:fs';
 import { createServer, request, Agent, type IncomingMessage } from 'node:http';
+import { createServer as createNetServer, connect as netConnect, type Socket } from 'node:net';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { listen } from '../../src/runtime/node/serve.js';
 import { loadPolicyDir } from '../../src/policy/node.js';
@@ -64,13 +67,13 @@ await b.operator.call('POST', '/v1/custody', { name: 'npm-staging', environment:
 const ca = await createRunCa();
 const resolve = new Map(['api.staging.example', 'backboard.railway.app', 'api.github.com', 'registry.npmjs.org'].map((h) => [h, `127.0.0.1:${upstreamPort}`]));
 
-async function supervised(broker: typeof b) {
+async function supervised(broker: typeof b, url = broker.issuer) {
   const key = await generateAgentKey();
   const reg = await broker.operator.call('POST', '/v1/agents', { name: `bench-${crypto.randomUUID().slice(0, 8)}`, owner: 'alice', jwks: { keys: [key.publicJwk] }, templates: ['fix-credentials'] });
   const agent = new StintAgent({ url: broker.issuer, clientId: reg.body.client_id, key });
   const dpop = await generateAgentKey();
   const task = await agent.openTask({ template: 'fix-credentials', environment: 'staging', purpose: 'bench' }, { dpopKey: dpop });
-  const state: TaskState = { version: 1, url: broker.issuer, issuer: broker.issuer, client_id: reg.body.client_id, task_id: task.id, template: 'fix-credentials', environment: 'staging', purpose: 'bench', task_token: task.taskToken, expires_at: Math.floor(task.expiresAt / 1000), dpop: await exportKey(dpop) };
+  const state: TaskState = { version: 1, url, issuer: broker.issuer, client_id: reg.body.client_id, task_id: task.id, template: 'fix-credentials', environment: 'staging', purpose: 'bench', task_token: task.taskToken, expires_at: Math.floor(task.expiresAt / 1000), dpop: await exportKey(dpop) };
   const names = ['rest-staging', 'railway-staging', 'github-staging', 'npm-staging'].filter((n) => broker === b || n === 'rest-staging' || n === 'railway-staging');
   const session = await egressSession(state, names);
   const placeholders = new Placeholders(task.id);
@@ -175,25 +178,60 @@ for (let i = 0; i < RUNS; i++) {
 }
 rows.push([`task revoked → next proxied request refused (from the revoke call, ${RUNS} runs)`, '', fmt(pct(rev, 50)), fmt(pct(rev, 99)), '', '']);
 
-// Broker gone.
+// Broker gone: closed (connections end), and silent (a relay in front of it freezes).
+async function firstRefusal(port: number, rest: string, from: number) {
+  for (let i = 0; i < 10_000; i++) {
+    const r = await send(port, 'http://api.staging.example/v1/items', undefined, { 'X-Api-Key': rest }).catch(() => ({ status: 0 }) as const);
+    if (r.status === 403) return performance.now() - from;
+    await sleep(5);
+  }
+  return NaN;
+}
+async function custodyOf(x: typeof b) {
+  await x.operator.call('POST', '/v1/custody', { name: 'rest-staging', environment: 'staging', hosts: ['api.staging.example'], value: 'real-rest-value-0123456789' });
+  await x.operator.call('POST', '/v1/custody', { name: 'railway-staging', environment: 'staging', hosts: ['backboard.railway.app'], value: 'real-railway-value-0123456789' });
+}
 const b2 = await startBroker();
-await b2.operator.call('POST', '/v1/custody', { name: 'rest-staging', environment: 'staging', hosts: ['api.staging.example'], value: 'real-rest-value-0123456789' });
-await b2.operator.call('POST', '/v1/custody', { name: 'railway-staging', environment: 'staging', hosts: ['backboard.railway.app'], value: 'real-railway-value-0123456789' });
+await custodyOf(b2);
 const t2 = await supervised(b2);
 const tk = performance.now();
 void b2.server.close();
 b2.broker.close();
-let gone = NaN;
-for (let i = 0; i < 10_000; i++) {
-  const r = await send(t2.port, 'http://api.staging.example/v1/items', undefined, { 'X-Api-Key': t2.rest }).catch(() => ({ status: 0 }) as const);
-  if (r.status === 403) {
-    gone = performance.now() - tk;
-    break;
-  }
-  await sleep(5);
-}
+const gone = await firstRefusal(t2.port, t2.rest, tk);
 await t2.close();
 rows.push(['broker stopped → first refused request', '', fmt(gone), '', '', gone <= 5000 ? 'within 5 s' : 'NOT within 5 s']);
+
+const b3 = await startBroker();
+await custodyOf(b3);
+const relayPort = await freePort();
+let frozen = false;
+const pairs: [Socket, Socket][] = [];
+const relay = createNetServer((c) => {
+  if (frozen) return; // accepted, never answered
+  const u = netConnect(Number(new URL(b3.issuer).port), '127.0.0.1');
+  c.pipe(u);
+  u.pipe(c);
+  c.on('error', () => u.destroy());
+  u.on('error', () => c.destroy());
+  pairs.push([c, u]);
+});
+await new Promise<void>((r) => relay.listen(relayPort, '127.0.0.1', r));
+const t3 = await supervised(b3, `http://127.0.0.1:${relayPort}`);
+const ts = performance.now();
+frozen = true;
+for (const [c, u] of pairs) {
+  c.unpipe(u);
+  u.unpipe(c);
+  c.pause();
+  u.pause();
+}
+const silent = await firstRefusal(t3.port, t3.rest, ts);
+await t3.close();
+for (const [c, u] of pairs) (c.destroy(), u.destroy());
+relay.close();
+rows.push(['broker silent (hung; connections kept) → first refused request', '', fmt(silent), '', '', silent <= 5000 ? 'within 5 s' : 'NOT within 5 s']);
+await b3.server.close();
+await b3.broker.close();
 
 const head = ['measurement', 'rate', 'p50 ms', 'p99 ms', 'added p50 / p99 ms', 'notes'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
