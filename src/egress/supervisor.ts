@@ -178,15 +178,18 @@ export function followTask(
       connect();
     }, o.retryMs ?? 500);
   };
-  /** A silent stream is dropped and dialled again, so it is back as soon as the broker is. */
   const silent = () => open && now() - lastByte > deadline;
+  /**
+   * A silent stream, or a dial the broker never answers (a hung process accepts and says
+   * nothing), is dropped and dialled again, so the stream is back as soon as the broker is.
+   */
   const watchdog = setInterval(() => {
-    if (!silent()) return;
+    if (!req || now() - lastByte <= deadline) return;
+    down = open ? `the broker has been silent for more than ${deadline} ms` : `the broker did not answer the event stream within ${deadline} ms`;
     open = false;
-    down = `the broker has been silent for more than ${deadline} ms`;
     const stale = req;
     req = undefined;
-    stale?.destroy();
+    stale.destroy();
     retry();
   }, Math.max(100, Math.min(1000, asked)));
   watchdog.unref();

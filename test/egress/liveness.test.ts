@@ -17,13 +17,14 @@ import { defaultPolicy } from '../helpers/policy.js';
 import { freePort } from '../helpers/process.js';
 
 /** A broker that opens the stream and then says nothing (hung, or a lost route). */
-async function hungBroker(o: { announce?: number | null } = {}) {
+async function hungBroker(o: { announce?: number | null; ignoreFirst?: boolean } = {}) {
   const asked: string[] = [];
   const streams: ServerResponse[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url!.startsWith('/v1/events')) {
       asked.push(req.url!);
+      if (o.ignoreFirst && asked.length === 1) return; // accepted, never answered
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
       const data = o.announce === null ? { head: 0 } : { head: 0, heartbeat_ms: o.announce ?? 1000 };
       res.write(`event: stream.open\ndata: ${JSON.stringify(data)}\n\n`);
@@ -95,6 +96,19 @@ describe('the follower: a silent broker counts as gone after the deadline', () =
     expect(f.liveness().live).toBe(true);
     t += 501;
     expect(f.liveness()).toMatchObject({ live: false, rule: 'broker_unreachable' });
+  });
+
+  it('a dial the broker accepts but never answers is dropped after the deadline and dialled again', async () => {
+    const b = await hungBroker({ ignoreFirst: true });
+    cleanup.push(b.close);
+    let t = 1_000_000;
+    const f = follow(await taskState(b.url), () => t);
+    await expect.poll(() => b.asked.length).toBe(1);
+    expect(f.liveness()).toMatchObject({ live: false, rule: 'broker_unreachable' });
+    t += FOLLOW_DEADLINE_MS + 1;
+    await expect.poll(() => b.asked.length, { timeout: 10_000 }).toBe(2);
+    await f.ready;
+    expect(f.liveness().live).toBe(true);
   });
 
   it('a killed broker (connections reset): not live at once, whatever the clock says', async () => {
