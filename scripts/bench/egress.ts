@@ -10,11 +10,15 @@
 //  5. the benign corpus (test/egress/fixtures/benign-calls.json: 230 GitHub REST/GraphQL reads,
 //     Railway queries, npm registry fetches) replayed against a local fake: how many the proxy
 //     refused (false blocks; test/egress/benign.test.ts holds it at 0).
-// The proxy speaks to the upstream over plain HTTP here (TLS termination costs once per
-// connection; keep-alive amortises it), so the rows are inspection + decision cost.
+// Rows 1 and 2 go over plain HTTP (inspection + decision cost alone); the HTTPS rows go the way
+// real clients do (CONNECT, TLS terminated with the run's CA, TLS again to the upstream), with
+// connections kept alive on both sides, as clients and the proxy's own agent keep them.
 import { readFileSync } from 'node:fs';
-import { createServer, request, Agent, type IncomingMessage } from 'node:http';
+import { createServer, request, Agent, type ClientRequestArgs, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createNetServer, connect as netConnect, type Socket } from 'node:net';
+import { Agent as HttpsAgent, createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 import { listen } from '../../src/runtime/node/serve.js';
 import { loadPolicyDir } from '../../src/policy/node.js';
@@ -48,6 +52,18 @@ const upstream = createServer((req, res) => {
   });
 });
 await new Promise<void>((r) => upstream.listen(upstreamPort, '127.0.0.1', r));
+// The same upstream over TLS (its own CA), for the row that goes the way real clients do:
+// CONNECT, TLS terminated with the run's CA, the request read, TLS again to the upstream.
+const upCa = await createRunCa('bench upstream');
+const tlsPort = await freePort();
+const tlsUpstream = createHttpsServer({ SNICallback: (name, cb) => void upCa.contextFor(name).then((c) => cb(null, c), cb) }, (req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end('{"data":{"ok":true}}');
+  });
+});
+await new Promise<void>((r) => tlsUpstream.listen(tlsPort, '127.0.0.1', r));
 
 const ADMIN = `bench-${crypto.randomUUID()}`;
 async function startBroker() {
@@ -63,9 +79,11 @@ const b = await startBroker();
 await b.operator.call('POST', '/v1/custody', { name: 'rest-staging', environment: 'staging', hosts: ['api.staging.example'], value: 'real-rest-value-0123456789' });
 await b.operator.call('POST', '/v1/custody', { name: 'railway-staging', environment: 'staging', hosts: ['backboard.railway.app'], header: 'Authorization', scheme: 'Bearer', value: 'real-railway-value-0123456789' });
 await b.operator.call('POST', '/v1/custody', { name: 'github-staging', environment: 'staging', hosts: ['api.github.com'], value: 'gho_realGithubCustodyValue0000000000000000' });
+await b.operator.call('POST', '/v1/custody', { name: 'rest-tls', environment: 'staging', hosts: ['secure.staging.example'], value: 'real-tls-value-0123456789' });
 await b.operator.call('POST', '/v1/custody', { name: 'npm-staging', environment: 'staging', hosts: ['registry.npmjs.org'], value: 'npm_realNpmCustodyValue00000000000000000' });
 const ca = await createRunCa();
 const resolve = new Map(['api.staging.example', 'backboard.railway.app', 'api.github.com', 'registry.npmjs.org'].map((h) => [h, `127.0.0.1:${upstreamPort}`]));
+resolve.set('secure.staging.example', `127.0.0.1:${tlsPort}`);
 
 async function supervised(broker: typeof b, url = broker.issuer) {
   const key = await generateAgentKey();
@@ -74,7 +92,7 @@ async function supervised(broker: typeof b, url = broker.issuer) {
   const dpop = await generateAgentKey();
   const task = await agent.openTask({ template: 'fix-credentials', environment: 'staging', purpose: 'bench' }, { dpopKey: dpop });
   const state: TaskState = { version: 1, url, issuer: broker.issuer, client_id: reg.body.client_id, task_id: task.id, template: 'fix-credentials', environment: 'staging', purpose: 'bench', task_token: task.taskToken, expires_at: Math.floor(task.expiresAt / 1000), dpop: await exportKey(dpop) };
-  const names = ['rest-staging', 'railway-staging', 'github-staging', 'npm-staging'].filter((n) => broker === b || n === 'rest-staging' || n === 'railway-staging');
+  const names = ['rest-staging', 'railway-staging', 'github-staging', 'npm-staging', 'rest-tls'].filter((n) => broker === b || n === 'rest-staging' || n === 'railway-staging');
   const session = await egressSession(state, names);
   const placeholders = new Placeholders(task.id);
   const ph = (n: string) => {
@@ -85,18 +103,52 @@ async function supervised(broker: typeof b, url = broker.issuer) {
   const railway = ph('railway-staging');
   const github = ph('github-staging');
   const npm = ph('npm-staging');
+  const restTls = ph('rest-tls');
   const follower = followTask(state, { onEnd: () => {} });
   const proxy = createEgressProxy({
     taskId: task.id, taskToken: task.taskToken, issuer: broker.issuer, ca, placeholders, custody: session.custody, inspect: session.inspect, allow: session.allow,
-    graphqlHosts: session.graphql, decideMethods: session.methods, decide: (f) => evaluate(state, f, 5000), liveness: () => follower.liveness(), resolve,
+    graphqlHosts: session.graphql, decideMethods: session.methods, decide: (f) => evaluate(state, f, 5000), liveness: () => follower.liveness(), resolve, upstreamCa: upCa.certPem,
   });
   const port = await freePort();
   await new Promise<void>((r) => proxy.server.listen(port, '127.0.0.1', r));
   await follower.ready;
-  return { state, port, rest, railway, github, npm, follower, proxy, close: async () => (follower.close(), await proxy.close()) };
+  return { state, port, rest, railway, github, npm, restTls, follower, proxy, close: async () => (follower.close(), await proxy.close()) };
 }
 
 const agentKeepAlive = new Agent({ keepAlive: true, maxSockets: 16 });
+
+/** What an HTTPS client behind HTTPS_PROXY keeps open: CONNECT tunnels with TLS inside, reused. */
+class TunnelAgent extends Agent {
+  constructor(private proxyPort: number, private caPem: string) {
+    super({ keepAlive: true, maxSockets: 16 });
+  }
+  // Node's Agent takes the socket from the callback when createConnection returns nothing.
+  override createConnection(o: ClientRequestArgs, cb?: (e: Error | null, s: Duplex) => void): Duplex | null | undefined {
+    const done = (e: Error | null, sock?: Duplex) => cb?.(e, sock as Duplex);
+    const c = request({ host: '127.0.0.1', port: this.proxyPort, method: 'CONNECT', path: `${o.host}:${o.port}`, agent: false });
+    c.on('connect', (res, socket) => {
+      if (res.statusCode !== 200) return done(new Error(`CONNECT ${res.statusCode}`));
+      const t = tlsConnect({ socket, servername: o.host ?? undefined, ca: this.caPem }, () => done(null, t));
+      t.on('error', (e) => done(e));
+    });
+    c.on('error', (e) => done(e));
+    c.end();
+    return undefined;
+  }
+}
+const httpsKeepAlive = new HttpsAgent({ keepAlive: true, maxSockets: 16, ca: upCa.certPem });
+function sendTls(via: { agent: Agent; host: string; port: number; servername?: string }, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((res, rej) => {
+    const mod = via.agent instanceof HttpsAgent ? httpsRequest : request;
+    const req = mod({ host: via.host, port: via.port, servername: via.servername, path, method: 'POST', agent: via.agent, headers: { Host: 'secure.staging.example', 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers } }, (r: IncomingMessage) => {
+      r.resume();
+      r.on('end', () => res({ status: r.statusCode!, ms: performance.now() - t0 }));
+    });
+    req.on('error', rej);
+    req.end(body);
+  });
+}
 function send(port: number, path: string, body: string | undefined, headers: Record<string, string>, method = body ? 'POST' : 'GET'): Promise<{ status: number; ms: number; body: string }> {
   const t0 = performance.now();
   return new Promise((res, rej) => {
@@ -138,6 +190,18 @@ const direct = await paced(n, () => send(upstreamPort, '/v1/items', body, { 'X-A
 const proxied = await paced(n, () => send(s.port, 'http://api.staging.example/v1/items', body, { 'X-Api-Key': s.rest }));
 rows.push(['4 KB JSON POST, direct', `${RATE}/s`, fmt(direct.p50), fmt(direct.p99), '', `${direct.ok} ok, ${direct.bad} not`]);
 rows.push(['4 KB JSON POST, through the proxy (placeholder replaced)', `${RATE}/s`, fmt(proxied.p50), fmt(proxied.p99), `+${fmt(proxied.p50 - direct.p50)} / +${fmt(proxied.p99 - direct.p99)}`, `${proxied.ok} ok, ${proxied.bad} not`]);
+// Over TLS, as real clients go: direct (keep-alive) and through CONNECT (tunnels kept open).
+const tunnels = new TunnelAgent(s.port, ca.certPem);
+const directTls = { agent: httpsKeepAlive, host: '127.0.0.1', port: tlsPort, servername: 'secure.staging.example' };
+const proxiedTls = { agent: tunnels, host: 'secure.staging.example', port: 443 };
+await paced(Math.min(200, n), () => sendTls(proxiedTls, '/v1/items', body, { 'X-Api-Key': s.restTls }));
+await paced(Math.min(200, n), () => sendTls(directTls, '/v1/items', body, { 'X-Api-Key': 'real-tls-value-0123456789' }));
+const dTls = await paced(n, () => sendTls(directTls, '/v1/items', body, { 'X-Api-Key': 'real-tls-value-0123456789' }));
+const pTls = await paced(n, () => sendTls(proxiedTls, '/v1/items', body, { 'X-Api-Key': s.restTls }));
+rows.push(['4 KB JSON POST over HTTPS, direct (keep-alive)', `${RATE}/s`, fmt(dTls.p50), fmt(dTls.p99), '', `${dTls.ok} ok, ${dTls.bad} not`]);
+rows.push(['4 KB JSON POST over HTTPS through CONNECT (TLS terminated and re-originated)', `${RATE}/s`, fmt(pTls.p50), fmt(pTls.p99), `+${fmt(pTls.p50 - dTls.p50)} / +${fmt(pTls.p99 - dTls.p99)}`, `${pTls.ok} ok, ${pTls.bad} not`]);
+tunnels.destroy();
+httpsKeepAlive.destroy();
 const gqlN = Math.min(n, RATE * 2);
 const gql = await paced(gqlN, () => send(s.port, 'http://backboard.railway.app/graphql/v2', JSON.stringify({ query: 'query { me { id projects { edges { node { id name } } } } }' }), { Authorization: `Bearer ${s.railway}` }));
 rows.push(['GraphQL query through the proxy (decided by the broker)', `${RATE}/s`, fmt(gql.p50), fmt(gql.p99), `+${fmt(gql.p50 - direct.p50)} / +${fmt(gql.p99 - direct.p99)}`, `${gql.ok} ok, ${gql.bad} not`]);
@@ -240,4 +304,5 @@ console.log([line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, 
 await b.server.close();
 await b.broker.close();
 upstream.close();
+tlsUpstream.close();
 process.exit(0);
