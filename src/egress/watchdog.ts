@@ -8,6 +8,7 @@
 // ends the command's process group (for --no-sandbox, where no namespace does it), removes the
 // run directory (the socket and the CA certificate) and prints why on the run's stderr.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const SCRIPT = [
   'r=$(cat)',
@@ -38,4 +39,28 @@ export function startWatchdog(childPid: number, runDir: string): Watchdog {
       w.stdin!.end('done\n');
     },
   };
+}
+
+/**
+ * A fault inside the supervisor (an uncaught exception, a rejected promise nobody awaited): the
+ * proxy refuses from now on and closes with every tunnel, the command's process group is killed,
+ * the run directory removed, the watchdog dismissed (this says why itself), and the reason
+ * printed. The caller exits (2).
+ */
+export function failClosed(
+  e: unknown,
+  o: { halt: (rule: string, reason: string) => void; close: () => unknown; childPid?: number; runDir: string; watchdog?: Watchdog; print: (line: string) => void },
+): void {
+  o.print(`stint run: the supervisor failed (${e instanceof Error ? e.message : String(e)}): the command was ended and its network closed`.replace(/[\r\n]+/g, ' '));
+  o.halt('supervisor_failed', 'the supervisor failed');
+  try {
+    if (o.childPid) process.kill(-o.childPid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+  void Promise.resolve()
+    .then(o.close)
+    .catch(() => undefined);
+  rmSync(o.runDir, { recursive: true, force: true });
+  o.watchdog?.done();
 }

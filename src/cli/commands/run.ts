@@ -11,7 +11,7 @@ import { Placeholders } from '../../egress/placeholders.js';
 import { createEgressProxy, DEFAULT_BODY_CAP, GUARD_PATH, parseResolve } from '../../egress/proxy.js';
 import { bwrapArgv, INSIDE_CA, sandboxUnavailable } from '../../egress/sandbox.js';
 import { completeTask, egressSession, followTask } from '../../egress/supervisor.js';
-import { startWatchdog } from '../../egress/watchdog.js';
+import { failClosed, startWatchdog } from '../../egress/watchdog.js';
 import { evaluate } from '../../guard/client.js';
 import { loadState, stintHome, type TaskState } from '../../guard/state.js';
 import { generateAgentKey, StintAgent } from '../../sdk/agent.js';
@@ -214,14 +214,7 @@ export function register(program: Command): void {
       // A fault in the supervisor itself: the command is ended and the proxy closed (fail closed),
       // and the run says why, rather than leaving a sandbox whose proxy no longer decides.
       const crash = (e: unknown) => {
-        console.error(`stint run: the supervisor failed (${e instanceof Error ? e.message : String(e)}): the command was ended and its network closed`.replace(/[\r\n]+/g, ' '));
-        proxy.halt('supervisor_failed', 'the supervisor failed');
-        try {
-          if (child?.pid) process.kill(-child.pid, 'SIGKILL');
-        } catch {}
-        proxy.server.close();
-        rmSync(runDir, { recursive: true, force: true });
-        watchdog?.done();
+        failClosed(e, { halt: proxy.halt, close: proxy.close, childPid: child?.pid, runDir, watchdog, print: (l) => console.error(l) });
         setTimeout(() => process.exit(2), 50);
       };
       process.on('uncaughtException', crash);
