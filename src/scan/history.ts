@@ -5,8 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { scanContent } from '../guard/secrets.js';
-import { SKIP } from './workspace.js';
+import { scanLine, SKIP } from './workspace.js';
 
 export interface HistoryFinding {
   /** The oldest commit (of those read) that added it at this path. */
@@ -42,7 +41,7 @@ export function scanHistory(root: string, maxCommits = DEFAULT_MAX_COMMITS): { f
     } else if (raw.startsWith('@@')) {
       line = Number(/\+(\d+)/.exec(raw)?.[1] ?? 0);
     } else if (raw.startsWith('+') && file) {
-      for (const f of scanContent(raw.slice(1), 'history', { tokens: new Set() }, file)) {
+      for (const f of scanLine(raw.slice(1), file, 'history')) {
         // newest first: a later sighting of the same value at the same path is an older commit
         byKey.set(`${f.fingerprint}|${file}`, { commit, file, line, kind: f.kind, fingerprint: f.fingerprint });
       }

@@ -3,7 +3,7 @@
 // located only for `--import` (which must move it) and never leaves this process otherwise.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fingerprint, parseDotenv, scanContent, type Found } from '../guard/secrets.js';
+import { dedupe, fingerprint, parseDotenv, scanAssignments, scanContent, scanFormats, scanUrls, type Found } from '../guard/secrets.js';
 
 export const SKIP = new Set(['.git', 'node_modules', 'dist', 'build', '.venv', 'venv', '__pycache__', '.next', 'target']);
 const MAX_FILE = 1024 * 1024;
@@ -22,6 +22,41 @@ const HOSTS: [RegExp, string, string][] = [
   [/^sendgrid/i, 'api.sendgrid.com', 'sendgrid'],
   [/^google/i, 'www.googleapis.com', 'google'],
 ];
+
+/** Source code: `name: Type` and `x = y` lines are declarations and expressions, not settings. */
+const CODE = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|kts|scala|rb|php|cs|swift|c|cc|cpp|h|hpp|m|dart|lua|ex|exs|erl|hs|ml|clj|vue|svelte)$/i;
+
+/**
+ * The credentials of one line. In source code only what a scanner can stand behind: known
+ * formats, URL user info, quoted literals assigned to credential names (`const TOKEN = "…"`);
+ * elsewhere (.env, JSON, YAML, shell, text) also `NAME=value` by position, as the guard reads a
+ * file. (Every line of a TypeScript file read as dotenv finds `credentials: Credentials`.)
+ */
+export function scanLine(line: string, file: string, position = 'file'): Found[] {
+  const own = { tokens: new Set<string>() };
+  const found = CODE.test(file) ? dedupe([...scanFormats(line, position, own, file), ...scanUrls(line, own, file), ...scanAssignments(line, position, own, file)]) : scanContent(line, position, own, file);
+  // Found by position only (`<position>:<name>`): the guard stops on any literal there, but a
+  // report people act on drops what is plainly not a secret.
+  const byPosition = found.filter((f) => f.kind.startsWith(`${position}:`));
+  if (!byPosition.length) return found;
+  const values = locate(line, byPosition);
+  return found.filter((f) => !f.kind.startsWith(`${position}:`) || !plainlyNotSecret(values.get(f.fingerprint)));
+}
+
+/** Sentences, words, versions, URNs, URLs without user info, paths, identifier words (`private_key_jwt`). */
+function plainlyNotSecret(v: string | undefined): boolean {
+  if (v === undefined) return false;
+  return (
+    /\s/.test(v.trim()) || // a sentence, a command line: no credential holds a blank
+    /^[a-z]{1,15}$/.test(v) || // a word (`capability`)
+    /^[~^<>=v]*\d+(\.\d+)+([-+][\w.-]*)?$/.test(v) ||
+    /^urn:/i.test(v) ||
+    /^[a-z][a-z0-9+.-]*:\/\/[^@\s]*$/i.test(v) ||
+    /^\.{0,2}\/[\w./-]*$/.test(v) ||
+    /^[a-z]+(?:[_-][a-z]+)+$/.test(v) ||
+    /^[A-Z][a-z]+(?:[A-Z][a-z]+)*[;,]?$/.test(v)
+  );
+}
 
 export interface ScanFinding {
   file: string;
@@ -80,6 +115,7 @@ export function locate(line: string, found: Found[]): Map<string, string> {
   const candidates = new Set<string>();
   for (const sep of [/[\s"'`,;{}()<>[\]]+/, /[\s"'`,;{}()<>[\]=:@/]+/, /[\s"'`,;{}()<>[\]=]+/]) for (const t of line.split(sep)) if (t.length >= 8) candidates.add(t);
   for (const v of parseDotenv(line).values()) candidates.add(v);
+  for (const m of line.matchAll(/(["'`])([^"'`\n]{1,4096})\1/g)) candidates.add(m[2]!);
   for (const c of [...candidates]) {
     const scheme = /^(bearer|basic|token|dpop|bot)\s+/i.exec(c);
     if (scheme) candidates.add(c.slice(scheme[0].length));
@@ -110,7 +146,7 @@ export function scanLocated(root: string, environment = '<environment>'): Locate
     const lines = text.split(/\r?\n/);
     const seen = new Set<string>();
     for (let i = 0; i < lines.length; i++) {
-      const found = scanContent(lines[i]!, 'file', { tokens: new Set() }, rel).filter((f) => !seen.has(f.fingerprint));
+      const found = scanLine(lines[i]!, rel).filter((f) => !seen.has(f.fingerprint));
       if (!found.length) continue;
       const values = locate(lines[i]!, found);
       for (const f of found) {
