@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 const SCRIPT = [
   'r=$(cat)',
   '[ "$r" = done ] && exit 0',
-  'kill -KILL -- "-$3" 2>/dev/null',
+  'kill -s KILL -- "-$3" 2>/dev/null', // dash: -s, then -- before a negative pid (a process group)
   'rm -rf -- "$2"',
   'echo "stint run: the supervisor (pid $1) ended without finishing (killed or crashed): the command was ended and had no network from then on (fail closed: its sandbox died with the supervisor and the proxy socket has no listener)" >&2',
   'exit 1',

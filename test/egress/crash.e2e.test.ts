@@ -64,6 +64,30 @@ describe('the supervisor crashing fails closed', () => {
     expect(r.stderr).toMatch(/stint run: the supervisor \(pid \d+\) ended without finishing \(killed or crashed\): the command was ended and had no network/);
   });
 
+  it('--no-sandbox (no namespace to die with it): the watchdog ends the command group itself', async () => {
+    const keys = mkdtempSync(join(tmpdir(), 'stint-run-keys-'));
+    const agent = await agentKeyFile(broker, keys);
+    const home = mkdtempSync(join(tmpdir(), 'stint-home-'));
+    const ws = workspace();
+    let child: ChildProcess | undefined;
+    const running = stintRun(
+      ['--no-sandbox', '--template', 'fix-credentials', '--environment', 'staging', '--purpose', 'p', '--client-id', agent.clientId, '--key', agent.file, '--url', broker.issuer, '--', 'sh', '-c', 'while true; do echo tick >> ticks.log; sleep 0.1; done'],
+      { STINT_HOME: home, STINT_EGRESS_RESOLVE: fake.resolve, STINT_EGRESS_UPSTREAM_CA: fake.caFile },
+      ws,
+      (c) => (child = c),
+    );
+    const ticks = () => (existsSync(join(ws, 'ticks.log')) ? readFileSync(join(ws, 'ticks.log'), 'utf8').length : 0);
+    await expect.poll(ticks, { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
+    child!.kill('SIGKILL');
+    const r = await running;
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.stderr).toMatch(/the supervisor \(pid \d+\) ended without finishing/);
+    await sleep(300);
+    const n = ticks();
+    await sleep(1000);
+    expect(ticks()).toBe(n);
+  });
+
   it('a run that ends normally leaves the watchdog quiet', async () => {
     const keys = mkdtempSync(join(tmpdir(), 'stint-run-keys-'));
     const agent = await agentKeyFile(broker, keys);
