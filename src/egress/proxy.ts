@@ -20,6 +20,8 @@ import { hostMatches } from '../core/environments.js';
 import type { RunCa } from './ca.js';
 import { factsOf, isHopByHop, readRequest, type EgressRequest } from './inspect.js';
 import type { Placeholders } from './placeholders.js';
+import { problem, rawRefusal } from './problem.js';
+import { relayUpgrade, upgradeRefused } from './upgrade.js';
 
 export const DEFAULT_BODY_CAP = 64 * 1024;
 /** Largest answer read (to mask an echoed custody value) from a host a custody value was sent to. */
@@ -70,8 +72,6 @@ export function parseResolve(spec: string | undefined): Map<string, string> {
   return m;
 }
 
-const problem = (status: number, rule: string, detail: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ type: `https://stint.dev/problems/egress/${rule}`, title: status === 400 ? 'Bad request' : 'Refused by stint egress', status, rule, detail, ...extra });
 
 function replaceAll(text: string, map: Map<string, string>): string {
   let out = text;
@@ -299,62 +299,31 @@ export function createEgressProxy(o: ProxyOptions) {
   outer.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(400, 'malformed', 'malformed HTTP request'));
   });
-  // Upgrades (WebSocket). At a host the proxy must read, the frames after the handshake could
-  // carry what it exists to read (a token in `connection_init`, a mutation over graphql-ws), so
-  // the upgrade is refused, clearly: 403 `upgrade`. At a host the policy tunnels unread
-  // (`egress.allow`), the handshake and the frames are relayed as a CONNECT tunnel would be.
-  const rawRefusal = (socket: Socket, status: number, rule: string, detail: string) => {
-    const body = problem(status, rule, detail);
-    log({ decision: 'refuse', rule });
-    socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Forbidden'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  };
-  const upgradeRefused = (what: string | undefined, host: string) =>
-    `a ${what ?? ''} upgrade to ${host} is refused: its frames could not be read, and ${host} is a host the egress proxy must read (tunnelled hosts in egress.allow relay upgrades)`;
+  // Upgrades: refused where the proxy reads (it does not read frames), relayed where it tunnels.
   inner.on('upgrade', (req: IncomingMessage, socket: Socket) => {
     const t = (req.socket as TLSSocket & { stintTarget?: { host: string } }).stintTarget;
+    log({ decision: 'refuse', rule: 'upgrade' });
     rawRefusal(socket, 403, 'upgrade', upgradeRefused(req.headers.upgrade, t?.host ?? 'this host'));
   });
-  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    let u: URL;
-    try {
-      u = new URL(req.url ?? '');
-      if (u.protocol !== 'http:' && u.protocol !== 'ws:') throw new Error('scheme');
-    } catch {
-      return rawRefusal(socket, 400, 'malformed', 'an upgrade through the proxy needs an absolute http:// (or ws://) URL');
-    }
-    const host = u.hostname.toLowerCase();
-    const port = Number(u.port || 80);
-    const live = o.liveness();
-    if (stopped) return rawRefusal(socket, 403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
-    if (!live.live) return rawRefusal(socket, 403, live.rule ?? 'task_not_live', live.reason ?? 'task not live');
-    if (inspected(host)) return rawRefusal(socket, 403, 'upgrade', upgradeRefused(req.headers.upgrade, host));
-    if (!allowed(host)) return rawRefusal(socket, 403, 'egress_not_allowed', `${host} is not in the policy's egress.allow`);
-    const t = target(host, port);
-    const up = netConnect(t.port, t.host, () => {
-      // Origin-form to the upstream; Upgrade and Connection kept (they are the point), the
-      // proxy's own headers dropped.
-      const lines = [`${req.method} ${u.pathname}${u.search} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const n = req.rawHeaders[i]!;
-        if (/^proxy-/i.test(n)) continue;
-        lines.push(`${n}: ${req.rawHeaders[i + 1]}`);
-      }
-      up.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
-      log({ decision: 'tunnel', host, upgrade: req.headers.upgrade });
-    });
-    up.on('error', () => (socket.writable ? rawRefusal(socket, 502, 'upstream', `the upstream ${host} could not be reached`) : socket.destroy()));
-    socket.on('close', () => up.destroy());
-  });
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    relayUpgrade(req, socket, head, {
+      gate: () => {
+        const live = o.liveness();
+        if (stopped) return [403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`];
+        if (!live.live) return [403, live.rule ?? 'task_not_live', live.reason ?? 'task not live'];
+        return undefined;
+      },
+      inspected,
+      allowed,
+      target,
+      log,
+    }),
+  );
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(req.url ?? '');
     const fail = (status: number, rule: string, detail: string) => {
-      const body = problem(status, rule, detail);
-      socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Forbidden'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      rawRefusal(socket, status, rule, detail);
       log({ decision: 'refuse', rule, connect: req.url });
     };
     if (!m) return fail(400, 'malformed', 'CONNECT needs host:port');
