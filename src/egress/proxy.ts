@@ -72,7 +72,6 @@ export function parseResolve(spec: string | undefined): Map<string, string> {
   return m;
 }
 
-
 function replaceAll(text: string, map: Map<string, string>): string {
   let out = text;
   for (const [from, to] of map) out = out.split(from).join(to);

@@ -165,12 +165,15 @@ describe('the proxy: broker unreachable → refused', () => {
 
 describe('the broker: ?heartbeat_ms=', () => {
   it('a stream may ask for heartbeats more often than the configured interval (never less often), and stream.open announces the interval', async () => {
-    const port = await freePort();
-    const issuer = `http://127.0.0.1:${port}`;
-    const broker = await createNodeBroker({ dbPath: ':memory:', policy: defaultPolicy(), issuer, adminToken: 'admin-token-0123456789', masterKey: new Uint8Array(32).fill(3), heartbeatMs: 5000 });
-    const server = await listen(broker.app, '127.0.0.1', port);
-    cleanup.push(async () => (await server.close(), await broker.close()));
-    const open = (query: string) =>
+    const start = async (heartbeatMs: number) => {
+      const port = await freePort();
+      const issuer = `http://127.0.0.1:${port}`;
+      const broker = await createNodeBroker({ dbPath: ':memory:', policy: defaultPolicy(), issuer, adminToken: 'admin-token-0123456789', masterKey: new Uint8Array(32).fill(3), heartbeatMs });
+      const server = await listen(broker.app, '127.0.0.1', port);
+      cleanup.push(async () => (await server.close(), await broker.close()));
+      return issuer;
+    };
+    const open = (query: string, issuer = slow) =>
       new Promise<any>((res, rej) => {
         const q = request(`${issuer}/v1/events${query}`, { headers: { Authorization: 'Bearer admin-token-0123456789', Accept: 'text/event-stream' } }, (r) => {
           let text = '';
@@ -186,9 +189,13 @@ describe('the broker: ?heartbeat_ms=', () => {
         q.on('error', rej);
         q.end();
       });
+    const slow = await start(5000);
+    const fast = await start(200);
+    expect((await open('?heartbeat_ms=1000', fast)).heartbeat_ms).toBe(200);
     expect((await open('?heartbeat_ms=1000')).heartbeat_ms).toBe(1000);
     expect((await open('?heartbeat_ms=60000')).heartbeat_ms).toBe(5000);
     expect((await open('?heartbeat_ms=1')).heartbeat_ms).toBe(250);
     expect((await open('')).heartbeat_ms).toBe(5000);
+    expect((await open('?heartbeat_ms=abc')).heartbeat_ms).toBe(5000);
   });
 });

@@ -71,5 +71,5 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
 function heartbeatOf(c: Context<BrokerEnv>, configured: number | undefined): number | undefined {
   const asked = Number(c.req.query('heartbeat_ms'));
   if (!Number.isInteger(asked) || asked <= 0) return configured;
-  return Math.max(250, Math.min(asked, configured ?? HEARTBEAT_MS));
+  return Math.min(configured ?? HEARTBEAT_MS, Math.max(250, asked));
 }
