@@ -5,9 +5,9 @@
 // "placeholder" marks it, as in `your-token-placeholder`), safe unquoted in a sourced .env, JSON
 // and YAML. Under `stint run --env VAR=NAME` the agent gets a live placeholder in its place.
 // Values are sent to the broker only, never printed.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Located } from './workspace.js';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { files, type Located } from './workspace.js';
 
 export const reference = (name: string) => `stint-placeholder:${name}`;
 
@@ -52,12 +52,24 @@ export async function importFindings(
     for (let n = 2; taken.has(name); n++) name = `${first.custody.name}-${n}`;
     taken.add(name);
     await store({ name, environment, hosts: [first.custody.host!], header: 'Authorization', scheme: 'Bearer', value });
-    for (const file of new Set(fs.map((f) => f.file))) {
-      const p = join(root, file);
-      const text = readFileSync(p, 'utf8');
+    // Every text file holding the value, not only where the scanner saw it in a credential
+    // position (a note, a test fixture): once in custody, no copy stays in the workspace.
+    const also: string[] = [];
+    for (const p of files(root)) {
+      let text: string;
+      try {
+        if (statSync(p).size > 1024 * 1024) continue;
+        const buf = readFileSync(p);
+        if (buf.includes(0) || !buf.includes(value)) continue;
+        text = buf.toString('utf8');
+      } catch {
+        continue;
+      }
       writeFileSync(p, text.split(value).join(reference(name)));
+      const rel = relative(root, p);
+      if (!fs.some((f) => f.file === rel)) also.push(rel);
     }
-    imported.push({ name, host: first.custody.host!, kind: first.kind, places: fs.map((f) => `${f.file}:${f.line}`), ...(fs.find((f) => f.variable)?.variable ? { variable: fs.find((f) => f.variable)!.variable } : {}) });
+    imported.push({ name, host: first.custody.host!, kind: first.kind, places: [...fs.map((f) => `${f.file}:${f.line}`), ...also], ...(fs.find((f) => f.variable)?.variable ? { variable: fs.find((f) => f.variable)!.variable } : {}) });
   }
   return { imported, skipped };
 }

@@ -85,6 +85,8 @@ describe('stint scan --import', () => {
     writeFileSync(join(d, 'infra/railway/project.json'), JSON.stringify({ projectId: 'p-1', apiToken: RAILWAY }));
     writeFileSync(join(d, '.env'), `RAILWAY_TOKEN=${RAILWAY}\nGITHUB_TOKEN=${GH}\nVOLUME_ID=vol_123\n`);
     writeFileSync(join(d, 'billing.yaml'), `stripe:\n  secret_key: ${STRIPE}\n`);
+    // a copy no scanner would call a credential (no name, no format): moved all the same
+    writeFileSync(join(d, 'NOTES.md'), `the old Railway token was ${RAILWAY}, ask Bob\n`);
     const env = { STINT_ADMIN_TOKEN: LIVE_ADMIN, STINT_URL: broker.issuer };
     const r = await scanCli([d, '--environment', 'staging', '--import'], env);
     expect(r.stderr).toBe('');
@@ -98,6 +100,8 @@ describe('stint scan --import', () => {
     expect(readFileSync(join(d, '.env'), 'utf8')).toBe('RAILWAY_TOKEN=stint-placeholder:railway-staging\nGITHUB_TOKEN=stint-placeholder:github-staging\nVOLUME_ID=vol_123\n');
     expect(JSON.parse(readFileSync(join(d, 'infra/railway/project.json'), 'utf8'))).toEqual({ projectId: 'p-1', apiToken: 'stint-placeholder:railway-staging' });
     expect(readFileSync(join(d, 'billing.yaml'), 'utf8')).toBe('stripe:\n  secret_key: stint-placeholder:stripe-staging\n');
+    expect(readFileSync(join(d, 'NOTES.md'), 'utf8')).toBe('the old Railway token was stint-placeholder:railway-staging, ask Bob\n');
+    expect(r.stdout).toMatch(/railway-staging.*NOTES\.md|NOTES\.md.*railway-staging/);
     // custody holds exactly the values, bound as printed
     expect(await custodyValue('railway-staging')).toMatchObject({ environment: 'staging', hosts: ['backboard.railway.app'], header: 'Authorization', scheme: 'Bearer', value: RAILWAY });
     expect((await custodyValue('github-staging')).value).toBe(GH);
