@@ -24,6 +24,8 @@ import { problem, rawRefusal } from './problem.js';
 import { relayUpgrade, upgradeRefused } from './upgrade.js';
 
 export const DEFAULT_BODY_CAP = 64 * 1024;
+/** Largest refused body read and thrown away so that its sender reads the refusal (not a reset). */
+const DRAIN_MAX = 16 * 1024 * 1024;
 /** Largest answer read (to mask an echoed custody value) from a host a custody value was sent to. */
 export const RESPONSE_CAP = 8 * 1024 * 1024;
 /** Where `stint guard` inside the sandbox asks the supervisor (origin-form, on the proxy's socket). */
@@ -94,26 +96,50 @@ export function createEgressProxy(o: ProxyOptions) {
     return i > 0 ? { host: r.slice(0, i), port: Number(r.slice(i + 1)) } : { host: r, port };
   };
 
+  /**
+   * Writes a refusal. A client still sending its body (one over the cap, refused unread) would
+   * get a reset instead of the answer if the socket closed with its bytes unread, so the rest
+   * of the body is read and thrown away first (up to DRAIN_MAX, at most 5 s): nothing of it is
+   * sent anywhere, and the client reads why.
+   */
   const refuseResponse = (res: ServerResponse, e: Refusal) => {
     if (res.headersSent) return res.destroy();
-    res.writeHead(e.status, { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', Connection: 'close' });
-    res.end(problem(e.status, e.rule, e.detail, e.extra));
+    let done = false;
+    const write = () => {
+      if (done || res.headersSent || res.destroyed) return;
+      done = true;
+      res.writeHead(e.status, { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', Connection: 'close' });
+      res.end(problem(e.status, e.rule, e.detail, e.extra));
+    };
+    const req = res.req as IncomingMessage | undefined;
+    if (!req || req.complete || req.readableEnded) return write();
+    let seen = 0;
+    req.on('data', (c: Buffer) => {
+      seen += c.length;
+      if (seen > DRAIN_MAX) write();
+    });
+    req.on('end', write);
+    req.on('error', write);
+    setTimeout(write, 5000).unref();
+    req.resume();
   };
 
-  /** Reads the body up to the cap; beyond it the request is refused unread. */
+  /** Reads the body up to the cap; beyond it the request is refused (and nothing of it read on). */
   const readBody = (req: IncomingMessage) =>
     new Promise<Buffer>((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > cap) return reject(new Refusal(403, 'inspection_cap', `the body (${declared} bytes) is larger than the inspection cap (${cap} bytes)`));
       const chunks: Buffer[] = [];
       let size = 0;
-      req.on('data', (c: Buffer) => {
+      const onData = (c: Buffer) => {
         size += c.length;
         if (size > cap) {
-          req.pause();
+          req.removeListener('data', onData);
+          chunks.length = 0;
           reject(new Refusal(403, 'inspection_cap', `the body is larger than the inspection cap (${cap} bytes)`));
         } else chunks.push(c);
-      });
+      };
+      req.on('data', onData);
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });

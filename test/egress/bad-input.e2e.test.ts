@@ -34,11 +34,12 @@ const post = (bytes: number, extra = '') =>
   `head -c ${bytes} /dev/zero | tr '\\0' 'a' > body.txt; curl -sS ${extra} -X POST https://api.staging.example/v1/notes -H "X-Api-Key: $REST_TOKEN" -H 'Content-Type: text/plain' --data-binary @body.txt -w '\\nSTATUS=%{http_code} TYPE=%{content_type}\\n'`;
 
 describe('the inspection cap under stint run', () => {
-  it('a 70 000-byte body at an inspected host is refused 403 inspection_cap (default cap 64 KiB), nothing sent; chunked too', async () => {
-    const r = await run(`${post(70_000)}\n${post(70_000, "-H 'Transfer-Encoding: chunked'")}`);
+  it('a 70 000-byte body at an inspected host is refused 403 inspection_cap (default cap 64 KiB), nothing sent; chunked too; an 8 MB one too, answered, not reset', async () => {
+    const r = await run(`${post(70_000)}\n${post(70_000, "-H 'Transfer-Encoding: chunked'")}\n${post(8_000_000)}`);
     expect(r.code, r.stderr).toBe(0);
     const statuses = [...r.stdout.matchAll(/STATUS=(\d+) TYPE=(\S*)/g)].map((m) => `${m[1]} ${m[2]}`);
-    expect(statuses).toEqual(['403 application/problem+json', '403 application/problem+json']);
+    // each sender reads the refusal (the rest of its body is read and dropped), never a reset
+    expect(statuses).toEqual(['403 application/problem+json', '403 application/problem+json', '403 application/problem+json']);
     expect(r.stdout).toMatch(/"rule":"inspection_cap"/);
     expect(r.stdout).toMatch(/65536 bytes/);
     expect(r.seen).toHaveLength(0);
