@@ -1,37 +1,25 @@
 // Minting on each store, in one run (issue 22): the capability-token load of `npm run bench`
 // against one broker on SQLite, one on PostgreSQL and two on one PostgreSQL database (each node
 // driven by its own load generator with half the connections; the figure is their sum).
-// Prints a markdown table on stdout.   SECONDS=10  CONNECTIONS=32
+// Prints a markdown table on stdout.   SECONDS=10  CONNECTIONS=32  WARM=3
+// Needs the PostgreSQL server of STINT_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 // Run: node --import tsx scripts/bench/backends.ts   (a row of `npm run bench`)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ISSUER, startNode, type Node } from '../../test/multi-node/nodes.js';
 import { pgDatabase } from '../../test/helpers/postgres.js';
 import type { LoadSpec } from './load.js';
 import { presignTokenRequests } from './presign.js';
+import { loadInBackground } from './spawn-load.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+const WARM = Number(process.env.WARM ?? 3); // seconds of warm-up per node
 const dir = mkdtempSync(join(tmpdir(), 'stint-backends-'));
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const log = (m: string) => console.error(`bench: ${m}`);
 
-interface Result { rps: number; p50: number; p99: number; non2xx: number; errors: number }
-
-/** One load generator process; resolves with its result line. */
-function load(name: string, spec: LoadSpec): Promise<Result> {
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(spec));
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', here('./load.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load ${name} exited ${code}`))));
-  });
-}
+const load = (name: string, spec: LoadSpec) => loadInBackground(dir, name, spec);
 
 /** Exchanges for one task, pre-signed, sent to every node in `nodes` at once. */
 async function mint(label: string, nodes: Node[]): Promise<string> {
@@ -47,7 +35,7 @@ async function mint(label: string, nodes: Node[]): Promise<string> {
   const sign = (n: number) => presignTokenRequests({ n, issuer: ISSUER, tokenUrl: `${ISSUER}/token`, path: '/token', clientId: agent.clientId, key: agent.key, dpop, params });
   const connections = Math.max(1, Math.floor(CONNECTIONS / nodes.length));
   // A short warm-up of each node first (JIT, caches, pools), then the measured run.
-  await Promise.all(nodes.map(async (n, i) => load(`${label}-warm-${i}`, { url: n.url, requests: await sign(3000), seconds: 3, connections })));
+  await Promise.all(nodes.map(async (n, i) => load(`${label}-warm-${i}`, { url: n.url, requests: await sign(1000 * WARM), seconds: WARM, connections })));
   const specs = await Promise.all(nodes.map(async (n) => ({ url: n.url, requests: await sign(Math.ceil((3000 / nodes.length) * SECONDS * 1.2)), seconds: SECONDS, connections })));
   log(`${label}: ${SECONDS} s, ${CONNECTIONS} connections`);
   const runs = await Promise.all(specs.map((s, i) => load(`${label}-${i}`, s)));
