@@ -11,6 +11,7 @@ import type { ToolCallAction, ToolCallRuleFacts } from './rules/tool-call-facts.
 import { currentTask } from './token-state.js';
 import type { StintClaims } from './tokens.js';
 import { classifyCalls, LOCAL, mostProtectedEnvironment, type ToolCallFacts } from './tool-call.js';
+import { intake } from './tool-call-intake.js';
 import { record } from './trajectory.js';
 
 /** The answer to one tool call (the AuthZEN response's `decision` and `context`). */
@@ -30,7 +31,9 @@ const APPROVAL_SPENT = 'tool_call.approval_spent';
  * (stop the task and lock its agent, or refuse and record). Every decision is on the trajectory
  * in a compact form: tool, capabilities, verdict, fingerprints; never a credential's value.
  */
-export async function decideToolCall(core: Core, claims: StintClaims, facts: ToolCallFacts): Promise<ToolCallDecision> {
+export async function decideToolCall(core: Core, claims: StintClaims, received: ToolCallFacts): Promise<ToolCallDecision> {
+  // fingerprints keyed, leaked stint tokens revoked: before anything else, whatever the task's state
+  const facts = await intake(core, claims, received);
   const task = await currentTask(core, claims.task_id);
   if (!task || task.status !== 'active') {
     const stopped = task?.status === 'stopped';

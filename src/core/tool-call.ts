@@ -12,12 +12,20 @@ export type ToolCallStage = 'pre' | 'post' | 'failure' | 'session' | 'prompt';
 export interface SeenCredential {
   /** e.g. `github_pat`, `aws_access_key`, `bearer`, `basic_auth`, `env:RAILWAY_TOKEN`, `stint_token`. */
   kind: string;
-  /** First 16 hex digits of SHA-256 over the value. */
+  /**
+   * On the wire, a digest of the value (16 hex digits of SHA-256); once the broker has it, the
+   * keyed fingerprint it records (core/fingerprints.ts), never the unkeyed digest.
+   */
   fingerprint: string;
   /** Where it was seen: `header`, `userinfo`, `env`, `argument`, `body`, `file`, `mcp`, `write`. */
   position: string;
   /** A file it came from, if any (a path, never the content). */
   file?: string;
+  /**
+   * A stint token of the task's own issuer that is not the task's: sent whole to that issuer only,
+   * which verifies it and revokes it as leaked (core/tool-call-intake.ts). Never recorded.
+   */
+  token?: string;
 }
 
 export type CallDescriptor =

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { StintError } from '../../core/errors.js';
-import { longestTokenLifetime, seqBefore } from '../../core/events.js';
+import { eventsFor, longestTokenLifetime, seqBefore } from '../../core/events.js';
+import { environmentServedBy } from '../../core/environments.js';
 import { basicResource, dpopBoundToken, isOperator } from '../auth.js';
 import type { VerifierEvent } from '../../core/events.js';
 import type { BrokerEnv } from '../env.js';
@@ -34,7 +35,16 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
     if (c.get('deps').eventStream) throw new StintError('invalid_request', "a task's event stream is served by the Node runtime only");
     client = `task:${claims.task_id}`;
     view = (e) => (e.task_id === claims.task_id ? e : e.task_id === null ? { id: e.id, type: e.type, at: e.at, task_id: null } : undefined);
-  } else client = (await isOperator(c)) ? 'operator' : (await basicResource(c))?.id;
+  } else if (await isOperator(c)) client = 'operator';
+  else {
+    const resource = await basicResource(c);
+    client = resource?.id;
+    // a resource service hears its environment's events and those naming none (core/events.ts)
+    if (resource) {
+      const concerns = eventsFor(environmentServedBy(c.get('deps').core.policy, resource.audience));
+      view = (e) => (concerns(e) ? e : undefined);
+    }
+  }
   if (!client) throw new StintError('unauthorized', 'events are for resource services (HTTP Basic), the operator, and a task\'s own agent (DPoP)');
   let last = lastEventIdOf(c);
   if (last === 'invalid') throw new StintError('invalid_request', 'Last-Event-ID must be an event id');
