@@ -59,6 +59,8 @@ export interface ClassifiedAction {
   environment: string | undefined;
   /** What matched, for the record: `DELETE api.staging.example/volumes/…`, `graphql volumeDelete`. */
   what: string;
+  /** Classified by a matcher in shadow mode (`mode: shadow`): decided, recorded, not enforced. */
+  shadow?: boolean;
 }
 
 /** The environment of this machine: workspace files, databases on localhost. */
@@ -135,6 +137,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
     const path = call.type === 'http' ? normalisePath(call.path) : '';
     const served = call.type === 'http' ? environmentOfTarget(policy, `https://${host}${path}`, host) : call.type === 'sql' ? environmentOfTarget(policy, call.host) : undefined;
     for (const m of policy.actions ?? []) {
+      const before = out.length;
       if (call.type === 'http') {
         const method = call.method.toUpperCase();
         const env = served!.environment;
@@ -155,6 +158,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
       } else if (call.type === 'mcp' && m.mcp && (m.mcp.server === '*' || m.mcp.server === call.server) && (m.mcp.tool === '*' || m.mcp.tool === call.tool)) {
         out.push({ capability: m.capability, environment: m.mcp.environment, what: `mcp ${call.server} ${call.tool}` });
       }
+      if (m.mode === 'shadow') for (let i = before; i < out.length; i++) out[i]!.shadow = true;
     }
   }
   return out;
