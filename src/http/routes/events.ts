@@ -29,6 +29,7 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   // the events of that task, and the bare type of every event that names no task (a lock, a wider
   // revocation), after which it asks for its task's status.
   let view: ((e: VerifierEvent) => VerifierEvent | undefined) | undefined;
+  let served: string | undefined;
   let client: string | undefined;
   if (/^dpop /i.test(c.req.header('Authorization') ?? '')) {
     const claims = await dpopBoundToken(c);
@@ -41,7 +42,8 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
     client = resource?.id;
     // a resource service hears its environment's events and those naming none (core/events.ts)
     if (resource) {
-      const concerns = eventsFor(environmentServedBy(c.get('deps').core.policy, resource.audience));
+      served = environmentServedBy(c.get('deps').core.policy, resource.audience);
+      const concerns = eventsFor(served);
       view = (e) => (concerns(e) ? e : undefined);
     }
   }
@@ -53,7 +55,7 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   if (last === undefined && c.req.query('from') === 'recent') {
     last = await seqBefore(core.store, core.clock.now() - longestTokenLifetime(core.policy) * 1000);
   }
-  if (deps.eventStream) return deps.eventStream(last);
+  if (deps.eventStream) return deps.eventStream(last, served);
 
   const counts = open.get(deps) ?? new Map<string, number>();
   open.set(deps, counts);

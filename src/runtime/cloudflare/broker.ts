@@ -42,11 +42,19 @@ function serviceFor(env: BrokerWorkerEnv) {
     required(env, ['STINT_ISSUER', 'STINT_ADMIN_TOKEN', 'STINT_MASTER_KEY']);
     const track = (p: Promise<unknown>) => void pendingPublishes.push(p);
     const viaBinding = env.APPROVALS ? ((input: RequestInfo | URL, init?: RequestInit) => env.APPROVALS!.fetch(input, init)) : undefined;
-    let eventStream: ((last: number | undefined) => Promise<Response>) | undefined;
+    let eventStream: ((last: number | undefined, environment?: string) => Promise<Response>) | undefined;
     const ns = env.EVENTS;
     // A Durable Object stub belongs to the request that made it: one per use.
     const hub = ns && (() => ns.get(ns.idFromName(HUB_NAME)));
-    if (hub) eventStream = (last) => hub().fetch(`https://hub/subscribe${last === undefined ? '' : `?last_event_id=${last}`}`);
+    if (hub) {
+      eventStream = (last, environment) => {
+        const q = new URLSearchParams();
+        if (last !== undefined) q.set('last_event_id', String(last));
+        if (environment !== undefined) q.set('environment', environment);
+        const qs = q.toString();
+        return hub().fetch(`https://hub/subscribe${qs ? `?${qs}` : ''}`);
+      };
+    }
     const broker = await createBroker({
       issuer: env.STINT_ISSUER,
       store: createSqliteStore(drizzle(env.DB, { schema }) as unknown as SqliteDb),

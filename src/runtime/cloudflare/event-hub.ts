@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { Hono } from 'hono';
 import * as schema from '../../adapters/sqlite/schema.js';
 import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js';
-import { EventHub, type VerifierEvent } from '../../core/events.js';
+import { EventHub, eventsFor, type VerifierEvent } from '../../core/events.js';
 import { systemClock } from '../../core/ports.js';
 import { lastEventIdOf, serveEventStream } from '../../http/event-stream.js';
 
@@ -24,7 +24,11 @@ export class EventHubObject {
       })
       .get('/subscribe', (c) => {
         const last = lastEventIdOf(c);
-        return serveEventStream(c, { hub: this.hub, store, clock: systemClock, lastEventId: last === 'invalid' ? undefined : last });
+        // a resource service's stream: only the events of its environment and those naming none
+        const environment = c.req.query('environment');
+        const concerns = environment === undefined ? undefined : eventsFor(environment);
+        const view = concerns && ((e: VerifierEvent) => (concerns(e) ? e : undefined));
+        return serveEventStream(c, { hub: this.hub, store, clock: systemClock, lastEventId: last === 'invalid' ? undefined : last, view });
       });
   }
 
