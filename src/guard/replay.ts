@@ -176,7 +176,8 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
       ...(c.rule ? { rule: c.rule } : {}),
       ...((c.shadow_code ?? c.code) ? { code: c.shadow_code ?? c.code } : {}),
       capabilities: c.capabilities ?? [],
-      reason: c.reason.replace(/^allowed in shadow mode; enforced, /, ''),
+      // the rule has its own field: the reason is the rule's own words
+      reason: c.reason.replace(/^allowed in shadow mode; enforced, this call would be (?:stopped|blocked) by rule [\w.-]+: /, ''),
     });
   }
   const digest = createHash('sha256')

@@ -54,7 +54,8 @@ export function register(program: Command): void {
       output(o.json, result, (r) => {
         const rows = r.decisions.map((d) => [`#${d.call}`, `line ${d.line}`, oneLine(d.tool), d.decision, d.rule ?? '', d.decision === 'allow' ? '' : oneLine(d.reason).slice(0, 200)]);
         const counts = Object.entries(r.counts).map(([k, n]) => `${n} ${k}`).join(', ');
-        return `${rows.length ? `${table([['CALL', 'LINE', 'TOOL', 'DECISION', 'RULE', 'REASON'], ...rows])}\n\n` : ''}${r.decisions.length} tool call${r.decisions.length === 1 ? '' : 's'}: ${counts}\ndigest sha256:${r.digest}`;
+        const lines = table([['CALL', 'LINE', 'TOOL', 'DECISION', 'RULE', 'REASON'], ...rows]).split('\n').map((l) => l.trimEnd()).join('\n');
+        return `${rows.length ? `${lines}\n\n` : ''}${r.decisions.length} tool call${r.decisions.length === 1 ? '' : 's'}: ${counts}\ndigest sha256:${r.digest}`;
       });
     });
 }
