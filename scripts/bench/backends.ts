@@ -4,36 +4,22 @@
 // Prints a markdown table on stdout.   SECONDS=10  CONNECTIONS=32  WARM=3
 // Needs the PostgreSQL server of STINT_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 // Run: node --import tsx scripts/bench/backends.ts   (a row of `npm run bench`)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ISSUER, startNode, type Node } from '../../test/multi-node/nodes.js';
 import { pgDatabase } from '../../test/helpers/postgres.js';
 import type { LoadSpec } from './load.js';
 import { presignTokenRequests } from './presign.js';
+import { loadInBackground } from './spawn-load.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const WARM = Number(process.env.WARM ?? 3); // seconds of warm-up per node
 const dir = mkdtempSync(join(tmpdir(), 'stint-backends-'));
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const log = (m: string) => console.error(`bench: ${m}`);
 
-interface Result { rps: number; p50: number; p99: number; non2xx: number; errors: number }
-
-/** One load generator process; resolves with its result line. */
-function load(name: string, spec: LoadSpec): Promise<Result> {
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(spec));
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', here('./load.ts'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`load ${name} exited ${code}`))));
-  });
-}
+const load = (name: string, spec: LoadSpec) => loadInBackground(dir, name, spec);
 
 /** Exchanges for one task, pre-signed, sent to every node in `nodes` at once. */
 async function mint(label: string, nodes: Node[]): Promise<string> {

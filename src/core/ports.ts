@@ -232,6 +232,12 @@ export interface AuditStore {
   /** Inserts at `record.seq`; `false` if that seq is already taken (a concurrent writer): of writers racing for one seq, exactly one gets `true`. */
   append(record: AuditRecord): Promise<boolean>;
   list(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /**
+   * The records of the pushed types (core/events.ts `PUSHED_TYPES`) after `afterSeq`, in seq
+   * order: an event stream's backlog. Read through an index on (type, seq), so its cost follows
+   * the revocations and stops in the window, not every token issued in it.
+   */
+  listPushed(afterSeq: number, limit: number): Promise<AuditRecord[]>;
 }
 
 /** Housekeeping and durability, for the store as a whole. */

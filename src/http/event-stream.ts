@@ -35,7 +35,7 @@ export function serveEventStream(
 
     /** Sends every pushed event in the log after the cursor, until `upTo` is covered (or the log ends). */
     const catchUp = async (upTo = Infinity) => {
-      for await (const page of backlogPages(o.store, cursor, o.pageSize ?? BACKLOG_PAGE)) {
+      for await (const page of backlogPages(o.store, cursor, o.pageSize ?? BACKLOG_PAGE, upTo)) {
         for (const e of page.events) if (e.id > cursor) await write(e);
         cursor = Math.max(cursor, page.lastSeq);
         if (cursor >= upTo || stream.aborted) return;

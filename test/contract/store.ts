@@ -124,6 +124,17 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(await s.audit.list(1, 10)).toEqual([r(2)]);
   });
 
+  it('audit.listPushed: only the pushed types, after a seq, in order, a page at a time', async () => {
+    const s = await make();
+    const types = ['capability.issued', 'task.revoked', 'capability.issued', 'scope.revoked', 'task.opened', 'agent.locked', 'task.stopped'];
+    const r = (seq: number) => ({ seq, at: seq, type: types[seq - 1]!, actor: 'a', taskId: null, data: { n: seq }, prevHash: 'p', hash: `h${seq}` });
+    for (let seq = 1; seq <= types.length; seq++) expect(await s.audit.append(r(seq))).toBe(true);
+    expect((await s.audit.listPushed(0, 10)).map((x) => x.seq)).toEqual([2, 4, 6, 7]);
+    expect((await s.audit.listPushed(2, 2)).map((x) => x.seq)).toEqual([4, 6]);
+    expect(await s.audit.listPushed(6, 10)).toEqual([r(7)]);
+    expect(await s.audit.listPushed(7, 10)).toEqual([]);
+  });
+
   it('replay: many callers over many jtis, exactly one winner each', async () => {
     const s = await make();
     const jtis = Array.from({ length: 10 }, (_, i) => `j${i}`);

@@ -11,6 +11,7 @@ import type {
   TaskEvent,
   TaskRecord,
 } from '../../core/ports.js';
+import { PUSHED_TYPES } from '../../core/events.js';
 import { parseScopeKey, scopeKey, scopesOf } from '../../core/scope.js';
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -237,6 +238,13 @@ export function createMemoryStore(): Store {
         audit.set(record.seq, copy(record));
         if (lastSeq === undefined || record.seq > lastSeq) lastSeq = record.seq;
         return true;
+      },
+      async listPushed(afterSeq, limit) {
+        return [...audit.values()]
+          .filter((r) => r.seq > afterSeq && PUSHED_TYPES.has(r.type))
+          .sort((a, b) => a.seq - b.seq)
+          .slice(0, limit)
+          .map(copy);
       },
       async list(afterSeq, limit) {
         return [...audit.values()]

@@ -2,7 +2,10 @@ import { and, asc, desc, eq, gt, gte, inArray, lt, max, ne, or, sql } from 'driz
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Store, TaskEvent, TaskRecord } from '../../core/ports.js';
 import { parseScopeKey, SCOPE_KEY, scopeKey } from '../../core/scope.js';
+import { PUSHED_TYPES } from '../../core/events.js';
 import * as s from './schema.js';
+
+const PUSHED = [...PUSHED_TYPES];
 
 /** Any drizzle PostgreSQL database over this schema (node-postgres in production). */
 export type PgDb = PgDatabase<PgQueryResultHKT, typeof s>;
@@ -245,6 +248,9 @@ export function createPgStore(db: PgDb, flush: () => Promise<void> = () => Promi
       },
       async list(afterSeq, limit) {
         return db.select().from(s.audit).where(gt(s.audit.seq, afterSeq)).orderBy(asc(s.audit.seq)).limit(limit);
+      },
+      async listPushed(afterSeq, limit) {
+        return db.select().from(s.audit).where(and(inArray(s.audit.type, PUSHED), gt(s.audit.seq, afterSeq))).orderBy(asc(s.audit.seq)).limit(limit);
       },
     },
     // The pool of node.ts commits asynchronously, so answers wait for its group flush.

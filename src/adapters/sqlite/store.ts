@@ -2,7 +2,10 @@ import { and, asc, desc, eq, gt, gte, inArray, lt, max, ne, or, sql } from 'driz
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { Store, TaskEvent } from '../../core/ports.js';
 import { parseScopeKey, SCOPE_KEY, scopeKey } from '../../core/scope.js';
+import { PUSHED_TYPES } from '../../core/events.js';
 import * as s from './schema.js';
+
+const PUSHED = [...PUSHED_TYPES];
 
 /** Any drizzle SQLite database: better-sqlite3 (sync driver, awaited) or D1 (async). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -270,6 +273,9 @@ export function createSqliteStore(db: SqliteDb): Store {
       },
       async list(afterSeq, limit) {
         return db.select().from(s.audit).where(gt(s.audit.seq, afterSeq)).orderBy(asc(s.audit.seq)).limit(limit);
+      },
+      async listPushed(afterSeq, limit) {
+        return db.select().from(s.audit).where(and(inArray(s.audit.type, PUSHED), gt(s.audit.seq, afterSeq))).orderBy(asc(s.audit.seq)).limit(limit);
       },
     },
     // Every statement commits as it runs.
