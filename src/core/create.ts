@@ -46,7 +46,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     policy: o.policy,
     keys,
     sealer: o.sealer,
-    audit: new AuditLog(store, clock, events),
+    audit: new AuditLog(store, clock, events, keys),
     fingerprint,
     rules: o.rules ?? DEFAULT_RULES,
     events,

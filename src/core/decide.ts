@@ -13,6 +13,7 @@ import { currentTask } from './token-state.js';
 import type { StintClaims } from './tokens.js';
 import { classifyCalls, LOCAL, mostProtectedEnvironment, type ToolCallFacts } from './tool-call.js';
 import { intake } from './tool-call-intake.js';
+import { flushObservations, observe } from './observations.js';
 import { record } from './trajectory.js';
 
 /** The answer to one tool call (the AuthZEN response's `decision` and `context`). */
@@ -56,6 +57,7 @@ export async function decideToolCall(core: Core, claims: StintClaims, received: 
   if (!agent || agent.status !== 'active') return { decision: false, context: { reason: `agent ${claims.sub} is locked`, code: 'unauthorized_client', stopped: true } };
 
   if (facts.stage === 'failure') {
+    await flushObservations(core, { taskId: task.id }); // the calls before the failure, first
     await reportSignal(core, { kind: 'agent', claims }, { type: 'tool_error', detail: `${facts.tool}: ${(facts.error ?? 'failed').slice(0, 200)}` });
     return { decision: true, context: { reason: 'recorded as a tool_error signal' } };
   }
@@ -68,16 +70,21 @@ export async function decideToolCall(core: Core, claims: StintClaims, received: 
   // shadow mode: `wouldBe` is recorded, `d` enforced, over facts without shadow matchers' actions
   const { decision: d, facts: ruleFacts, wouldBe } = evaluateToolCall(core.rules, gathered.facts, core.policy);
   const capabilities = gathered.capabilities;
-  const shadow = wouldBe && wouldBe.kind !== 'allow' ? await recordShadow(core, task, agent, facts, wouldBe, capabilities) : undefined;
+  const spent = d.kind === 'allow' ? destructiveKeys(ruleFacts).filter((k) => ruleFacts.approved.includes(k)) : [];
+  const shadowed = wouldBe !== undefined && wouldBe.kind !== 'allow' ? wouldBe : undefined;
+  // Anything but a routine allow is its own record: the task's routine counts go first, so its
+  // trajectory keeps the order things happened in.
+  if (d.kind !== 'allow' || spent.length || shadowed) await flushObservations(core, { taskId: task.id });
+  const shadow = shadowed ? await recordShadow(core, task, agent, facts, shadowed, capabilities) : undefined;
 
   if (d.kind === 'refuse' && d.code === 'approval_required') return openApprovals(core, agent, task, facts, ruleFacts, d.why, capabilities);
   if (d.kind !== 'allow') return act(core, task, agent, facts, d, capabilities);
-  const spent = destructiveKeys(ruleFacts).filter((k) => ruleFacts.approved.includes(k));
   for (const key of spent) {
     const a = ruleFacts.actions.find((x) => x.key === key)!;
     await record(core, { taskId: task.id, kind: 'approval', type: APPROVAL_SPENT, actor: agent.id, detail: { action_key: key, capability: a.capability, what: a.what } });
   }
-  await note(core, task, agent, facts, spent.length ? 'allowed once (approved)' : shadow ? `allowed (shadow: ${shadow.shadow})` : 'allowed', capabilities);
+  // a call allowed in shadow mode is recorded once, as what it would have been (recordShadow)
+  if (!shadow) await note(core, task, agent, facts, spent.length ? 'allowed once (approved)' : 'allowed', capabilities);
   if (shadow) return { decision: true, context: { capabilities, shadow: shadow.shadow, rule: shadow.rule, shadow_code: shadow.code, reason: `allowed in shadow mode; enforced, ${shadow.reason}` } };
   return { decision: true, context: { reason: spent.length ? 'approved: allowed once' : 'allowed', capabilities } };
 }
@@ -205,8 +212,16 @@ async function act(core: Core, task: TaskRecord, agent: AgentRecord, facts: Tool
   return { decision: false, context: { reason: d.why, code, rule: d.rule, capabilities } };
 }
 
-/** An allowed or observed call, compact: the summary only when the call held no credential. */
+/**
+ * An allowed or observed call, compact: the summary only when the call held no credential.
+ * Routine ones are counted into the task's interval (core/observations.ts); a call allowed by a
+ * spent approval is recorded on its own.
+ */
 async function note(core: Core, task: TaskRecord, agent: AgentRecord, facts: ToolCallFacts, verdict: string, capabilities: string[]) {
+  if (verdict === 'allowed' || verdict === 'recorded') {
+    await observe(core, { taskId: task.id, agentId: agent.id, tool: facts.tool, stage: facts.stage, verdict, capabilities, callHash: facts.callHash, summary: facts.summary });
+    return;
+  }
   await record(core, {
     taskId: task.id,
     kind: 'tool',

@@ -167,7 +167,10 @@ export function longestTokenLifetime(policy: Policy): number {
  */
 export async function seqBefore(store: Store, since: number): Promise<number> {
   const head = (await store.audit.last())?.seq ?? 0;
-  let lo = 0; // every record ≤ lo is before `since` (0: none)
+  // Records below the first one left were pruned by retention (far older than any token), so the
+  // search starts there: bisecting over the gap would end at its bottom and resend everything kept.
+  const first = (await store.audit.list(0, 1))[0]?.seq ?? 1;
+  let lo = first - 1; // every record ≤ lo is before `since` (0: none)
   let hi = head; // answer ≤ hi
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);

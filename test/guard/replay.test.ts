@@ -12,7 +12,7 @@ import { compilePolicy } from '../../src/policy/load.js';
 import { defaultPolicy, POLICIES_DIR } from '../helpers/policy.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TRANSCRIPT = join(ROOT, 'test/guard/fixtures/replay/claude-transcript.jsonl');
+const TRANSCRIPT = join(ROOT, 'test/guard/transcripts/claude-transcript.jsonl');
 const transcript = readFileSync(TRANSCRIPT, 'utf8');
 
 const brief = (r: Awaited<ReturnType<typeof replay>>) => r.decisions.map((d) => [d.line, d.tool, d.decision, d.rule ?? '']);
