@@ -40,6 +40,8 @@ describe('shadow mode', () => {
     const would = (await recorded(s)).find((d: any) => d.type === 'tool_call.would_stop');
     expect(would).toMatchObject({ mode: 'shadow', rule: 'substitution', code: 'task_stopped', tool: 'Bash' });
     expect(would.fingerprints[0]).toMatchObject({ kind: expect.any(String), position: 'header' });
+    // one record for the call: what it would have been
+    expect((await recorded(s)).filter((d: any) => /^tool_call\./.test(d.type)).map((d: any) => d.type)).toEqual(['tool_call.would_stop']);
     const audit = await (await s.broker.admin('/v1/audit')).text();
     expect(audit).toContain('"type":"tool_call.would_stop"');
     expect(audit).not.toContain('"type":"task.stopped"');
