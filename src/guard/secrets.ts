@@ -92,7 +92,10 @@ export function scanFormats(text: string, position: string, own: Ownership, file
         k = c.kind;
         mine = c.own;
       }
-      out.push({ kind: k, fingerprint: fingerprint(value), position, own: mine, ...(file ? { file } : {}) });
+      // Another task's stint token of this task's issuer goes to that issuer whole: only it can
+      // verify the signature and revoke the token as leaked (CONTRACT "Stop events, precisely").
+      const token = k === 'stint_token' && !mine && own.issuer && decodeJwtPayload(value)?.iss === own.issuer ? value : undefined;
+      out.push({ kind: k, fingerprint: fingerprint(value), position, own: mine, ...(file ? { file } : {}), ...(token ? { token } : {}) });
       if (out.length > 50) return out;
     }
   }
@@ -282,7 +285,7 @@ export function dedupe(found: Found[]): Found[] {
 }
 
 /** What may leave the guard: kind, fingerprint, position, file. */
-export const wire = (f: Found): SeenCredential => ({ kind: f.kind, fingerprint: f.fingerprint, position: f.position, ...(f.file ? { file: f.file } : {}) });
+export const wire = (f: Found): SeenCredential => ({ kind: f.kind, fingerprint: f.fingerprint, position: f.position, ...(f.file ? { file: f.file } : {}), ...(f.token ? { token: f.token } : {}) });
 
 /**
  * Text with every credential the scanner can see replaced by `[credential]`: formats anywhere,
