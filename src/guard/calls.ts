@@ -258,6 +258,9 @@ export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
     else if (base === 'mysql' || base === 'mariadb' || base === 'mycli') host = env.vars.get('MYSQL_HOST') || 'localhost';
   }
   if (host && /^\//.test(host)) host = 'localhost'; // a socket directory
+  // this machine's databases are environment local: nothing there is destructive, so a
+  // statement the parser cannot read is no doubt worth a block
+  if (host && /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0)$/i.test(host)) r.unparsed = false;
   const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}), ...(unresolved && !host ? { hostUnresolved: true } : {}) };
   return { used, call };
 }

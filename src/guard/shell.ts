@@ -4,6 +4,7 @@
 // `$(cat file)`), their redirections and here-documents. What cannot be told is marked, so the
 // caller can refuse it rather than guess.
 import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Node as TSNode, Parser as TSParser } from 'web-tree-sitter';
@@ -32,6 +33,8 @@ export interface SimpleCommand {
   pipedFrom?: SimpleCommand;
   /** Nesting depth (`sh -c` inside `bash -c` …). */
   depth: number;
+  /** The directory it runs in, when an earlier `cd` changed it. */
+  cwd?: string;
   /** Its output is captured into a word (`$(…)`, `<(…)`): it feeds the call, not the agent's eyes. */
   captured?: boolean;
 }
@@ -297,8 +300,10 @@ class Walker {
       else argv.push(this.word(c));
     }
     // prefix assignments are visible to this command only; keep them for resolution of its words
-    const cmd: SimpleCommand = { argv, assigns, inputs: redir.inputs, outputs: redir.outputs, stdin: redir.stdin, pipedFrom, depth: this.depth, ...(this.captured > 0 ? { captured: true } : {}) };
+    const cmd: SimpleCommand = { argv, assigns, inputs: redir.inputs, outputs: redir.outputs, stdin: redir.stdin, pipedFrom, depth: this.depth, ...(this.captured > 0 ? { captured: true } : {}), ...(this.env.cwd ? { cwd: this.env.cwd } : {}) };
     this.commands.push(cmd);
+    // `cd dir`: later relative paths (scripts run, package.json, files read) start there
+    if (argv[0]?.text === 'cd' && argv[1]?.literal && !this.captured) this.env.cwd = isAbsolute(argv[1].text) ? argv[1].text : resolve(this.env.cwd ?? '.', argv[1].text);
     this.nested(cmd);
     return cmd;
   }
@@ -420,7 +425,7 @@ class Walker {
       case 'word':
       case 'number':
         out.text = n.text.replace(/\\(.)/gs, '$1').replace(/\\\n/g, '');
-        if (/^~/.test(out.text)) out.text = out.text.replace(/^~(?=\/|$)/, process.env.HOME ?? '~');
+        if (/^~/.test(out.text)) out.text = out.text.replace(/^~(?=\/|$)/, this.env.vars.get('HOME') ?? process.env.HOME ?? '~');
         return out;
       case 'raw_string':
         out.text = n.text.slice(1, -1);
