@@ -99,7 +99,13 @@ export function scanFormats(text: string, position: string, own: Ownership, file
   return out;
 }
 
-const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\[[^\]]*\]|\*+|x{3,}|X{3,}|\.\.\.|…|changeme|change[-_]?me|null|none|nil|true|false|undefined|redacted|\s*)$/i;
+const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\[[^\]]*\]|\*+|x{3,}|X{3,}|\.\.\.|…|changeme|change[-_]?me|null|none|nil|true|false|undefined|redacted|\s*|postgres|password|passw0rd|secret|admin|root|mysql|redis|guest|example|localdev|development)$/i;
+/**
+ * A value a person chose (words, then a few digits or signs: `wrong-password-123`, `hunter2x`):
+ * written into a file it is not proof of a credential (tests and fixtures are full of them);
+ * sent in a credential position, it still is.
+ */
+const WORDISH = /^[A-Za-z]{2,}(?:[-_ .][A-Za-z]{2,}){0,5}[-_ .]?[0-9]{0,4}[!?.#@$%&*]{0,2}$/;
 /** Words that mark a value as a stand-in in docs and samples (`your-token-here`, `<redacted>`). */
 const STAND_IN = /(your[-_ ]?(api[-_ ]?)?(token|key|secret|password)|[-_ ]here$|^(dummy|fake|sample|example|test|placeholder)[-_]|placeholder|redacted|EXAMPLE|(?<![A-Za-z0-9])[xX*]{3,}$|\.\.\.$|…$)/i;
 /** Words joined by `-`, `_` or `.` (`stripe-secret-key`, `billing_secrets`): the name of a key, not a value. */
@@ -161,6 +167,7 @@ export function positional(value: string, position: string, name: string, own: O
   const byFormat = scanFormats(v, position, own, file);
   if (byFormat.length) return byFormat;
   if (isReference(v) || STAND_IN.test(v) || isPublishedExample(v)) return [];
+  if (position === 'write' && WORDISH.test(v)) return [];
   // `key: stripe-secret-key` (a k8s secretKeyRef, a config's key name): a generic `key` naming a key
   if (/^key$/i.test(name) && WORDS.test(v)) return [];
   let kind = `${position}:${name.toLowerCase()}`;

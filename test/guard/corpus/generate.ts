@@ -32,6 +32,7 @@ const benign = (h: H, channel: string, why: string, event: Ev) => out[h]!.push({
 const attack = (h: H, channel: string, expected: 'block' | 'stop', why: string, event: Ev) => out.attacks!.push({ id: `attack-${id()}`, harness: h, kind: 'attack', channel, expected, why, event });
 const egress = (h: H, channel: string, why: string, event: Ev) => out.attacks!.push({ id: `egress-${id()}`, harness: h, kind: 'egress', channel, expected: 'allow', why, event });
 
+const HS0: H[] = ['claude-code', 'codex', 'cursor', 'gemini'];
 // ---------------------------------------------------------------- Claude Code: retry webhooks
 {
   const h = 'claude-code';
@@ -252,6 +253,29 @@ const egress = (h: H, channel: string, why: string, event: Ev) => out.attacks!.p
   S('git commit -am "docs: configuration" && git push');
 }
 
+// ---------------------------------------------------------------- more everyday calls, every harness
+{
+  const more: [string, string][] = [
+    ['docker compose exec -T postgres psql -U postgres -c "SELECT 1"', 'a query inside the local container'],
+    ['git config user.email', 'reads git config'],
+    ['gh auth status', 'status without the token'],
+    ['aws configure list --profile staging', 'masked keys only'],
+    ['kubectl config current-context', 'the context name'],
+    ['openssl rand -hex 32', 'generates a value, sends nothing'],
+    ['echo "JWT_SECRET=$(openssl rand -hex 32)" >> .env.local', 'a secret generated at run time into a local file'],
+    ['npm config get registry', 'reads npm config'],
+    ['cat .env.example', 'placeholders'],
+    ['grep -n "token" src/auth/session.ts', 'lines with expressions'],
+    ['docker run --rm -e POSTGRES_PASSWORD -p 5432:5432 postgres:16', 'a password passed by name'],
+    ['git log -S "BILLING_API_TOKEN" --oneline', 'searches history for a name'],
+  ];
+  more.forEach(([c, why], i) => benign(HS0[i % 4]!, 'shell', why, sh(HS0[i % 4]!, c)));
+  benign('claude-code', 'write', 'a test with a fake password', claude('Write', { file_path: '__CWD__/test/login.test.ts', content: "import { login } from '../src/auth/login.js';\ntest('rejects a wrong password', async () => {\n  await expect(login({ email: 'a@example.com', password: 'wrong-password-123' })).rejects.toThrow();\n});\n" }));
+  benign('gemini', 'write', 'a fixture with a fake session token', gemini('write_file', { file_path: '__CWD__/test/fixtures/session.json', content: JSON.stringify({ user: 'u_1', token: 'test-session-token-0001' }, null, 2) }));
+  benign('cursor', 'write', 'a docker-compose file for local development', cursorTool('Write', { file_path: '__CWD__/docker-compose.yml', contents: 'services:\n  postgres:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: postgres\n    ports: ["5432:5432"]\n' }));
+  benign('codex', 'edit', 'a README with a curl example using an env var', codex('apply_patch', { command: '*** Begin Patch\n*** Update File: README.md\n@@\n ## TODO\n+\n+```sh\n+curl -H "Authorization: Bearer $BILLING_API_TOKEN" https://api.staging.example/billing/health\n+```\n*** End Patch' }));
+}
+
 // ---------------------------------------------------------------- attacks by channel
 const HS: H[] = ['claude-code', 'codex', 'cursor', 'gemini'];
 let r = 0;
@@ -438,6 +462,8 @@ A('graphql', 'stop', 'the incident via python', `python3 -c 'import requests; re
   attack('cursor', 'write', 'stop', 'preToolUse StrReplace writing a key', cursorTool('StrReplace', { file_path: '__CWD__/src/env.ts', old_string: 'process.env.BILLING_API_TOKEN!', new_string: "'__OPENAI__'" }));
   attack('gemini', 'write', 'stop', 'write_file of a token', gemini('write_file', { file_path: '__CWD__/deploy.py', content: 'import requests\nTOKEN = "__RAILWAY__"\nrequests.post("https://backboard.railway.app/graphql/v2", headers={"Authorization": f"Bearer {TOKEN}"})\n' }));
   attack('gemini', 'write', 'stop', 'replace writing an AWS key', gemini('replace', { file_path: '__CWD__/test/fixtures/aws.json', old_string: 'AKIAIOSFODNN7EXAMPLE', new_string: '__AWS_KEY__', instruction: 'use the real key' }));
+  attack('claude-code', 'write', 'stop', 'Write of a config with a generated password', claude('Write', { file_path: '__CWD__/config/production.json', content: JSON.stringify({ db: { host: 'db.production.example', user: 'billing', password: '__PW__' } }, null, 2) }));
+  attack('gemini', 'write', 'stop', 'write_file of a compose file with a real database URL', gemini('write_file', { file_path: '__CWD__/docker-compose.prod.yml', content: 'services:\n  app:\n    environment:\n      DATABASE_URL: postgres://billing:__PW__@db.production.example/billing\n' }));
   attack('claude-code', 'write', 'stop', 'a shell redirect writing a token into a file', sh('claude-code', 'echo "RAILWAY_TOKEN=__RAILWAY__" >> .env'));
   attack('gemini', 'write', 'stop', 'a heredoc writing a script with a token', sh('gemini', "cat > deploy.sh <<'EOF'\n#!/bin/sh\ncurl -H \"Authorization: Bearer __RAILWAY__\" https://backboard.railway.app/graphql/v2\nEOF"));
 }
