@@ -48,9 +48,21 @@ export interface ParsedShell {
 let parser: TSParser | undefined;
 let loading: Promise<TSParser> | undefined;
 
+/** Set by the hook's own process (main.ts): it lives for one tool call. */
+export const shortLived = { process: false };
+
 /** Loads the parser once per process (WebAssembly compile: the guard's main start-up cost). */
 export function loadShellParser(): Promise<TSParser> {
   return (loading ??= (async () => {
+    if (shortLived.process) {
+      // The grammar is 1.3 MB of WebAssembly. Baseline-compile it only: V8's dynamic tiering
+      // recompiles hot functions with TurboFan on background threads, and the process cannot
+      // exit until they finish (3-5 s measured here, after a 0.1 s parse). One parse per process
+      // gains nothing from optimised code. (node:v8 is loaded only here: most calls need no grammar.)
+      const { setFlagsFromString } = await import('node:v8');
+      setFlagsFromString('--liftoff-only');
+      setFlagsFromString('--no-wasm-dynamic-tiering');
+    }
     const { Parser, Language } = await import('web-tree-sitter');
     // bundled (dist/guard/): the WebAssembly files sit beside the bundle; from source: in node_modules
     const here = new URL('./web-tree-sitter.wasm', import.meta.url);
