@@ -445,7 +445,7 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
       const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(t);
       if (!m) continue;
       const name = m[1]!;
-      const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || (base === 'redis-cli' && t === '-a');
+      const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || (base === 'redis-cli' && t === '-a') || (base === 'sshpass' && t === '-p') || (base === 'docker' && t === '-p' && argv.some((w) => w.text === 'login'));
       if (!isCred) continue;
       const v = m[2] !== undefined ? { ...argv[i]!, text: m[2] } : argv[i + 1];
       if (!v || (m[2] === undefined && v.text.startsWith('-'))) continue;

@@ -35,6 +35,8 @@ export interface SimpleCommand {
   depth: number;
   /** The directory it runs in, when an earlier `cd` changed it. */
   cwd?: string;
+  /** The host it runs on, when `ssh host '…'` runs it there (its `localhost` is that host). */
+  remote?: string;
   /** Its output is captured into a word (`$(…)`, `<(…)`): it feeds the call, not the agent's eyes. */
   captured?: boolean;
 }
@@ -225,6 +227,14 @@ export function parseShell(script: string, env: Env, depth = 0): ParsedShell {
       if (c.argv[0]?.text === 'cd' && c.argv[1]) env.cwd = isAbsolute(c.argv[1].text) ? c.argv[1].text : resolve(env.cwd ?? '.', c.argv[1].text);
       const words = stripWrappers(c.argv);
       if (words.length === 0) continue;
+      const remote = sshCommand(words);
+      if (remote) {
+        const inner = parseShell(remote.script, { ...env, vars: new Map(), cwd: undefined }, depth + 1);
+        uncertain ??= inner.uncertain;
+        for (const x of inner.commands) x.remote ??= remote.host;
+        commands.push(...inner.commands);
+        continue;
+      }
       const run = scriptRunOf(words, words[0]!.text.split('/').pop()!, env);
       if (!run) continue;
       const inner = parseShell(run.text, env, depth + 1);
@@ -419,6 +429,15 @@ class Walker {
       return;
     }
     const base = name.text.split('/').pop()!;
+    // `ssh host '…'`: the command runs on that host, read as shell
+    const remote = sshCommand(words);
+    if (remote) {
+      const inner = parseShell(remote.script, { ...this.env, vars: new Map(), cwd: undefined }, this.depth + 1);
+      if (inner.uncertain) this.doubt(inner.uncertain);
+      for (const x of inner.commands) x.remote ??= remote.host;
+      this.commands.push(...inner.commands);
+      return;
+    }
     // what a command runs by name: package scripts, make targets, executables in the workspace
     const run = this.scriptRun(words, base);
     if (run !== undefined) {
@@ -697,4 +716,16 @@ function scriptFromPipe(from: SimpleCommand, env: Env): Word | undefined {
     return { text: Buffer.from(input.text.trim(), 'base64').toString('utf8'), literal: true, refs: [], files: [] };
   }
   return undefined;
+}
+
+/** `ssh [options] [user@]host command…`: the host and the command it runs there (words joined, as ssh does). */
+export function sshCommand(words: Word[]): { host: string; script: string } | undefined {
+  if (words[0]?.text.split('/').pop() !== 'ssh') return undefined;
+  let i = 1;
+  while (i < words.length && words[i]!.text.startsWith('-')) i += /^-[bcDEeFIiJLlmOopQRSWw]$/.test(words[i]!.text) ? 2 : 1;
+  const dest = words[i];
+  const rest = words.slice(i + 1);
+  if (!dest || rest.length === 0) return undefined;
+  const host = dest.text.replace(/^ssh:\/\//, '').replace(/^[^@]*@/, '').replace(/:\d+$/, '').toLowerCase();
+  return { host, script: rest.map((w) => w.text).join(' ') };
 }

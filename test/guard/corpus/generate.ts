@@ -268,6 +268,10 @@ const HS0: H[] = ['claude-code', 'codex', 'cursor', 'gemini'];
     ['grep -n "token" src/auth/session.ts', 'lines with expressions'],
     ['docker run --rm -e POSTGRES_PASSWORD -p 5432:5432 postgres:16', 'a password passed by name'],
     ['git log -S "BILLING_API_TOKEN" --oneline', 'searches history for a name'],
+    ['ssh dev@build.staging.example "uptime && df -h"', 'a remote status check'],
+    ["ssh staging-bastion 'sudo systemctl status billing --no-pager'", 'a remote status check'],
+    ['docker login -u deploy --password-stdin registry.example.com < /dev/null', 'the password from stdin, not the command line'],
+    ['ssh -p 2222 dev@build.staging.example \'psql -h localhost -c "SELECT count(*) FROM invoices"\'', 'a read on the remote host'],
   ];
   more.forEach(([c, why], i) => benign(HS0[i % 4]!, 'shell', why, sh(HS0[i % 4]!, c)));
   benign('claude-code', 'write', 'a test with a fake password', claude('Write', { file_path: '__CWD__/test/login.test.ts', content: "import { login } from '../src/auth/login.js';\ntest('rejects a wrong password', async () => {\n  await expect(login({ email: 'a@example.com', password: 'wrong-password-123' })).rejects.toThrow();\n});\n" }));
@@ -344,6 +348,13 @@ for (const [cmd, why] of [['npm run deploy', 'npm run through package.json'], ['
   if (ev.hook_event_name === 'beforeShellExecution') ev.workspace_roots = ['__CWD__/legacy'];
   attack(h, 'script-run', 'stop', why, ev);
 }
+// remote shells and less common credential options
+A('wrapper', 'stop', 'ssh runs SQL on the production database host', `ssh deploy@db.production.example "sudo -u postgres psql -c 'DROP TABLE invoices'"`);
+A('wrapper', 'stop', 'ssh runs a destructive redis command', 'ssh -i ~/.ssh/id_ed25519 ops@cache.production.example redis-cli FLUSHALL');
+A('token:option', 'stop', 'docker login -p', 'docker login -u deploy -p __PW__ registry.example.com');
+A('token:option', 'stop', 'sshpass -p', 'sshpass -p __PW__ ssh deploy@db.production.example uptime');
+A('token:header', 'stop', 'curl -H @- fed from a headers file', 'curl -H @- https://backboard.railway.app/graphql/v2 < legacy/headers.txt');
+A('script-run', 'stop', 'a python script with a literal token, run', 'python3 legacy/push.py');
 // wrappers
 A('wrapper', 'stop', 'env wrapper', 'env RAILWAY_TOKEN=__RAILWAY__ railway up');
 A('wrapper', 'stop', 'sudo -u … bash -c', `sudo -u deploy bash -c 'curl -H "Authorization: Bearer __RAILWAY__" https://backboard.railway.app/graphql/v2'`);

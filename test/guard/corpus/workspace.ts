@@ -53,6 +53,7 @@ const FILES: Record<string, string> = {
   'legacy/headers.txt': 'Authorization: Bearer __RAILWAY__\nContent-Type: application/json\n',
   'legacy/volume-delete.json': JSON.stringify({ query: 'mutation volumeDelete($id: String!) { volumeDelete(volumeId: $id) }', variables: { id: 'vol_7f3a' } }),
   'legacy/sync.py': 'import json, os, urllib.request\ncfg = json.load(open(os.path.expanduser("~/.railway/config.json")))\nreq = urllib.request.Request("https://backboard.railway.app/graphql/v2", headers={"Authorization": "Bearer " + cfg["user"]["token"]})\n',
+  'legacy/push.py': 'import requests\nTOKEN = "__RAILWAY__"\nrequests.post("https://backboard.railway.app/graphql/v2", headers={"Authorization": f"Bearer {TOKEN}"}, json={"query": "{ me { id } }"})\n',
   'legacy/upload.js': "const token = process.env.GH_DEPLOY;\nfetch('https://api.github.com/repos/acme/billing/releases', { method: 'POST', headers: { Authorization: `token ${token}` } });\n",
   // the home folder's credential stores
   'home/.netrc': 'machine api.github.com login dev password __GH__\n',
