@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN, testBroker } from './helpers/broker.js';
+import { createMemoryStore } from '../src/adapters/memory/store.js';
+import { AuditLog } from '../src/core/audit.js';
+import { FrozenClock } from './helpers/clock.js';
 
 async function busyBroker() {
   const b = await testBroker();
@@ -107,5 +110,28 @@ describe('refusals are evidence', () => {
     await agent.exchange(task.body.access_token, { scope: 'db.read' });
     const types = (await (await b.admin('/v1/audit')).text()).trim().split('\n').map((l) => JSON.parse(l).type);
     expect(types).toEqual(['agent.registered', 'task.opened', 'token.refused', 'capability.denied']);
+  });
+});
+
+describe('appends racing writers in other processes', () => {
+  // Brokers on one PostgreSQL take the next seq from each other; each lost race means the log
+  // moved, so an append keeps trying (with a jittered wait) rather than failing after a few.
+  const losing = (losses: number) => {
+    const store = createMemoryStore();
+    let left = losses;
+    const append = store.audit.append.bind(store.audit);
+    store.audit.append = async (r) => (left-- > 0 ? false : append(r));
+    return store;
+  };
+
+  it('an append that loses the next seq ten times in a row is still written', async () => {
+    const log = new AuditLog(losing(10), new FrozenClock());
+    const r = await log.append({ type: 'task.opened', actor: 'a' });
+    expect(r.seq).toBe(1);
+  });
+
+  it('one that never wins fails closed with temporarily_unavailable', async () => {
+    const log = new AuditLog(losing(Infinity), new FrozenClock());
+    await expect(log.append({ type: 'task.opened', actor: 'a' })).rejects.toMatchObject({ code: 'temporarily_unavailable' });
   });
 });

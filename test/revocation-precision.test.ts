@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testBroker } from './helpers/broker.js';
+import { RevocationView } from '../src/verify/revocation-view.js';
 
 // Issue 23 item 6: revocation epochs were compared at whole seconds, so a task opened in the
 // same second as its agent's or environment's revocation was dead on arrival.
@@ -32,6 +33,49 @@ describe('revocation epochs with sub-second precision', () => {
     expect(after.status).toBe(200);
     expect((await b.introspect(after.body.access_token)).active).toBe(true);
     expect((await b.introspect(before.body.access_token)).active).toBe(false);
+    await b.close();
+  });
+});
+
+describe('the offline verifier, to the millisecond', () => {
+  const claims = (o: { iatMs: number; openedMs?: number }) => ({
+    jti: 'j',
+    sub: 'agent-1',
+    env: 'staging',
+    task_id: 't',
+    iat: Math.floor(o.iatMs / 1000),
+    ...(o.openedMs === undefined ? {} : { task_opened_ms: o.openedMs }),
+  });
+  const revokedAt = Date.UTC(2026, 10, 21, 12, 0, 0, 400);
+  const view = () => {
+    const v = new RevocationView();
+    v.apply({ type: 'scope.revoked', scope: 'agent:agent-1', epoch: revokedAt }, revokedAt);
+    return v;
+  };
+
+  it('a task opened a millisecond after its agent was revoked: its tokens live at the resource', () => {
+    expect(view().isRevoked(claims({ iatMs: revokedAt + 5, openedMs: revokedAt + 1 }))).toBe(false);
+  });
+
+  it('a token minted after the epoch for a task opened before it is revoked (the in-flight mint)', () => {
+    expect(view().isRevoked(claims({ iatMs: revokedAt + 1500, openedMs: revokedAt - 1 }))).toBe(true);
+    expect(view().isRevoked(claims({ iatMs: revokedAt + 1500, openedMs: revokedAt }))).toBe(true);
+  });
+
+  it('a token without the claim (a grant, an older token) still errs towards revoking within the second', () => {
+    expect(view().isRevoked(claims({ iatMs: revokedAt + 1 }))).toBe(true);
+    expect(view().isRevoked(claims({ iatMs: revokedAt + 1000 }))).toBe(false);
+  });
+
+  it('the broker puts the task opening time in task and capability tokens', async () => {
+    const b = await testBroker();
+    b.clock.t = Date.UTC(2026, 10, 21, 12, 0, 0, 250);
+    const agent = await b.registerAgent();
+    const task = await agent.openTask();
+    const cap = await agent.exchange(task.body.access_token, { scope: 'config.read' });
+    const payload = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString());
+    expect(payload(task.body.access_token).task_opened_ms).toBe(b.clock.t);
+    expect(payload(cap.body.access_token).task_opened_ms).toBe(b.clock.t);
     await b.close();
   });
 });

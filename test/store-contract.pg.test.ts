@@ -12,7 +12,10 @@ const schemas = pgSchemas();
 afterAll(() => schemas.dropAll());
 
 if (available) {
-  storeContract('PostgreSQL', async () => createPgStore((await schemas.fresh()).db));
+  storeContract('PostgreSQL', async () => {
+    const o = await schemas.fresh();
+    return createPgStore(o.db, o.flush);
+  });
   approvalStoreContract('PostgreSQL', async () => createPgApprovalStore((await schemas.fresh()).db));
 } else {
   describe.skip('store contract: PostgreSQL (no server)', () => it('needs PostgreSQL', () => undefined));

@@ -26,6 +26,15 @@ async function hashOf(r: Omit<AuditRecord, 'hash'>): Promise<string> {
 }
 
 /**
+ * Writers in other processes (brokers on one PostgreSQL) can take the next `seq` first. Each lost
+ * race means another writer won, so the log always moves; a short, jittered wait before re-reading
+ * keeps N nodes appending at once from losing to each other in lockstep. 20 attempts with waits
+ * capped at 25 ms bound one append's wait to ≈ 0.4 s before it fails closed.
+ */
+const APPEND_ATTEMPTS = 20;
+const backoff = (attempt: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(25, 2 ** attempt)));
+
+/**
  * The append-only, hash-chained log of every decision. Each record's hash covers its content
  * and the previous record's hash, so editing, removing or reordering any record breaks every
  * hash after it. Appends in one process are serialised; a writer in another process that takes
@@ -57,7 +66,8 @@ export class AuditLog {
 
   private async write(input: AuditInput): Promise<AuditRecord> {
     try {
-      for (let attempt = 0; attempt < 5; attempt++) {
+      for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+        if (attempt > 0) await backoff(attempt);
         if (!this.head) {
           const last = await this.store.audit.last();
           this.head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS };

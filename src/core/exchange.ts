@@ -144,6 +144,7 @@ export async function exchangeForCapability(core: Core, agent: AgentRecord, jkt:
       client_id: agent.id,
       cnf: { jkt },
       task_id: task.id,
+      task_opened_ms: task.createdAt,
       env: task.environment,
       token_use: 'capability',
       scope: req.capabilities.join(' '),

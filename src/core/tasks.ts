@@ -63,7 +63,7 @@ export async function openTask(core: Core, agent: AgentRecord, request: TaskRequ
   const { token, claims } = await signToken(
     core.keys,
     core.issuer,
-    { sub: agent.id, aud: core.issuer, client_id: agent.id, cnf: { jkt }, task_id: task.id, env: task.environment, token_use: 'task', authorization_details: [detail] },
+    { sub: agent.id, aud: core.issuer, client_id: agent.id, cnf: { jkt }, task_id: task.id, task_opened_ms: task.createdAt, env: task.environment, token_use: 'task', authorization_details: [detail] },
     now,
     ttl,
   );

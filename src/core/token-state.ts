@@ -3,11 +3,15 @@ import type { TaskRecord } from './ports.js';
 import type { StintClaims } from './tokens.js';
 
 /**
- * A scope revoked at `epoch` (ms) kills every token issued at or before that second. Token
- * `iat` has one-second resolution, so a token minted in the same second just after the
- * revocation dies too: we err towards revoking, never towards leaving one alive.
+ * Whether a scope revoked at `epoch` (ms) covers a token. With the token's `task_opened_ms`: the
+ * tasks opened at or before the epoch, to the millisecond, as the broker decides through the
+ * task (token-state's `settle`); a token minted just after the epoch for a task opened before it
+ * is covered too, whatever its own `iat`. Without it (grants, older tokens): every token issued
+ * at or before the epoch's second, since `iat` has one-second resolution; we err towards
+ * revoking, never towards leaving one alive.
  */
-export const coveredBy = (issuedAtSec: number, epochMs: number) => epochMs > 0 && issuedAtSec <= Math.floor(epochMs / 1000);
+export const coveredBy = (issuedAtSec: number, epochMs: number, taskOpenedMs?: number) =>
+  epochMs > 0 && (typeof taskOpenedMs === 'number' && Number.isFinite(taskOpenedMs) ? taskOpenedMs <= epochMs : issuedAtSec <= Math.floor(epochMs / 1000));
 
 /**
  * The task's status now. A task past its hard expiry, or under a scope revoked since it was

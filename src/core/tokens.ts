@@ -25,6 +25,12 @@ export interface StintClaims extends JWTPayload {
   jti: string;
   cnf: { jkt: string };
   task_id: string;
+  /**
+   * When the task was opened, in milliseconds. A scope (agent, environment) revoked at epoch E
+   * covers the tasks opened at or before E; `iat` has one-second resolution, so without this an
+   * offline verifier would take a task opened in the same second just after E for dead.
+   */
+  task_opened_ms?: number;
   env: string;
   token_use: TokenUse;
   scope?: string;

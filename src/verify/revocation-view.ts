@@ -8,6 +8,7 @@ export interface RevocableClaims {
   env: string;
   iat: number;
   task_id: string;
+  task_opened_ms?: number;
 }
 
 interface BrokerEvent {
@@ -54,7 +55,7 @@ export class RevocationView {
   isRevoked(c: RevocableClaims): boolean {
     if (this.deadJtis.has(c.jti) || this.deadTasks.has(c.task_id)) return true;
     const epoch = Math.max(0, ...scopesOf(c.sub, c.env).map((s) => this.epochs.get(scopeKey(s)) ?? 0));
-    return coveredBy(c.iat, epoch);
+    return coveredBy(c.iat, epoch, c.task_opened_ms);
   }
 
   /** Forgets entries older than any token they could concern. */

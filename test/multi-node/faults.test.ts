@@ -1,10 +1,9 @@
-import { createServer, Socket, type Server } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OperatorClient } from '../../src/client/operator.js';
 import { createNodeBrokerOnPostgres } from '../../src/runtime/node/wire-pg.js';
 import { defaultPolicy } from '../helpers/policy.js';
 import { PG_TEST_URL, postgresAvailable } from '../helpers/postgres.js';
-import { freePort } from '../helpers/process.js';
+import { relay } from './relay.js';
 import pg from 'pg';
 
 // A node cut off from the database refuses what needs a decision (503 temporarily_unavailable,
@@ -12,33 +11,6 @@ import pg from 'pg';
 const available = await postgresAvailable();
 const ISSUER = 'http://localhost:8787';
 const ADMIN = 'faults-admin-token-0123456789';
-
-/** A TCP relay to the database that the test can cut and restore. */
-async function relay(target: URL) {
-  const port = await freePort();
-  const open = new Set<Socket>();
-  let cut = false;
-  const server: Server = createServer((client) => {
-    if (cut) return void client.destroy();
-    const upstream = new Socket().connect(Number(target.port || 5432), target.hostname);
-    open.add(client).add(upstream);
-    const drop = () => (open.delete(client), open.delete(upstream), client.destroy(), upstream.destroy());
-    client.on('error', drop).on('close', drop).pipe(upstream);
-    upstream.on('error', drop).on('close', drop).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
-    port,
-    cut() {
-      cut = true;
-      for (const s of open) s.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    close: () => new Promise<void>((r) => (cut = true, [...open].forEach((s) => s.destroy()), server.close(() => r()))),
-  };
-}
 
 describe.runIf(available)('a node that cannot confirm it is current', () => {
   const schema = `stint_f_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`;

@@ -13,10 +13,11 @@ export type PgDb = PgDatabase<PgQueryResultHKT, typeof s>;
  * RETURNING` (replay, audit seq), `UPDATE … WHERE <still in the old state> RETURNING` (task
  * end, agent lock). Under READ COMMITTED a second writer of the same row waits for the first
  * to commit and then re-checks the WHERE clause against the committed row, so of racing
- * callers, on one node or many, exactly one sees its row. Each statement commits on its own:
- * what a call acknowledged is durable and visible to every node before the call returns.
+ * callers, on one node or many, exactly one sees its row. Each statement commits on its own and
+ * is visible to every node at once; `flush` (durability.ts) makes it durable before any answer
+ * that rests on it leaves.
  */
-export function createPgStore(db: PgDb): Store {
+export function createPgStore(db: PgDb, flush: () => Promise<void> = () => Promise.resolve()): Store {
   const taskCols = {
     id: s.tasks.id,
     agentId: s.tasks.agentId,
@@ -246,8 +247,8 @@ export function createPgStore(db: PgDb): Store {
         return db.select().from(s.audit).where(gt(s.audit.seq, afterSeq)).orderBy(asc(s.audit.seq)).limit(limit);
       },
     },
-    // Every statement commits as it runs.
-    flush: () => Promise.resolve(),
+    // The pool of node.ts commits asynchronously, so answers wait for its group flush.
+    flush,
     async purge(now, limit) {
       // `limit` rows at a time by their physical address, so that no delete holds its rows long.
       const oldest = (table: 'replay' | 'revoked_tokens') =>

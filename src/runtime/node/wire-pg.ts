@@ -38,8 +38,8 @@ export async function createNodeBrokerOnPostgres(o: Omit<NodeBrokerOptions, 'dbP
   // The broker is built while the start-up lock is held: a first start generates the signing
   // key, and nodes started together must find one key, not make one each.
   const pgc = await openPostgres(o.databaseUrl, {
-    underLock: async (db, config) => {
-      const base = createPgStore(db);
+    underLock: async (db, config, flush) => {
+      const base = createPgStore(db, flush);
       const f = new PgEventFanout({ config, store: base, pollMs: o.pollMs });
       fanout = f;
       // This node's hub: metrics and reactions (SET push, approval voiding, provider revocation)
@@ -88,7 +88,7 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
   const metrics = o.metrics ?? createPrometheusMetrics({ service: 'approvals' });
   let service: Awaited<ReturnType<typeof createApprovalService>> | undefined;
   const pgc = await openPostgres(o.databaseUrl, {
-    underLock: async (db) => {
+    underLock: async (db, _config, flush) => {
       service = await createApprovalService({
         events: { publish: (r) => metrics.record(r) },
         metrics,
@@ -96,7 +96,7 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
         issuer: o.issuer,
         selfUrl: o.selfUrl,
         brokerUrl: o.brokerUrl,
-        store: createPgStore(db),
+        store: createPgStore(db, flush),
         approvals: createPgApprovalStore(db),
         sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys),
         policy: o.policy,
