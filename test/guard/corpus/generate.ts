@@ -274,6 +274,10 @@ const HS0: H[] = ['claude-code', 'codex', 'cursor', 'gemini'];
     ['ssh -p 2222 dev@build.staging.example \'psql -h localhost -c "SELECT count(*) FROM invoices"\'', 'a read on the remote host'],
   ];
   more.forEach(([c, why], i) => benign(HS0[i % 4]!, 'shell', why, sh(HS0[i % 4]!, c)));
+  benign('claude-code', 'read', 'secretName names a k8s secret', claude('Read', { file_path: '__CWD__/k8s/ingress.yaml' }));
+  benign('codex', 'shell', 'secretName names a k8s secret', sh('codex', 'cat k8s/ingress.yaml'));
+  benign('gemini', 'write', 'constants that describe credentials', gemini('write_file', { file_path: '__CWD__/src/http/headers.py', content: 'API_KEY_HEADER = "X-Api-Key"\nTOKEN_TYPE = "Bearer"\nSECRET_NAME = "billing-secrets"\nPASSWORD_MIN_LENGTH = 12\nAUTH_METHOD = "client_secret_basic"\n' }));
+  benign('cursor', 'shell', 'a body whose keys describe credentials', sh('cursor', `curl -s -X PUT https://api.staging.example/config/oauth -H "Authorization: DPoP $STINT_TOKEN" -H "Content-Type: application/json" -d '{"token_type":"bearer","auth_method":"client_secret_basic","secret_name":"billing-oauth-client"}'`));
   benign('claude-code', 'write', 'a test with a fake password', claude('Write', { file_path: '__CWD__/test/login.test.ts', content: "import { login } from '../src/auth/login.js';\ntest('rejects a wrong password', async () => {\n  await expect(login({ email: 'a@example.com', password: 'wrong-password-123' })).rejects.toThrow();\n});\n" }));
   benign('gemini', 'write', 'a fixture with a fake session token', gemini('write_file', { file_path: '__CWD__/test/fixtures/session.json', content: JSON.stringify({ user: 'u_1', token: 'test-session-token-0001' }, null, 2) }));
   benign('cursor', 'write', 'a docker-compose file for local development', cursorTool('Write', { file_path: '__CWD__/docker-compose.yml', contents: 'services:\n  postgres:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: postgres\n    ports: ["5432:5432"]\n' }));
