@@ -121,12 +121,19 @@ function credentialPrinter(argv: Word[]): string | undefined {
   if (base === 'gcloud' && w.some((x) => x === 'print-access-token' || x === 'print-identity-token')) return 'gcloud auth print-access-token';
   if (base === 'az' && has('account', 'get-access-token')) return 'az account get-access-token';
   if (base === 'security' && w.some((x) => /^find-(generic|internet)-password$/.test(x)) && w.includes('-w')) return 'security find-password';
-  // credential stores, shown by any display command
+  if (base === 'terraform' && w.includes('output') && w.some((x) => x === '-raw' || x === '-json')) return 'terraform output -raw';
+  if (base === 'pulumi' && w.includes('--show-secrets')) return 'pulumi --show-secrets';
+  if (base === 'heroku' && w.some((x) => x === 'config' || x === 'config:get')) return 'heroku config';
+  if (base === 'railway' && (w.includes('variables') || w.includes('vars'))) return 'railway variables';
+  if (base === 'vercel' && has('env', 'pull')) return 'vercel env pull';
+  // credential stores, shown by any display command (whatever they hold: a .pgpass line or a
+  // .netrc entry has no name the scanner would read; .npmrc, .pypirc and .my.cnf are judged by
+  // the lines they hold, like any file)
   if (w.slice(1).some((x) => CREDENTIAL_STORE.test(x)) && DISPLAY.has(base ?? '')) return `a credential store (${w.slice(1).find((x) => CREDENTIAL_STORE.test(x))})`;
   return undefined;
 }
 
-const CREDENTIAL_STORE = /(^|\/)(\.netrc|\.pgpass|\.my\.cnf|\.git-credentials|\.npmrc|\.pypirc|\.aws\/credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts\.yml|\.railway\/config\.json)$/;
+const CREDENTIAL_STORE = /(^|\/)(\.netrc|\.pgpass|\.git-credentials|\.aws\/credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts\.yml|\.railway\/config\.json)$/;
 
 const INLINE = new Set(['node', 'python', 'python3', 'ruby', 'perl', 'php', 'deno', 'bun', 'osascript', 'pwsh', 'powershell', 'lua', 'Rscript', 'julia']);
 const PRINT_ENV = new Set(['env', 'printenv', 'set', 'export', 'declare']);

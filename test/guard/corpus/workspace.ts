@@ -38,6 +38,8 @@ const FILES: Record<string, string> = {
   '.github/workflows/ci.yml': 'name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: npm ci && npm test\n        env:\n          NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n          STRIPE_SECRET_KEY: ${{ secrets.STRIPE_TEST_KEY }}\n',
   'k8s/deployment.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: billing\nspec:\n  template:\n    spec:\n      containers:\n        - name: billing\n          env:\n            - name: STRIPE_SECRET_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: billing-secrets\n                  key: stripe-secret-key\n',
   'k8s/ingress.yaml': 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: billing\nspec:\n  tls:\n    - hosts: [billing.staging.example]\n      secretName: billing-staging-tls\n',
+  '.npmrc': '//registry.npmjs.org/:_authToken=${NPM_TOKEN}\nengine-strict=true\n',
+  'test/login.fixture.ts': "export const users = [{ email: 'a@example.com', password: 'correct-horse-battery' }, { email: 'b@example.com', password: 'Password123!' }];\n",
   '.env': 'PORT=3000\nDATABASE_URL=postgres://billing:__PW__@db.staging.example:5432/billing\nSTRIPE_SECRET_KEY=__STRIPE__\nBILLING_URL=https://api.staging.example/billing\n',
   '.env.example': 'PORT=3000\nDATABASE_URL=postgres://billing:changeme@localhost:5432/billing\nSTRIPE_SECRET_KEY=sk_test_your_key_here\nBILLING_API_TOKEN=\n',
   'scripts/migrate.js': "import { readFileSync } from 'node:fs';\nconsole.log(readFileSync('migrations/001_init.sql', 'utf8').length);\n",
@@ -60,6 +62,7 @@ const FILES: Record<string, string> = {
   'home/.netrc': 'machine api.github.com login dev password __GH__\n',
   'home/.pgpass': 'db.production.example:5432:billing:billing:__PW__\n',
   'home/.aws/credentials': '[default]\naws_access_key_id = __AWS_KEY__\naws_secret_access_key = __AWS_SECRET__\n',
+  'home/.npmrc': '//registry.npmjs.org/:_authToken=__NPM__\n',
   'home/.kube/config': 'apiVersion: v1\nclusters:\n- cluster:\n    server: https://k8s.production.example\n  name: prod\nusers:\n- name: admin\n  user:\n    token: __RAILWAY__\n',
   'home/.railway/config.json': JSON.stringify({ user: { token: '__RAILWAY__' } }),
 };
