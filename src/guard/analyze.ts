@@ -377,7 +377,8 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
     // what a command writes into a file (`echo X >> .env`, `cat > f <<EOF`, `… | tee f`): a write
     const written = writtenText(base, argv, cmd);
     if (written) used.push(...scanContent(written.text, 'write', own, written.file));
-    calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
+    // a dry run (`--dry-run`, `--dry-run=client|server`, `--dryrun`) acts on nothing
+    if (!argv.some((w) => /^--dry-?run(=(client|server|true|all))?$/.test(w.text))) calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
 
     if (HTTP.has(base)) {
       const r = httpCall(base, argv, cmd, env, own);

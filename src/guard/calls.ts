@@ -45,6 +45,9 @@ export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: En
   let uncertain: string | undefined;
   const stdinText = (): { text: string; literal: boolean } | undefined => {
     if (cmd.stdin) return { text: cmd.stdin.text, literal: cmd.stdin.literal };
+    // `printf '…%s' X | curl -H @-`, `echo … | curl -d @-`: what the command before prints
+    const from = cmd.pipedFrom ? printed(cmd.pipedFrom) : undefined;
+    if (from) return from;
     // `-H @- < file`, `-d @- < file`: the file is what stdin carries
     const input = cmd.inputs[0];
     const text = input?.literal ? env.readFile(input.text) : undefined;
@@ -271,4 +274,17 @@ export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
   if (host && /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0)$/i.test(host)) r.unparsed = false;
   const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}), ...(unresolved && !host ? { hostUnresolved: true } : {}) };
   return { used, call };
+}
+
+/** What `echo …` or `printf FORMAT …` prints (`%s` filled in order, `\\n` a newline); undefined for anything else. */
+export function printed(c: SimpleCommand): { text: string; literal: boolean } | undefined {
+  const a = stripWrappers(c.argv);
+  const b = a[0]?.text.split('/').pop();
+  const args = a.slice(1).filter((w) => !/^-[neE]+$/.test(w.text));
+  const literal = args.every((w) => w.literal);
+  if (b === 'echo') return { text: args.map((w) => w.text).join(' '), literal };
+  if (b !== 'printf' || args.length === 0) return undefined;
+  let k = 1;
+  const text = args[0]!.text.replace(/%[sdb]/g, () => args[k++]?.text ?? '').replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  return { text, literal };
 }

@@ -544,6 +544,14 @@ class Walker {
         const name = n.namedChildren.find((c) => c?.type === 'variable_name' || c?.type === 'special_variable_name')?.text;
         const complex = n.type === 'expansion' && n.namedChildren.length > 1;
         if (name) out.refs.push(name);
+        // ${X:-default}, ${X-default}, ${X:=default}: the variable's value, or the default written here
+        const op = n.type === 'expansion' ? /^\$\{[A-Za-z_][A-Za-z0-9_]*(:?)[-=]/.exec(n.text) : null;
+        if (op && name) {
+          const set = this.env.vars.get(name);
+          if (set !== undefined && (op[1] !== ':' || set !== '')) return { text: set, literal: true, refs: [name], files: [] };
+          const parts = n.namedChildren.filter((c): c is TSNode => !!c && c.type !== 'variable_name').map((c) => this.word(c));
+          return { text: parts.map((p) => p.text).join(''), literal: parts.every((p) => p.literal), refs: [name, ...parts.flatMap((p) => p.refs)], files: parts.flatMap((p) => p.files) };
+        }
         const v = name !== undefined && !complex ? this.env.vars.get(name) : undefined;
         if (v === undefined) {
           out.literal = false;

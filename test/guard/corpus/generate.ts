@@ -268,6 +268,10 @@ const HS0: H[] = ['claude-code', 'codex', 'cursor', 'gemini'];
     ['grep -n "token" src/auth/session.ts', 'lines with expressions'],
     ['docker run --rm -e POSTGRES_PASSWORD -p 5432:5432 postgres:16', 'a password passed by name'],
     ['git log -S "BILLING_API_TOKEN" --oneline', 'searches history for a name'],
+    ['kubectl delete deploy billing -n billing --dry-run=client -o yaml', 'a dry run deletes nothing'],
+    ['aws s3 rm s3://billing-staging-exports/tmp/ --recursive --dryrun', 'a dry run deletes nothing'],
+    ['helm uninstall billing -n billing --dry-run', 'a dry run deletes nothing'],
+    ['terraform plan -destroy -out=destroy.tfplan', 'a plan changes nothing'],
     ['ssh dev@build.staging.example "uptime && df -h"', 'a remote status check'],
     ["ssh staging-bastion 'sudo systemctl status billing --no-pager'", 'a remote status check'],
     ['docker login -u deploy --password-stdin registry.example.com < /dev/null', 'the password from stdin, not the command line'],
@@ -363,6 +367,10 @@ A('token:option', 'stop', 'docker login -p', 'docker login -u deploy -p __PW__ r
 A('token:option', 'stop', 'sshpass -p', 'sshpass -p __PW__ ssh deploy@db.production.example uptime');
 A('token:header', 'stop', 'curl -H @- fed from a headers file', 'curl -H @- https://backboard.railway.app/graphql/v2 < legacy/headers.txt');
 A('script-run', 'stop', 'a python script with a literal token, run', 'python3 legacy/push.py');
+A('token:header', 'stop', 'a token as the default of an unset variable', 'curl -H "Authorization: Bearer ${RAILWAY_TOKEN:-__RAILWAY__}" https://backboard.railway.app/graphql/v2');
+A('token:header', 'stop', 'a header printed into curl -H @-', `printf 'Authorization: Bearer %s\\n' __RAILWAY__ | curl -H @- https://backboard.railway.app/graphql/v2`);
+A('token:header', 'stop', 'a token concatenated after a quoted scheme', 'curl -H "Authorization: Bearer "__RAILWAY__ https://backboard.railway.app/graphql/v2');
+A('destructive-cli', 'stop', 'a dry run switched off is a real run', 'kubectl delete deploy billing -n billing --dry-run=none');
 // wrappers
 A('wrapper', 'stop', 'env wrapper', 'env RAILWAY_TOKEN=__RAILWAY__ railway up');
 A('wrapper', 'stop', 'sudo -u … bash -c', `sudo -u deploy bash -c 'curl -H "Authorization: Bearer __RAILWAY__" https://backboard.railway.app/graphql/v2'`);
