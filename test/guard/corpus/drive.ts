@@ -4,9 +4,9 @@
 // at the configured time-out (when Claude Code, Codex and Gemini run the call anyway; Cursor,
 // with failClosed, blocks it).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { installPlan } from '../../../src/cli/commands/guard.js';
 import { OperatorClient } from '../../../src/client/operator.js';
 import type { Harness } from '../../../src/guard/event.js';
@@ -145,8 +145,21 @@ export async function runCorpus(entries: CorpusEntry[], v: CorpusVars, broker: A
     } else t = await broker.task();
     const r = await run(e, t);
     if (r.outcome === 'stop' && e.kind === 'benign') sessions.delete(e.harness);
+    if (r.outcome === 'allow' && e.applies) applyWrite(e, v);
     results.push(r);
     onResult?.(r);
   }
   return results;
+}
+
+/** Performs an allowed write as the harness would (Write, write_file, Cursor's Write). */
+function applyWrite(e: CorpusEntry, v: CorpusVars) {
+  const ev = JSON.parse(stdinOf(e, v)) as { tool_input?: Record<string, unknown> };
+  const ti = ev.tool_input ?? {};
+  const path = (ti.file_path ?? ti.absolute_path) as string | undefined;
+  const content = (ti.content ?? ti.contents) as string | undefined;
+  if (!path || content === undefined) throw new Error(`${e.id}: applies, but is not a write`);
+  const p = isAbsolute(path) ? path : join(v.CWD, path);
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, content, { mode: 0o755 });
 }

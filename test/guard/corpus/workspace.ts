@@ -107,6 +107,8 @@ export interface CorpusEntry {
   why: string;
   /** The hook event exactly as the harness writes it on stdin (with `__X__` placeholders). */
   event: Record<string, unknown>;
+  /** A write the harness performs once it is allowed, before the next call (a script written, then run). */
+  applies?: boolean;
 }
 
 /** Every entry of the corpus (test/guard/corpus/*.jsonl), in file order. */
