@@ -108,8 +108,8 @@ const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\[[^\]]*\]|\*+|x{3
 const WORDISH = /^[A-Za-z]{2,}(?:[-_ .][A-Za-z]{2,}){0,5}[-_ .]?[0-9]{0,4}[!?.#@$%&*]{0,2}$/;
 /** Words that mark a value as a stand-in in docs and samples (`your-token-here`, `<redacted>`). */
 const STAND_IN = /(your[-_ ]?(api[-_ ]?)?(token|key|secret|password)|[-_ ]here$|^(dummy|fake|sample|example|test|placeholder)[-_]|placeholder|redacted|EXAMPLE|(?<![A-Za-z0-9])[xX*]{3,}$|\.\.\.$|…$)/i;
-/** Files whose values are credentials by their nature (`.env*`, `*.env`, credentials, secrets, stores). */
-const SECRET_FILE = /(^|\/)(\.env[^/]*|[^/]*\.env|[^/]*secret[^/]*|[^/]*credential[^/]*|\.netrc|\.pgpass|\.npmrc|\.pypirc|\.my\.cnf|\.git-credentials|[^/]*\.pem|[^/]*\.key)$/i;
+/** File names (the last segment) whose values are credentials by their nature (`.env*`, `*.env`, credentials, secrets, stores). */
+const SECRET_FILE = /^\.env|\.env$|secret|credential|^\.netrc$|^\.pgpass$|^\.npmrc$|^\.pypirc$|^\.my\.cnf$|^\.git-credentials$|\.pem$|\.key$/i;
 const DESCRIBES = /(name|names|type|ref|mode|method|methods|policy|path|file|url|uri|endpoint|header|kind|length|minlength|maxlength|ttl|expiry|expiresat|expiresin|lifetime|version|scope|scopes|field|prefix|suffix|format|label|hint|count|size|algorithm|alg|usage|store|provider|location|env|var|id|ids|enabled|required|rotation|strategy|source|issuer|audience)$/i;
 /** Words joined by `-`, `_` or `.` (`stripe-secret-key`, `billing_secrets`): the name of a key, not a value. */
 const WORDS = /^[a-z]{2,}[0-9]{0,2}(?:[-_.][a-z]{2,}[0-9]{0,2}){1,7}$/;
@@ -175,7 +175,7 @@ export function positional(value: string, position: string, name: string, own: O
   if (isReference(v) || STAND_IN.test(v) || isPublishedExample(v)) return [];
   // a person-chosen value written into a file, or shown from code, tests or configuration (not
   // from an environment or credentials file): not proof of a credential
-  if ((position === 'write' || (position === 'file' && file && !SECRET_FILE.test(file))) && WORDISH.test(v)) return [];
+  if ((position === 'write' || (position === 'file' && file && !SECRET_FILE.test(file.slice(file.lastIndexOf('/') + 1).slice(0, 256)))) && WORDISH.test(v)) return [];
   // `key: stripe-secret-key` (a k8s secretKeyRef, a config's key name): a generic `key` naming a key
   if (/^key$/i.test(name) && WORDS.test(v)) return [];
   let kind = `${position}:${name.toLowerCase()}`;
