@@ -3,7 +3,7 @@
 // lines) and whether anything could not be read. Files the call pulls in are read, bounded.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
 import type { SqlStatementKind } from '../core/policy.js';
 import type { GuardEvent } from './event.js';
@@ -205,7 +205,23 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
     uncertain ??= r.uncertain;
     summary = ev.command.replace(/\s+/g, ' ').slice(0, 160);
   }
-  for (const f of ev.filesRead) {
+  // Gemini's read_many_files: `include` paths and glob patterns, read from the workspace
+  const reads = [...ev.filesRead];
+  const include = ev.kind === 'read' && ev.args && typeof ev.args === 'object' ? (ev.args as Record<string, unknown>).include : undefined;
+  if (Array.isArray(include)) {
+    const env: Env = { vars: new Map(), readFile, cwd: ev.cwd };
+    let all: string[] | undefined;
+    for (const p of include.slice(0, 50)) {
+      if (typeof p !== 'string') continue;
+      if (!/[*?[{]/.test(p)) reads.push(p);
+      else {
+        all ??= listFiles(env, '.');
+        const re = globRegex(p);
+        for (const f of all) if (re.test(relative(ev.cwd || '.', f))) reads.push(f);
+      }
+    }
+  }
+  for (const f of reads) {
     const text = ev.fileContents?.[f] ?? readFile(f);
     if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
     summary ??= `read ${f}`;
@@ -577,4 +593,19 @@ function mcpFacts(ev: GuardEvent, own: Ownership, processEnv: Record<string, str
   };
   walk(args, '', 0, undefined);
   return { used, exposed, calls, uncertain };
+}
+
+/** A glob (`**\/*.env`, `src/*.ts`, `.env*`) as a test of a relative path. */
+function globRegex(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length && i < 256; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += glob[i + 2] === '/' ? '(?:[^/]*/)*' : '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^(?:\\./)?${re}$`);
 }
