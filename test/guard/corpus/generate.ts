@@ -89,6 +89,10 @@ const HS0: H[] = ['claude-code', 'codex', 'cursor', 'gemini'];
   S('kubectl get pods -n billing --context staging');
   S('terraform plan -var-file=staging.tfvars');
   S('aws s3 ls s3://billing-staging-exports/ --profile staging');
+  benign(h, 'edit', 'a notebook cell', claude('NotebookEdit', { notebook_path: '__CWD__/notebooks/revenue.ipynb', cell_id: 'c3', new_source: "import os\nkey = os.environ['STRIPE_SECRET_KEY']\ndf = load_invoices(since='2026-11-01')\n", cell_type: 'code', edit_mode: 'replace' }));
+  benign(h, 'other', 'output of a background shell', claude('BashOutput', { bash_id: 'bash_3' }));
+  benign(h, 'other', 'a plan that names credentials', claude('ExitPlanMode', { plan: '1. Read BILLING_API_TOKEN from env\n2. Add retries\n3. Rotate the token via `stint token config.write`' }));
+  benign(h, 'shell', 'a background dev server', claude('Bash', { command: 'npm run dev', description: 'Start the dev server', run_in_background: true }));
   S('ls -la src/billing && wc -l src/**/*.ts');
   S('npm run build && node dist/server.js --check');
 }
