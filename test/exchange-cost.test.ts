@@ -29,8 +29,10 @@ async function trace(sqlite: Database.Database, fn: () => Promise<unknown>): Pro
   } finally {
     names.forEach((n, i) => (proto[n] = saved[i]!));
   }
-  // Transactions, and the housekeeping timer's purge rounds (bounded deletes by expiry index), are not the exchange's.
-  return seen.filter((t) => !/^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(t.sql) && !/^delete from "(replay|revoked_tokens)" where rowid in/i.test(t.sql));
+  // Transactions, and the housekeeping timer's purge and retention rounds (bounded deletes by
+  // expiry index, the audit cut under its checkpoint), are not the exchange's.
+  const housekeeping = /^delete from "(replay|revoked_tokens)" where rowid in|^delete from "(task_events|tasks|audit|audit_checkpoints)" where|"audit_checkpoints"|^select .* from "audit" where "audit"\."seq" > \?/i;
+  return seen.filter((t) => !/^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(t.sql) && !housekeeping.test(t.sql));
 }
 
 function plan(sqlite: Database.Database, t: Traced): string[] {

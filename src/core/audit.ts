@@ -1,5 +1,8 @@
+import { openCheckpoint } from './audit-checkpoint.js';
+import { capRecord } from './cap.js';
 import { canonicalJson, sha256 } from './encoding.js';
 import { unavailable } from './errors.js';
+import type { KeyRing } from './keys.js';
 import { nullBus, type AuditRecord, type Clock, type EventBus, type Store } from './ports.js';
 
 export interface AuditInput {
@@ -16,11 +19,14 @@ export interface AuditVerification {
   brokenAt?: number;
   reason?: string;
   head?: string;
+  /** Where the check started when the log was cut by retention: the signed checkpoint's record. */
+  checkpoint?: { seq: number; hash: string; at: string };
 }
 
-const GENESIS = 'genesis';
+export const GENESIS = 'genesis';
 
-async function hashOf(r: Omit<AuditRecord, 'hash'>): Promise<string> {
+/** A record's chain hash: its content and the previous record's hash. */
+export async function hashOf(r: Omit<AuditRecord, 'hash'>): Promise<string> {
   const body = canonicalJson({ seq: r.seq, at: r.at, type: r.type, actor: r.actor, task_id: r.taskId, data: r.data });
   return sha256(`${r.prevHash}\n${body}`);
 }
@@ -50,6 +56,8 @@ export class AuditLog {
     private readonly clock: Clock,
     /** Told of every record once it is durable, in order. */
     private readonly bus: EventBus = nullBus,
+    /** The broker's keys: they sign retention's checkpoints, and verification checks them. */
+    private readonly keys?: KeyRing,
   ) {}
 
   /** Forgets the cached head (after the store rolled back writes it had seen). */
@@ -69,7 +77,7 @@ export class AuditLog {
       for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
         if (attempt > 0) await backoff(attempt);
         if (!this.head) {
-          const last = await this.store.audit.last();
+          const last = (await this.store.audit.last()) ?? (await this.store.audit.checkpoint());
           this.head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS };
         }
         const base = {
@@ -78,7 +86,7 @@ export class AuditLog {
           type: input.type,
           actor: input.actor,
           taskId: input.taskId ?? null,
-          data: input.data ?? {},
+          data: capRecord(input.data ?? {}),
           prevHash: this.head.hash,
         };
         const record: AuditRecord = { ...base, hash: await hashOf(base) };
@@ -102,11 +110,25 @@ export class AuditLog {
     }
   }
 
-  /** Re-computes the whole chain from the first record. */
+  /**
+   * Re-computes the chain: from the first record, or, once retention has cut the log, from the
+   * newest checkpoint, whose signature must hold under one of the broker's keys. Records at or
+   * below the checkpoint that are not yet deleted are not read.
+   */
   async verify(pageSize = 1000): Promise<AuditVerification> {
     let prev = GENESIS;
     let expectedSeq = 1;
     let count = 0;
+    let from: AuditVerification['checkpoint'];
+    const cp = await this.store.audit.checkpoint();
+    if (cp) {
+      const opened = this.keys ? await openCheckpoint(this.keys, cp) : ({ ok: false, reason: 'no key to check the checkpoint with' } as const);
+      if (!opened.ok) return { ok: false, count, brokenAt: cp.seq, reason: opened.reason };
+      prev = opened.claims.hash;
+      expectedSeq = opened.claims.seq + 1;
+      from = { seq: opened.claims.seq, hash: opened.claims.hash, at: new Date(opened.claims.record_at).toISOString() };
+    }
+    const done = (): AuditVerification => ({ ok: true, count, head: prev, ...(from ? { checkpoint: from } : {}) });
     for (;;) {
       const page = await this.store.audit.list(expectedSeq - 1, pageSize);
       for (const r of page) {
@@ -117,7 +139,7 @@ export class AuditLog {
         expectedSeq++;
         count++;
       }
-      if (page.length < pageSize) return { ok: true, count, head: prev };
+      if (page.length < pageSize) return done();
     }
   }
 }

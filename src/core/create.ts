@@ -42,7 +42,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     policy: o.policy,
     keys,
     sealer: o.sealer,
-    audit: new AuditLog(store, clock, events),
+    audit: new AuditLog(store, clock, events, keys),
     rules: o.rules ?? DEFAULT_RULES,
     events,
     approvals: typeof o.approvals === 'function' ? o.approvals(keys, clock, issuer) : o.approvals,

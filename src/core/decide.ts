@@ -11,6 +11,7 @@ import type { ToolCallAction, ToolCallRuleFacts } from './rules/tool-call-facts.
 import { currentTask } from './token-state.js';
 import type { StintClaims } from './tokens.js';
 import { classifyCalls, LOCAL, mostProtectedEnvironment, type ToolCallFacts } from './tool-call.js';
+import { flushObservations, observe } from './observations.js';
 import { record } from './trajectory.js';
 
 /** The answer to one tool call (the AuthZEN response's `decision` and `context`). */
@@ -40,6 +41,7 @@ export async function decideToolCall(core: Core, claims: StintClaims, facts: Too
   if (!agent || agent.status !== 'active') return { decision: false, context: { reason: `agent ${claims.sub} is locked`, code: 'unauthorized_client', stopped: true } };
 
   if (facts.stage === 'failure') {
+    await flushObservations(core, { taskId: task.id }); // the calls before the failure, first
     await reportSignal(core, { kind: 'agent', claims }, { type: 'tool_error', detail: `${facts.tool}: ${(facts.error ?? 'failed').slice(0, 200)}` });
     return { decision: true, context: { reason: 'recorded as a tool_error signal' } };
   }
@@ -50,10 +52,13 @@ export async function decideToolCall(core: Core, claims: StintClaims, facts: Too
 
   const { facts: ruleFacts, capabilities } = await gather(core, agent, task, facts);
   const d = evaluate(core.rules, 'tool_call.pre', ruleFacts, core.policy);
+  const spent = d.kind === 'allow' ? destructiveKeys(ruleFacts).filter((k) => ruleFacts.approved.includes(k)) : [];
+  // Anything but a routine allow is its own record: the task's routine counts go first, so its
+  // trajectory keeps the order things happened in.
+  if (d.kind !== 'allow' || spent.length) await flushObservations(core, { taskId: task.id });
 
   if (d.kind === 'refuse' && d.code === 'approval_required') return openApprovals(core, agent, task, facts, ruleFacts, d.why, capabilities);
   if (d.kind !== 'allow') return act(core, task, agent, facts, d, capabilities);
-  const spent = destructiveKeys(ruleFacts).filter((k) => ruleFacts.approved.includes(k));
   for (const key of spent) {
     const a = ruleFacts.actions.find((x) => x.key === key)!;
     await record(core, { taskId: task.id, kind: 'approval', type: APPROVAL_SPENT, actor: agent.id, detail: { action_key: key, capability: a.capability, what: a.what } });
@@ -166,8 +171,16 @@ async function act(core: Core, task: TaskRecord, agent: AgentRecord, facts: Tool
   return { decision: false, context: { reason: d.why, code, rule: d.rule, capabilities } };
 }
 
-/** An allowed or observed call, compact: the summary only when the call held no credential. */
+/**
+ * An allowed or observed call, compact: the summary only when the call held no credential.
+ * Routine ones are counted into the task's interval (core/observations.ts); a call allowed by a
+ * spent approval is recorded on its own.
+ */
 async function note(core: Core, task: TaskRecord, agent: AgentRecord, facts: ToolCallFacts, verdict: string, capabilities: string[]) {
+  if (verdict === 'allowed' || verdict === 'recorded') {
+    await observe(core, { taskId: task.id, agentId: agent.id, tool: facts.tool, stage: facts.stage, verdict, capabilities, callHash: facts.callHash, summary: facts.summary });
+    return;
+  }
   await record(core, {
     taskId: task.id,
     kind: 'tool',

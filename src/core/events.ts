@@ -86,16 +86,26 @@ export async function backlog(store: Store, afterSeq: number, pageSize = 1000): 
 }
 
 /**
- * The same, a page of the log at a time, so a stream can send a long backlog without holding it:
- * each page gives its pushed events and the last audit seq it covered.
+ * The same, a page at a time, so a stream can send a long backlog without holding it: each page
+ * gives its pushed events and the last audit seq it covered. Only pushed records are read
+ * (`audit.listPushed`, indexed), so a backlog costs the revocations and stops in it, not every
+ * token issued meanwhile: 200 verifiers reconnecting over a window of 20,000 issuances stalled
+ * minting for seconds when each stream read the whole window. `upTo` is a seq known committed
+ * when the call is made (the head, or a live event's id): every seq before it is committed too
+ * (the chain), so a short page covers at least up to `upTo - 1`; `upTo` itself only if it was
+ * read (a live event not yet readable where we looked is sent by the stream itself).
  */
-export async function* backlogPages(store: Store, afterSeq: number, pageSize = 1000): AsyncGenerator<{ events: VerifierEvent[]; lastSeq: number }> {
+export async function* backlogPages(store: Store, afterSeq: number, pageSize = 1000, upTo?: number): AsyncGenerator<{ events: VerifierEvent[]; lastSeq: number }> {
   for (let after = afterSeq; ; ) {
-    const page = await store.audit.list(after, pageSize);
-    if (page.length === 0) return;
-    after = page[page.length - 1]!.seq;
-    yield { events: page.filter((r) => PUSHED_TYPES.has(r.type)).map(toVerifierEvent), lastSeq: after };
-    if (page.length < pageSize) return;
+    const page = await store.audit.listPushed(after, pageSize);
+    const full = page.length === pageSize;
+    const lastRead = page.length ? page[page.length - 1]!.seq : after;
+    // A short page saw every pushed record committed before the read: all of those before `upTo`.
+    const lastSeq = full || upTo === undefined || !Number.isFinite(upTo) ? lastRead : Math.max(lastRead, upTo - 1);
+    if (page.length === 0 && lastSeq === after) return;
+    after = lastSeq;
+    yield { events: page.map(toVerifierEvent), lastSeq };
+    if (!full) return;
   }
 }
 
@@ -118,7 +128,10 @@ export function longestTokenLifetime(policy: Policy): number {
  */
 export async function seqBefore(store: Store, since: number): Promise<number> {
   const head = (await store.audit.last())?.seq ?? 0;
-  let lo = 0; // every record ≤ lo is before `since` (0: none)
+  // Records below the first one left were pruned by retention (far older than any token), so the
+  // search starts there: bisecting over the gap would end at its bottom and resend everything kept.
+  const first = (await store.audit.list(0, 1))[0]?.seq ?? 1;
+  let lo = first - 1; // every record ≤ lo is before `since` (0: none)
   let hi = head; // answer ≤ hi
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);

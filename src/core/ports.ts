@@ -171,6 +171,13 @@ export interface TaskStore {
    * index on (agent, kind, at), never grow with the number of tasks the agent ever opened.
    */
   recentEventsOfAgent(agentId: string, kinds: TaskEventKind[], since: number): Promise<TaskEvent[]>;
+  /**
+   * Retention: drops up to `limit` events of tasks that expired before `before` (ms), oldest
+   * expiry first, and those tasks' provider sessions, then up to `limit` of those tasks once no
+   * event of theirs is left. Every task
+   * expires, so a task past its expiry has ended whatever its stored status. Says how many rows went.
+   */
+  pruneExpired(before: number, limit: number): Promise<number>;
 }
 
 /**
@@ -226,12 +233,37 @@ export interface ProviderSessionStore {
   live(now: number): Promise<ProviderSessionRecord[]>;
 }
 
+/**
+ * A signed cut of the audit chain: every record up to `seq` may be gone, and the chain goes on
+ * from `hash` (the hash of record `seq`). `jws` is the broker's signature over both; the columns
+ * only index it, verification trusts the JWS alone (core/audit-checkpoint.ts).
+ */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  /** When the checkpoint was made (ms). */
+  at: number;
+  jws: string;
+}
+
 /** The hash-chained audit log. */
 export interface AuditStore {
   last(): Promise<AuditRecord | undefined>;
   /** Inserts at `record.seq`; `false` if that seq is already taken (a concurrent writer): of writers racing for one seq, exactly one gets `true`. */
   append(record: AuditRecord): Promise<boolean>;
   list(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** The checkpoint of the highest seq, if the log was ever cut. */
+  checkpoint(): Promise<AuditCheckpoint | undefined>;
+  /** Stores a checkpoint (a second one at the same seq changes nothing) and drops all but the newest `keep`. */
+  addCheckpoint(c: AuditCheckpoint, keep: number): Promise<void>;
+  /** Drops up to `limit` records with seq ≤ `throughSeq`, lowest first; says how many went. */
+  prune(throughSeq: number, limit: number): Promise<number>;
+  /**
+   * The records of the pushed types (core/events.ts `PUSHED_TYPES`) after `afterSeq`, in seq
+   * order: an event stream's backlog. Read through an index on (type, seq), so its cost follows
+   * the revocations and stops in the window, not every token issued in it.
+   */
+  listPushed(afterSeq: number, limit: number): Promise<AuditRecord[]>;
 }
 
 /** Housekeeping and durability, for the store as a whole. */

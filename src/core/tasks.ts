@@ -6,6 +6,7 @@ import type { AgentRecord, TaskEvent, TaskRecord } from './ports.js';
 import { currentTask } from './token-state.js';
 import { signToken, type AuthorizationDetail, type StintClaims } from './tokens.js';
 import { record } from './trajectory.js';
+import { flushObservations } from './observations.js';
 import { taskSummary, type TaskSummary } from './listings.js';
 
 export interface TaskRequest {
@@ -110,6 +111,7 @@ export interface TaskView extends TaskSummary {
 export async function taskView(core: Core, taskId: string): Promise<TaskView> {
   const task = await currentTask(core, taskId);
   if (!task) throw new StintError('not_found', 'no such task');
+  await flushObservations(core, { taskId }); // the routine calls counted so far, written before they are shown
   const events = await core.store.tasks.events(taskId);
   return {
     ...taskSummary(task),

@@ -10,6 +10,7 @@ export async function record(
   e: { taskId: string; kind: TaskEventKind; type: string; actor: string; detail: Record<string, unknown> },
 ) {
   const at = core.clock.now();
-  await core.audit.append({ type: e.type, actor: e.actor, taskId: e.taskId, data: e.detail });
-  await core.store.tasks.addEvent({ taskId: e.taskId, at, kind: e.kind, detail: { ...e.detail, type: e.type } });
+  // The event holds what the audit record holds, text capped once (core/cap.ts).
+  const { data } = await core.audit.append({ type: e.type, actor: e.actor, taskId: e.taskId, data: e.detail });
+  await core.store.tasks.addEvent({ taskId: e.taskId, at, kind: e.kind, detail: { ...data, type: e.type } });
 }

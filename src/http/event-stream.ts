@@ -24,7 +24,18 @@ export const BACKLOG_PAGE = 500;
  */
 export function serveEventStream(
   c: Context,
-  o: { hub: EventFanout; store: Store; clock: Clock; lastEventId?: number; heartbeatMs?: number; pageSize?: number; onClose?: () => void; view?: (e: VerifierEvent) => VerifierEvent | undefined },
+  o: {
+    hub: EventFanout;
+    store: Store;
+    clock: Clock;
+    lastEventId?: number;
+    heartbeatMs?: number;
+    pageSize?: number;
+    onClose?: () => void;
+    view?: (e: VerifierEvent) => VerifierEvent | undefined;
+    /** The stream ends (cleanly, at a heartbeat) once this old; the client resumes with Last-Event-ID. */
+    maxMs?: number;
+  },
 ) {
   return streamSSE(c, async (stream) => {
     let cursor = 0;
@@ -35,7 +46,7 @@ export function serveEventStream(
 
     /** Sends every pushed event in the log after the cursor, until `upTo` is covered (or the log ends). */
     const catchUp = async (upTo = Infinity) => {
-      for await (const page of backlogPages(o.store, cursor, o.pageSize ?? BACKLOG_PAGE)) {
+      for await (const page of backlogPages(o.store, cursor, o.pageSize ?? BACKLOG_PAGE, upTo)) {
         for (const e of page.events) if (e.id > cursor) await write(e);
         cursor = Math.max(cursor, page.lastSeq);
         if (cursor >= upTo || stream.aborted) return;
@@ -59,6 +70,7 @@ export function serveEventStream(
       unsubscribe();
       o.onClose?.(); // at once: the loop below may be asleep until the next heartbeat
     });
+    const started = o.clock.now();
     try {
       const head = (await o.store.audit.last())?.seq ?? 0;
       if (o.lastEventId !== undefined) {
@@ -68,6 +80,7 @@ export function serveEventStream(
       await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor) }) }));
       while (!stream.aborted) {
         await stream.sleep(o.heartbeatMs ?? HEARTBEAT_MS);
+        if (o.maxMs !== undefined && o.clock.now() - started >= o.maxMs) break;
         await enqueue(() => stream.writeSSE({ event: 'heartbeat', data: JSON.stringify({ at: o.clock.now() }) }));
       }
     } finally {

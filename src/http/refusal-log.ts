@@ -32,6 +32,8 @@ export class RefusalLog {
   private buckets = new Map<string, Bucket>();
   private windowStart: number | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** A flush started by `note()`, so that `flushDue()` can hand it to a runtime that keeps it alive. */
+  private inFlight: Promise<void> | undefined;
   private readonly interval: number;
   private readonly maxKeys: number;
 
@@ -47,7 +49,7 @@ export class RefusalLog {
   /** Counts one refusal; writes the previous interval's counts if it has ended. */
   note(error: string, source: string, sample: Record<string, unknown>): void {
     const now = this.now();
-    if (this.windowStart !== undefined && now - this.windowStart >= this.interval) void this.flush();
+    if (this.windowStart !== undefined && now - this.windowStart >= this.interval) this.inFlight = this.flush();
     this.windowStart ??= now;
     let key = `${error}\n${source}`;
     if (!this.buckets.has(key) && this.buckets.size >= this.maxKeys) {
@@ -81,6 +83,18 @@ export class RefusalLog {
         data: { error: b.error, source: b.source, count: b.count, first_at: b.first, last_at: b.last, sample: b.sample },
       }).catch(() => undefined);
     }
+  }
+
+  /**
+   * Writes the counts if their interval has ended, and waits for a flush already under way. On
+   * Workers, where a timer outside a request may never fire and work not handed to `waitUntil`
+   * may be cut off, the runtime calls this after each answer and keeps it alive with `waitUntil`.
+   */
+  async flushDue(): Promise<void> {
+    const running = this.inFlight;
+    this.inFlight = undefined;
+    if (this.windowStart !== undefined && this.now() - this.windowStart >= this.interval) await this.flush();
+    await running;
   }
 
   get pending(): number {

@@ -6,6 +6,7 @@ import type { Policy } from '../core/policy.js';
 import { systemClock, type Clock, type EventBus, type Sealer, type Store } from '../core/ports.js';
 import type { Metrics, RequestLogger } from '../http/observability.js';
 import { purgeRound } from '../core/purge.js';
+import { DEFAULT_RETENTION, retentionRound, type RetentionOptions } from '../core/retention.js';
 import { guardStore } from '../core/store-guard.js';
 import { resealAll } from '../core/vault.js';
 import { createApprovalApp } from '../http/approval-app.js';
@@ -40,6 +41,10 @@ export interface ApprovalPorts extends Background {
   events?: EventBus;
   metrics?: Metrics;
   requestLog?: RequestLogger;
+  /** How long audit records are kept here (ms, 0: for ever; default a year), cut under a checkpoint signed by this service's key. */
+  auditRetentionMs?: number;
+  /** Where this service's cut audit records go before they are deleted (core/retention.ts). */
+  auditArchive?: RetentionOptions['archive'];
 }
 
 /** The approval service from its ports: its own key, its own stores, the same on every runtime. */
@@ -58,11 +63,14 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     clock,
     policy: p.policy,
     keys,
-    audit: new AuditLog(store, clock, p.events),
+    audit: new AuditLog(store, clock, p.events, keys),
     brokerKey: (kid) => brokerKeys.key(kid),
   };
   const app = createApprovalApp({ core, adminToken: p.adminToken, brokerUrl, fetch: p.fetch, rateLimit: p.rateLimit, origin: p.origin, webhookFetch: p.webhookFetch, allowPrivateReceivers: p.allowPrivateReceivers, metrics: p.metrics, requestLog: p.requestLog });
     // The broker-shaped tables (replay, revocations), then the console's (challenges, sessions, enrolment links).
-  const maintenance = async () => (await purgeRound(store, clock)) + (await purgeRound(core.approvals, clock));
+  // This service's own audit chain is cut like the broker's, under checkpoints signed by its key.
+  const retention = { tasksMs: 0, auditMs: p.auditRetentionMs ?? DEFAULT_RETENTION.auditMs, archive: p.auditArchive };
+  const maintenance = async () =>
+    (await purgeRound(store, clock)) + (await purgeRound(core.approvals, clock)) + (await retentionRound({ store, clock, keys, issuer: core.selfUrl }, retention));
   return { core, app, start: () => {}, stop: () => {}, maintenance };
 }

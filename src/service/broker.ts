@@ -4,10 +4,13 @@ import { revocationHealth, startProviderRevocation } from '../core/providers/reg
 import type { Core } from '../core/context.js';
 import { createCore, type CoreOptions } from '../core/create.js';
 import { purgeRound } from '../core/purge.js';
+import { flushObservations } from '../core/observations.js';
 import { flushResightings } from '../core/resightings.js';
+import { DEFAULT_RETENTION, retentionRound, type RetentionOptions } from '../core/retention.js';
 import { startSetPush } from '../core/set.js';
 import { createBrokerApp, type BrokerApp } from '../http/broker-app.js';
 import type { BrokerDeps } from '../http/env.js';
+import { RefusalLog } from '../http/refusal-log.js';
 import type { Background, Service } from './types.js';
 
 export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background {
@@ -16,6 +19,8 @@ export interface BrokerPorts extends Omit<CoreOptions, 'approvals'>, Background 
   approval?: { url: string; fetch?: typeof fetch };
   /** How SETs are delivered (tests route them in-process), and how hard to try. */
   setPush?: { fetch?: typeof fetch; attempts?: number; retryMs?: number };
+  /** How long ended tasks and audit records are kept (core/retention.ts; default 30 and 365 days). */
+  retention?: Partial<RetentionOptions>;
   http?: Pick<BrokerDeps, 'heartbeatMs' | 'eventStream' | 'fanout' | 'maxBodyBytes' | 'rateLimit' | 'allowPrivateReceivers' | 'metrics' | 'requestLog' | 'peerFetch' | 'readinessChecks'>;
 }
 
@@ -26,8 +31,11 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     ...p,
     approvals: approvalUrl ? (keys, clock, issuer) => createApprovalGateway({ url: approvalUrl, issuer, keys, clock, fetch: p.approval?.fetch }) : undefined,
   });
+  // Made here rather than by the app, so that flushDue() reaches it.
+  const refusalLog = new RefusalLog((r) => core.audit.append(r), () => core.clock.now());
   const app = createBrokerApp({
     core,
+    refusalLog,
     adminToken: p.adminToken,
     approvalUrl,
     ...p.http,
@@ -41,6 +49,17 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     },
   });
   const log = p.log ?? console.error;
+  const retention = { ...DEFAULT_RETENTION, ...p.retention };
+  // A retention that cannot run (an archive that fails, a checkpoint that does not verify) deletes
+  // nothing and says so, at most once a minute: the rounds go on every 100 ms.
+  let lastComplaint = -Infinity;
+  const retentionFailed = (e: unknown) => {
+    if (core.clock.now() - lastComplaint >= 60_000) {
+      lastComplaint = core.clock.now();
+      log(`retention: nothing was pruned: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return 0;
+  };
   const stops: (() => void)[] = [];
   return {
     core,
@@ -54,9 +73,21 @@ export async function createBroker(p: BrokerPorts): Promise<Service<Core, Broker
     stop() {
       for (const s of stops.splice(0)) s();
     },
-    maintenance: async () => {
+    drain: async () => {
+      await refusalLog.flush();
+      await flushResightings(core, { force: true });
+      await flushObservations(core, { force: true });
+    },
+    flushDue: async () => {
+      await refusalLog.flushDue();
       await flushResightings(core);
-      return purgeRound(core.store, core.clock);
+      await flushObservations(core);
+    },
+    maintenance: async () => {
+      await refusalLog.flushDue();
+      await flushResightings(core);
+      await flushObservations(core);
+      return (await purgeRound(core.store, core.clock)) + (await retentionRound(core, retention).catch(retentionFailed));
     },
   };
 }

@@ -11,6 +11,14 @@ export interface Service<C, A> {
   start(): void;
   stop(): void;
   maintenance(): Promise<number>;
+  /**
+   * Writes the aggregates whose counting interval has ended (refusals, re-sightings, routine
+   * observations). Node leaves this to `maintenance()`'s timer; Workers call it after each answer
+   * and keep it alive with `waitUntil`, since an isolate may be evicted before any timer fires.
+   */
+  flushDue?(): Promise<unknown>;
+  /** Writes every aggregate still counting, whatever its interval: a graceful stop loses none. */
+  drain?(): Promise<unknown>;
 }
 
 /** How a runtime keeps background work alive and reports what failed in it. */

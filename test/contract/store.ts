@@ -124,6 +124,17 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(await s.audit.list(1, 10)).toEqual([r(2)]);
   });
 
+  it('audit.listPushed: only the pushed types, after a seq, in order, a page at a time', async () => {
+    const s = await make();
+    const types = ['capability.issued', 'task.revoked', 'capability.issued', 'scope.revoked', 'task.opened', 'agent.locked', 'task.stopped'];
+    const r = (seq: number) => ({ seq, at: seq, type: types[seq - 1]!, actor: 'a', taskId: null, data: { n: seq }, prevHash: 'p', hash: `h${seq}` });
+    for (let seq = 1; seq <= types.length; seq++) expect(await s.audit.append(r(seq))).toBe(true);
+    expect((await s.audit.listPushed(0, 10)).map((x) => x.seq)).toEqual([2, 4, 6, 7]);
+    expect((await s.audit.listPushed(2, 2)).map((x) => x.seq)).toEqual([4, 6]);
+    expect(await s.audit.listPushed(6, 10)).toEqual([r(7)]);
+    expect(await s.audit.listPushed(7, 10)).toEqual([]);
+  });
+
   it('replay: many callers over many jtis, exactly one winner each', async () => {
     const s = await make();
     const jtis = Array.from({ length: 10 }, (_, i) => `j${i}`);
@@ -318,6 +329,55 @@ export function storeContract(name: string, make: () => Store | Promise<Store>) 
     expect(page1.map((a) => a.id)).toEqual(['agt_c', 'agt_b']);
     expect(page1[0]).toEqual(agent('agt_c', 2));
     expect((await s.listings.agents({ limit: 2, before: { createdAt: 2, id: 'agt_b' } })).map((a) => a.id)).toEqual(['agt_a']);
+  });
+
+  it('audit checkpoints: the newest by seq, one per seq, only the newest `keep` kept; prune drops the lowest records up to a limit', async () => {
+    const s = await make();
+    expect(await s.audit.checkpoint()).toBeUndefined();
+    const cp = (seq: number) => ({ seq, hash: `h${seq}`, at: seq * 10, jws: `jws${seq}` });
+    await s.audit.addCheckpoint(cp(5), 2);
+    await s.audit.addCheckpoint({ ...cp(5), jws: 'other' }, 2); // the same seq again changes nothing
+    expect(await s.audit.checkpoint()).toEqual(cp(5));
+    await s.audit.addCheckpoint(cp(9), 2);
+    await s.audit.addCheckpoint(cp(7), 2);
+    expect(await s.audit.checkpoint()).toEqual(cp(9));
+    await s.audit.addCheckpoint(cp(12), 2); // keeps 12 and 9
+    expect(await s.audit.checkpoint()).toEqual(cp(12));
+
+    const r = (seq: number) => ({ seq, at: seq, type: 't', actor: 'a', taskId: null, data: {}, prevHash: 'p', hash: `h${seq}` });
+    for (let q = 1; q <= 10; q++) expect(await s.audit.append(r(q))).toBe(true);
+    expect(await s.audit.prune(6, 4)).toBe(4);
+    expect((await s.audit.list(0, 100)).map((x) => x.seq)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect(await s.audit.prune(6, 4)).toBe(2);
+    expect(await s.audit.prune(6, 4)).toBe(0);
+    expect((await s.audit.list(0, 100)).map((x) => x.seq)).toEqual([7, 8, 9, 10]);
+    expect((await s.audit.last())?.seq).toBe(10);
+  });
+
+  it('tasks.pruneExpired: events of tasks expired before the cut go first, then the tasks; live tasks stay; bounded', async () => {
+    const s = await make();
+    await s.tasks.create(task('old1', { expiresAt: 100 }));
+    await s.tasks.create(task('old2', { expiresAt: 200, status: 'stopped', statusReason: 'x', jkt: 'k2' }));
+    await s.tasks.create(task('live', { expiresAt: 5000, jkt: 'k3' }));
+    for (let i = 0; i < 3; i++) {
+      await s.tasks.addEvent({ taskId: 'old1', at: 50 + i, kind: 'grant', detail: { i } });
+      await s.tasks.addEvent({ taskId: 'old2', at: 60 + i, kind: 'tool', detail: { i } });
+      await s.tasks.addEvent({ taskId: 'live', at: 70 + i, kind: 'grant', detail: { i } });
+    }
+    await s.providerSessions.add({ taskId: 'old1', provider: 'aws', target: 'arn:a', expiresAt: 90 });
+    await s.providerSessions.add({ taskId: 'live', provider: 'aws', target: 'arn:b', expiresAt: 4000 });
+    // Each statement takes at most `limit` rows: 2 events and old1's session, then no task (both still have events).
+    expect(await s.tasks.pruneExpired(1000, 2)).toBe(3);
+    let total = 0;
+    for (let round = 0; round < 10; round++) total += await s.tasks.pruneExpired(1000, 2);
+    expect(total).toBe(4 + 2); // the other four events, then both tasks
+    expect(await s.providerSessions.live(0)).toEqual([{ taskId: 'live', provider: 'aws', target: 'arn:b', expiresAt: 4000 }]);
+    expect(await s.tasks.get('old1')).toBeUndefined();
+    expect(await s.tasks.get('old2')).toBeUndefined();
+    expect(await s.tasks.events('old1')).toEqual([]);
+    expect(await s.tasks.get('live')).toBeDefined();
+    expect(await s.tasks.events('live')).toHaveLength(3);
+    expect(await s.tasks.pruneExpired(1000, 2)).toBe(0);
   });
 });
 }

@@ -7,7 +7,7 @@ import { storeContract } from '../contract/store.js';
 
 // The store contract against D1 inside workerd: same schema, same migrations, same promises.
 const DB = (env as any).DB;
-const TABLES = ['agents', 'resources', 'tasks', 'task_events', 'replay', 'revoked_tokens', 'revocation_epochs', 'audit', 'receivers', 'secrets', 'provider_sessions', 'signing_keys'];
+const TABLES = ['agents', 'resources', 'tasks', 'task_events', 'replay', 'revoked_tokens', 'revocation_epochs', 'audit', 'audit_checkpoints', 'receivers', 'secrets', 'provider_sessions', 'signing_keys'];
 
 storeContract('drizzle (D1)', async () => {
   await DB.batch(TABLES.map((t) => DB.prepare(`DELETE FROM ${t}`)));

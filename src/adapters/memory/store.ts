@@ -1,5 +1,6 @@
 import type {
   AgentRecord,
+  AuditCheckpoint,
   AuditRecord,
   ListCursor,
   ProviderSessionRecord,
@@ -11,6 +12,7 @@ import type {
   TaskEvent,
   TaskRecord,
 } from '../../core/ports.js';
+import { PUSHED_TYPES } from '../../core/events.js';
 import { parseScopeKey, scopeKey, scopesOf } from '../../core/scope.js';
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -61,6 +63,7 @@ export function createMemoryStore(): Store {
   const sessions: ProviderSessionRecord[] = [];
   const audit = new Map<number, AuditRecord>();
   let lastSeq: number | undefined;
+  const checkpoints = new Map<number, AuditCheckpoint>();
 
   const get = <K, V>(m: Map<K, V>, key: K): V | undefined => {
     const v = m.get(key);
@@ -151,6 +154,33 @@ export function createMemoryStore(): Store {
           .slice(0, 1000)
           .map(copy);
       },
+      async pruneExpired(before, limit) {
+        // Oldest expiry first, as the SQL stores do by their index on expires_at.
+        const expired = [...tasks.rows.values()].filter((t) => t.expiresAt < before).sort((a, b) => a.expiresAt - b.expiresAt);
+        let n = 0;
+        for (const t of expired) {
+          const list = eventsOf(t.id);
+          const drop = Math.min(list.length, limit - n);
+          list.splice(0, drop);
+          n += drop;
+          if (n >= limit) break;
+        }
+        const ended = new Set(expired.slice(0, 16).map((t) => t.id));
+        for (let i = sessions.length - 1; i >= 0; i--) {
+          if (!ended.has(sessions[i]!.taskId)) continue;
+          sessions.splice(i, 1);
+          n++;
+        }
+        let gone = 0;
+        for (const t of expired) {
+          if (gone >= limit) break;
+          if (eventsOf(t.id).length > 0) continue;
+          events.delete(t.id);
+          tasks.rows.delete(t.id);
+          gone++;
+        }
+        return n + gone;
+      },
     },
     replay: {
       async consume(namespace, jti, expiresAt) {
@@ -238,12 +268,33 @@ export function createMemoryStore(): Store {
         if (lastSeq === undefined || record.seq > lastSeq) lastSeq = record.seq;
         return true;
       },
+      async listPushed(afterSeq, limit) {
+        return [...audit.values()]
+          .filter((r) => r.seq > afterSeq && PUSHED_TYPES.has(r.type))
+          .sort((a, b) => a.seq - b.seq)
+          .slice(0, limit)
+          .map(copy);
+      },
       async list(afterSeq, limit) {
         return [...audit.values()]
           .filter((r) => r.seq > afterSeq)
           .sort((a, b) => a.seq - b.seq)
           .slice(0, limit)
           .map(copy);
+      },
+      async checkpoint() {
+        const top = Math.max(-1, ...checkpoints.keys());
+        return get(checkpoints, top);
+      },
+      async addCheckpoint(c, keep) {
+        if (!checkpoints.has(c.seq)) checkpoints.set(c.seq, copy(c));
+        const old = [...checkpoints.keys()].sort((a, b) => b - a).slice(keep);
+        for (const seq of old) checkpoints.delete(seq);
+      },
+      async prune(throughSeq, limit) {
+        const seqs = [...audit.keys()].filter((q) => q <= throughSeq).sort((a, b) => a - b).slice(0, limit);
+        for (const q of seqs) audit.delete(q);
+        return seqs.length;
       },
     },
     // Nothing here outlives the process, so there is nothing to wait for.

@@ -47,6 +47,8 @@ export const tasks = pgTable(
     index('tasks_environment').on(t.environment),
     index('tasks_jkt').on(t.jkt),
     index('tasks_created').on(t.createdAt, t.id),
+    // Retention finds the tasks that expired longest ago in one index range.
+    index('tasks_expiry').on(t.expiresAt),
   ],
 );
 
@@ -102,15 +104,28 @@ export const signingKeys = pgTable('signing_keys', {
  * The hash-chained audit log. `seq` is the primary key: of nodes racing to append the same
  * seq, the database lets exactly one in, and the others re-read the head (core/audit.ts).
  */
-export const audit = pgTable('audit', {
+export const audit = pgTable(
+  'audit',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey(),
+    at: ms('at').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    taskId: text('task_id'),
+    data: json('data').$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  // An event stream's backlog reads only the pushed types (store `audit.listPushed`).
+  (t) => [index('audit_type_seq').on(t.type, t.seq)],
+);
+
+/** Signed cuts of the audit chain (core/audit-checkpoint.ts): verification starts from the newest. */
+export const auditCheckpoints = pgTable('audit_checkpoints', {
   seq: bigint('seq', { mode: 'number' }).primaryKey(),
-  at: ms('at').notNull(),
-  type: text('type').notNull(),
-  actor: text('actor').notNull(),
-  taskId: text('task_id'),
-  data: json('data').$type<Record<string, unknown>>().notNull(),
-  prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
+  at: ms('at').notNull(),
+  jws: text('jws').notNull(),
 });
 
 export const receivers = pgTable('receivers', {

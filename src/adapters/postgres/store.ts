@@ -1,8 +1,11 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, max, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, max, ne, notExists, notInArray, or, sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Store, TaskEvent, TaskRecord } from '../../core/ports.js';
 import { parseScopeKey, SCOPE_KEY, scopeKey } from '../../core/scope.js';
+import { PUSHED_TYPES } from '../../core/events.js';
 import * as s from './schema.js';
+
+const PUSHED = [...PUSHED_TYPES];
 
 /** Any drizzle PostgreSQL database over this schema (node-postgres in production). */
 export type PgDb = PgDatabase<PgQueryResultHKT, typeof s>;
@@ -145,6 +148,23 @@ export function createPgStore(db: PgDb, flush: () => Promise<void> = () => Promi
           .limit(1000);
         return rows as TaskEvent[];
       },
+      async pruneExpired(before, limit) {
+        // The tasks that expired longest ago, by the index on expires_at: each statement reads a
+        // bounded window whatever the size of the backlog (a first run on a year of history).
+        const oldest = (n: number) => db.select({ id: s.tasks.id }).from(s.tasks).where(lt(s.tasks.expiresAt, before)).orderBy(asc(s.tasks.expiresAt)).limit(n);
+        const events = await db
+          .delete(s.taskEvents)
+          .where(inArray(s.taskEvents.id, db.select({ id: s.taskEvents.id }).from(s.taskEvents).where(inArray(s.taskEvents.taskId, oldest(16))).limit(limit)))
+          .returning({ one: sql<number>`1` });
+        // The provider sessions of those tasks (a task's few, through their index): expired with it.
+        const sessions = await db.delete(s.providerSessions).where(inArray(s.providerSessions.taskId, oldest(16))).returning({ one: sql<number>`1` });
+        // A task goes once its events have: never a trajectory without its task.
+        const gone = await db
+          .delete(s.tasks)
+          .where(and(inArray(s.tasks.id, oldest(limit)), notExists(db.select({ one: sql`1` }).from(s.taskEvents).where(eq(s.taskEvents.taskId, s.tasks.id)))))
+          .returning({ one: sql<number>`1` });
+        return events.length + sessions.length + gone.length;
+      },
     },
     replay: {
       async consume(namespace, jti, expiresAt) {
@@ -245,6 +265,23 @@ export function createPgStore(db: PgDb, flush: () => Promise<void> = () => Promi
       },
       async list(afterSeq, limit) {
         return db.select().from(s.audit).where(gt(s.audit.seq, afterSeq)).orderBy(asc(s.audit.seq)).limit(limit);
+      },
+      async checkpoint() {
+        const [row] = await db.select().from(s.auditCheckpoints).orderBy(desc(s.auditCheckpoints.seq)).limit(1);
+        return row;
+      },
+      async addCheckpoint(c, keep) {
+        await db.insert(s.auditCheckpoints).values(c).onConflictDoNothing();
+        const newest = db.select({ seq: s.auditCheckpoints.seq }).from(s.auditCheckpoints).orderBy(desc(s.auditCheckpoints.seq)).limit(keep);
+        await db.delete(s.auditCheckpoints).where(notInArray(s.auditCheckpoints.seq, newest));
+      },
+      async prune(throughSeq, limit) {
+        const lowest = db.select({ seq: s.audit.seq }).from(s.audit).where(lte(s.audit.seq, throughSeq)).orderBy(asc(s.audit.seq)).limit(limit);
+        const rows = await db.delete(s.audit).where(inArray(s.audit.seq, lowest)).returning({ one: sql<number>`1` });
+        return rows.length;
+      },
+      async listPushed(afterSeq, limit) {
+        return db.select().from(s.audit).where(and(inArray(s.audit.type, PUSHED), gt(s.audit.seq, afterSeq))).orderBy(asc(s.audit.seq)).limit(limit);
       },
     },
     // The pool of node.ts commits asynchronously, so answers wait for its group flush.

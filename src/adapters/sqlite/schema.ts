@@ -39,7 +39,8 @@ export const tasks = sqliteTable(
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
-  (t) => [index('tasks_agent').on(t.agentId), index('tasks_environment').on(t.environment), index('tasks_jkt').on(t.jkt)],
+  // tasks_expiry: retention finds the tasks that expired longest ago in one index range (migration 0007).
+  (t) => [index('tasks_agent').on(t.agentId), index('tasks_environment').on(t.environment), index('tasks_jkt').on(t.jkt), index('tasks_expiry').on(t.expiresAt)],
 );
 
 export const taskEvents = sqliteTable(
@@ -95,15 +96,28 @@ export const signingKeys = sqliteTable('signing_keys', {
   createdAt: integer('created_at').notNull(),
 });
 
-export const audit = sqliteTable('audit', {
+export const audit = sqliteTable(
+  'audit',
+  {
+    seq: integer('seq').primaryKey(),
+    at: integer('at').notNull(),
+    type: text('type').notNull(),
+    actor: text('actor').notNull(),
+    taskId: text('task_id'),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  // An event stream's backlog reads only the pushed types (store `audit.listPushed`).
+  (t) => [index('audit_type_seq').on(t.type, t.seq)],
+);
+
+/** Signed cuts of the audit chain (core/audit-checkpoint.ts): verification starts from the newest. */
+export const auditCheckpoints = sqliteTable('audit_checkpoints', {
   seq: integer('seq').primaryKey(),
-  at: integer('at').notNull(),
-  type: text('type').notNull(),
-  actor: text('actor').notNull(),
-  taskId: text('task_id'),
-  data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-  prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
+  at: integer('at').notNull(),
+  jws: text('jws').notNull(),
 });
 
 /** SET push receivers (RFC 8935): where revocations and stops are delivered as signed SETs. */

@@ -6,7 +6,7 @@ export function register(program: Command): void {
   const audit = program.command('audit').description("follow and check the broker's hash-chained audit log (operator)");
   operatorOptions(audit.command('verify').description('check the hash chain of the whole audit log; exits non-zero if it is broken')).action(async (o: OperatorOpts) => {
     const r = await operatorCall(o, 'GET', '/v1/audit/verify');
-    output(o.json, r, (v) => (v.ok ? `audit log intact: ${v.count} records, head ${v.head}` : `audit log BROKEN at record ${v.brokenAt}: ${v.reason} (${v.count} records checked)`));
+    output(o.json, r, (v) => (v.ok ? `audit log intact: ${v.count} records, head ${v.head}${v.checkpoint ? ` (from the signed checkpoint at record ${v.checkpoint.seq}, ${v.checkpoint.at}: older records were pruned by retention)` : ''}` : `audit log BROKEN at record ${v.brokenAt}: ${v.reason} (${v.count} records checked)`));
     if (!r.ok) process.exitCode = 1;
   });
   operatorOptions(

@@ -5,13 +5,12 @@ import { basicResource, dpopBoundToken, isOperator } from '../auth.js';
 import type { VerifierEvent } from '../../core/events.js';
 import type { BrokerEnv } from '../env.js';
 import { lastEventIdOf, serveEventStream } from '../event-stream.js';
+import { MAX_STREAMS_PER_CLIENT, StreamSlots } from '../stream-slots.js';
 
 export { HEARTBEAT_MS } from '../event-stream.js';
+export { MAX_STREAMS_PER_CLIENT } from '../stream-slots.js';
 
-/** Streams one client may hold open at once (a verifier needs one; a restart briefly two). */
-export const MAX_STREAMS_PER_CLIENT = 8;
-
-const open = new WeakMap<object, Map<string, number>>();
+const slotsOf = new WeakMap<object, StreamSlots>();
 
 /**
  * GET /v1/events for resource services (HTTP Basic) and the operator. Where the runtime has a
@@ -43,22 +42,16 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   if (last === undefined && c.req.query('from') === 'recent') {
     last = await seqBefore(core.store, core.clock.now() - longestTokenLifetime(core.policy) * 1000);
   }
-  if (deps.eventStream) return deps.eventStream(last);
-
-  const counts = open.get(deps) ?? new Map<string, number>();
-  open.set(deps, counts);
-  const n = counts.get(client) ?? 0;
-  if (n >= (deps.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT)) {
-    throw new StintError('too_many_requests', `this client already holds ${n} event streams; close one first`);
+  if (deps.eventStream) {
+    // Served (and the client's streams counted) by the shared hub: on Workers, the Durable Object.
+    const res = await deps.eventStream(last, client);
+    if (res.status === 429) throw new StintError('too_many_requests', (await res.text()) || 'this client holds too many event streams; close one first');
+    return res;
   }
-  counts.set(client, n + 1);
-  let closed = false;
-  const release = () => {
-    if (closed) return;
-    closed = true;
-    const left = (counts.get(client) ?? 1) - 1;
-    if (left > 0) counts.set(client, left);
-    else counts.delete(client);
-  };
+
+  let slots = slotsOf.get(deps);
+  if (!slots) slotsOf.set(deps, (slots = new StreamSlots(deps.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT)));
+  const release = slots.take(client);
+  if (!release) throw new StintError('too_many_requests', `this client already holds ${slots.held(client)} event streams; close one first`);
   return serveEventStream(c, { hub: deps.fanout ?? core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs, onClose: release, view });
 });

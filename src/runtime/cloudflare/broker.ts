@@ -6,6 +6,7 @@ import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js
 import { createAwsSdkProvider } from '../../adapters/aws/sdk.js';
 import { awsProvider } from '../../core/providers/aws/provider.js';
 import type { Core } from '../../core/context.js';
+import { DAY_MS, DEFAULT_RETENTION } from '../../core/retention.js';
 import type { BrokerApp } from '../../http/broker-app.js';
 import { createBroker } from '../../service/broker.js';
 import type { Service } from '../../service/types.js';
@@ -26,6 +27,9 @@ export interface BrokerWorkerEnv {
   STINT_AWS_ENDPOINT?: string;
   STINT_AWS_IAM_ENDPOINT?: string;
   STINT_AWS_REGION?: string;
+  /** Retention ages in whole days (0: for ever); default 30 and 365 (core/retention.ts). */
+  STINT_TASK_RETENTION_DAYS?: string;
+  STINT_AUDIT_RETENTION_DAYS?: string;
   /** The event hub Durable Object namespace. */
   EVENTS?: { idFromName(name: string): unknown; get(id: unknown): { fetch: typeof fetch } };
 }
@@ -42,11 +46,12 @@ function serviceFor(env: BrokerWorkerEnv) {
     required(env, ['STINT_ISSUER', 'STINT_ADMIN_TOKEN', 'STINT_MASTER_KEY']);
     const track = (p: Promise<unknown>) => void pendingPublishes.push(p);
     const viaBinding = env.APPROVALS ? ((input: RequestInfo | URL, init?: RequestInit) => env.APPROVALS!.fetch(input, init)) : undefined;
-    let eventStream: ((last: number | undefined) => Promise<Response>) | undefined;
+    let eventStream: ((last: number | undefined, client: string) => Promise<Response>) | undefined;
     const ns = env.EVENTS;
     // A Durable Object stub belongs to the request that made it: one per use.
     const hub = ns && (() => ns.get(ns.idFromName(HUB_NAME)));
-    if (hub) eventStream = (last) => hub().fetch(`https://hub/subscribe${last === undefined ? '' : `?last_event_id=${last}`}`);
+    // The client (authenticated here) travels with the request: the hub counts its streams.
+    if (hub) eventStream = (last, client) => hub().fetch(`https://hub/subscribe?${new URLSearchParams({ client, ...(last === undefined ? {} : { last_event_id: String(last) }) })}`);
     const broker = await createBroker({
       issuer: env.STINT_ISSUER,
       store: createSqliteStore(drizzle(env.DB, { schema }) as unknown as SqliteDb),
@@ -57,6 +62,7 @@ function serviceFor(env: BrokerWorkerEnv) {
       // AWS on Workers: root credentials must come from the vault (there is no SDK chain here).
       providers: [awsProvider(createAwsSdkProvider({ stsEndpoint: env.STINT_AWS_ENDPOINT, iamEndpoint: env.STINT_AWS_IAM_ENDPOINT, region: env.STINT_AWS_REGION }))],
       setPush: { attempts: 2, retryMs: 200 },
+      retention: { tasksMs: days(env.STINT_TASK_RETENTION_DAYS, DEFAULT_RETENTION.tasksMs), auditMs: days(env.STINT_AUDIT_RETENTION_DAYS, DEFAULT_RETENTION.auditMs) },
       track,
       http: { eventStream },
     });
@@ -68,6 +74,15 @@ function serviceFor(env: BrokerWorkerEnv) {
     throw e;
   }));
 }
+
+/** A retention age from a var: whole days, anything else refuses to start (fail closed on a typo). */
+function days(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,5}$/.test(raw.trim())) throw new Error(`a retention age must be a whole number of days, got "${raw}"`);
+  return Number(raw.trim()) * DAY_MS;
+}
+
+const track = (p: Promise<unknown> | undefined) => void (p && pendingPublishes.push(p));
 
 /** Work started while answering, kept alive past the answer. */
 function settle(ctx?: { waitUntil(p: Promise<unknown>): void }) {
@@ -82,7 +97,11 @@ export { EventHubObject } from './event-hub.js';
 
 export default {
   async fetch(request: Request, env: BrokerWorkerEnv, ctx?: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
-    const response = await (await serviceFor(env)).app.fetch(request);
+    const broker = await serviceFor(env);
+    const response = await broker.app.fetch(request);
+    // Aggregates whose interval has ended are written after the answer, kept alive by waitUntil:
+    // a timer in an isolate may never fire, and the isolate may be gone before the next request.
+    track(broker.flushDue?.().catch(() => undefined));
     await settle(ctx);
     return response;
   },

@@ -8,11 +8,23 @@ import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js
 import { EventHub, type VerifierEvent } from '../../core/events.js';
 import { systemClock } from '../../core/ports.js';
 import { lastEventIdOf, serveEventStream } from '../../http/event-stream.js';
+import { StreamSlots } from '../../http/stream-slots.js';
 
 export const HUB_NAME = 'events';
 
+/**
+ * How long one stream is served before the hub ends it (the verifier resumes with Last-Event-ID).
+ * The hub counts each client's streams, and a stream's slot is freed when the hub sees it close;
+ * workerd does not always tell a Durable Object that the far end went away (a client disconnect
+ * no longer cancels a JS response body: workerd#6832), so without an end a vanished client
+ * would hold its slots for ever. This bounds that to one lease.
+ */
+export const STREAM_LEASE_MS = 5 * 60_000;
+
 export class EventHubObject {
   private readonly hub = new EventHub();
+  /** Every stream of every isolate is served here, so this count is the global one. */
+  private readonly slots = new StreamSlots();
   private readonly app: Hono;
 
   constructor(_state: unknown, env: { DB: Parameters<typeof drizzle>[0] }) {
@@ -24,7 +36,11 @@ export class EventHubObject {
       })
       .get('/subscribe', (c) => {
         const last = lastEventIdOf(c);
-        return serveEventStream(c, { hub: this.hub, store, clock: systemClock, lastEventId: last === 'invalid' ? undefined : last });
+        // The broker authenticated the client; the hub is reachable only through its binding.
+        const client = c.req.query('client') ?? '';
+        const release = this.slots.take(client);
+        if (!release) return c.text(`this client already holds ${this.slots.held(client)} event streams; close one first`, 429);
+        return serveEventStream(c, { hub: this.hub, store, clock: systemClock, lastEventId: last === 'invalid' ? undefined : last, onClose: release, maxMs: STREAM_LEASE_MS });
       });
   }
 

@@ -1,6 +1,8 @@
 // The approval service process: its own port, database file and key (the approval
 // authority). It never receives the broker's admin token or master key.
 import { loadPolicyDir } from '../../policy/node.js';
+import { join } from 'node:path';
+import { fileArchive } from '../../adapters/audit-archive.js';
 import { loadConfig } from './config.js';
 import { requestLogger } from './log.js';
 import { listen } from './serve.js';
@@ -21,6 +23,9 @@ const common = {
   previousMasterKeys: config.previousApprovalMasterKeys,
   rateLimit: config.rateLimit,
   allowPrivateReceivers: config.allowPrivateReceivers,
+  auditRetentionMs: config.retention.auditMs,
+  // Its own folder: the two chains are signed by different keys.
+  auditArchive: config.auditArchiveDir ? fileArchive(join(config.auditArchiveDir, 'approvals')) : undefined,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.
   origin: process.env.STINT_APPROVAL_ORIGIN ?? `http://localhost:${new URL(server.url).port}`,
   requestLog: requestLogger('approvals'),

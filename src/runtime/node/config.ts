@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { parseRateLimit, type RateLimitOptions } from '../../http/rate-limit.js';
+import { DAY_MS, DEFAULT_RETENTION, type RetentionOptions } from '../../core/retention.js';
 
 export interface NodeConfig {
   host: string;
@@ -37,6 +38,10 @@ export interface NodeConfig {
   rateLimit: RateLimitOptions | false;
   /** STINT_ALLOW_PRIVATE_RECEIVERS=1: SET receivers may be on loopback or private addresses. */
   allowPrivateReceivers: boolean;
+  /** STINT_TASK_RETENTION_DAYS / STINT_AUDIT_RETENTION_DAYS, in ms (0: kept for ever). */
+  retention: RetentionOptions;
+  /** STINT_AUDIT_ARCHIVE_DIR: cut audit records are appended there before they are deleted. */
+  auditArchiveDir?: string;
   production: boolean;
   /** Human-readable notes for start-up (never secret values). */
   notices: string[];
@@ -158,9 +163,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, needs: readonly
     previousApprovalMasterKeys: needs.includes('STINT_APPROVAL_MASTER_KEY') ? previous('STINT_APPROVAL_MASTER_KEY_PREVIOUS') : [],
     rateLimit: rateLimitSetting(env.STINT_RATE_LIMIT),
     allowPrivateReceivers: /^(1|true|yes)$/i.test(env.STINT_ALLOW_PRIVATE_RECEIVERS ?? ''),
+    retention: {
+      tasksMs: days(env.STINT_TASK_RETENTION_DAYS, 'STINT_TASK_RETENTION_DAYS', DEFAULT_RETENTION.tasksMs),
+      auditMs: days(env.STINT_AUDIT_RETENTION_DAYS, 'STINT_AUDIT_RETENTION_DAYS', DEFAULT_RETENTION.auditMs),
+    },
+    auditArchiveDir: env.STINT_AUDIT_ARCHIVE_DIR ? resolve(env.STINT_AUDIT_ARCHIVE_DIR) : undefined,
     production,
     notices,
   };
+}
+
+/** A retention age in whole days (0: for ever), as ms. */
+function days(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,5}$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number of days (0 keeps for ever), got "${raw}"`);
+  return Number(raw.trim()) * DAY_MS;
 }
 
 /** A service's public URL: absolute, no query or fragment, no trailing slash. */

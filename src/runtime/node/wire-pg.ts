@@ -63,6 +63,7 @@ export async function createNodeBrokerOnPostgres(o: Omit<NodeBrokerOptions, 'dbP
         providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }))],
         approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
         setPush: { fetch: o.setFetch },
+        retention: o.retention,
         http: {
           heartbeatMs: o.heartbeatMs,
           rateLimit: o.rateLimit,
@@ -107,6 +108,8 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
         rateLimit: o.rateLimit,
         origin: o.origin,
         webhookFetch: o.webhookFetch,
+        auditRetentionMs: o.auditRetentionMs,
+        auditArchive: o.auditArchive,
       });
     },
   });
@@ -121,9 +124,11 @@ function runOnPostgres<C, A, X>(service: Service<C, A>, o: { close: () => Promis
     core: service.core,
     metrics: o.metrics,
     ...o.extra,
-    close: () => {
-      service.stop();
+    close: async () => {
       stopMaintenance();
+      // Counts still in memory (routine calls, repeated refusals) are written before the store closes.
+      await service.drain?.().catch(() => undefined);
+      service.stop();
       return o.close();
     },
   };

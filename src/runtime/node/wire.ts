@@ -18,6 +18,7 @@ import type { BrokerLimitOptions, RateLimitOptions } from '../../http/rate-limit
 import type Database from 'better-sqlite3';
 import { createPrometheusMetrics } from '../../adapters/metrics/prometheus.js';
 import { MeteredEventHub, type Metrics, type RequestLogger } from '../../http/observability.js';
+import type { RetentionOptions } from '../../core/retention.js';
 
 export interface NodeBrokerOptions {
   dbPath: string;
@@ -45,6 +46,8 @@ export interface NodeBrokerOptions {
   rules?: readonly AnyRule[];
   /** Per-source limit on /token and /bc-authorize (`false`: off). */
   rateLimit?: BrokerLimitOptions | false;
+  /** STINT_TASK_RETENTION_DAYS / STINT_AUDIT_RETENTION_DAYS (core/retention.ts). */
+  retention?: Partial<RetentionOptions>;
   /** SET receivers may be on loopback or private addresses. */
   allowPrivateReceivers?: boolean;
   /** Metrics (default: a Prometheus registry of this instance's own). */
@@ -72,6 +75,7 @@ export async function createNodeBroker(o: NodeBrokerOptions) {
     providers: [awsProvider(o.aws ?? createAwsSdkProvider({ stsEndpoint: process.env.STINT_AWS_ENDPOINT, iamEndpoint: process.env.STINT_AWS_IAM_ENDPOINT, region: process.env.STINT_AWS_REGION }), { retryDelaysMs: o.awsRetryDelaysMs })],
     approval: o.approvalUrl ? { url: o.approvalUrl, fetch: o.approvalFetch } : undefined,
     setPush: { fetch: o.setFetch },
+    retention: o.retention,
     http: { heartbeatMs: o.heartbeatMs, rateLimit: o.rateLimit, allowPrivateReceivers: o.allowPrivateReceivers, metrics, requestLog: o.requestLog, peerFetch: o.approvalFetch },
   });
   return runOnNode(broker, { group, sqlite, close, metrics });
@@ -106,6 +110,9 @@ export interface NodeApprovalsOptions {
   allowPrivateReceivers?: boolean;
   metrics?: Metrics;
   requestLog?: RequestLogger;
+  /** STINT_AUDIT_RETENTION_DAYS, in ms (0: for ever). */
+  auditRetentionMs?: number;
+  auditArchive?: RetentionOptions['archive'];
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
@@ -132,6 +139,8 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     origin: o.origin,
     webhookFetch: o.webhookFetch,
     allowPrivateReceivers: o.allowPrivateReceivers,
+    auditRetentionMs: o.auditRetentionMs,
+    auditArchive: o.auditArchive,
   });
   return runOnNode(service, { group, sqlite, close, metrics });
 }
@@ -149,9 +158,11 @@ function runOnNode<C extends { audit: { reset(): void } }, A>(service: Service<C
     core: service.core,
     metrics: o.metrics,
     sqlite: o.sqlite as Database.Database,
-    close: () => {
-      service.stop();
+    close: async () => {
       stopMaintenance();
+      // Counts still in memory (routine calls, repeated refusals) are written before the store closes.
+      await service.drain?.().catch(() => undefined);
+      service.stop();
       return o.close();
     },
   };

@@ -1,0 +1,1 @@
+CREATE INDEX "audit_type_seq" ON "audit" USING btree ("type","seq");
