@@ -29,6 +29,8 @@ export interface Result {
   /** Spawned only: wall time of the hook, and of a bare `node -e ""` spawned just before it. */
   ms?: number;
   bareMs?: number;
+  /** Spawned with a breakdown: the same hook with no current task (start, read, answer; no analysis, no broker). */
+  startMs?: number;
 }
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -114,17 +116,18 @@ function spawnTimed(command: string, input: string, env: Record<string, string>,
 }
 
 /** One entry as the harness runs it: the installed command, spawned, beside a bare `node -e ""`. */
-export async function runSpawned(entry: CorpusEntry, v: CorpusVars, task: { home: string; token: string }, extraEnv: Record<string, string> = {}): Promise<Result> {
+export async function runSpawned(entry: CorpusEntry, v: CorpusVars, task: { home: string; token: string }, extraEnv: Record<string, string> = {}, breakdown = false): Promise<Result> {
   const env = { ...hookEnv(v, task.home, task.token), ...extraEnv };
   const { command, timeoutMs } = installed(entry.harness);
   const bare = await spawnTimed('node -e ""', '', env, timeoutMs, v.CWD);
+  const start = breakdown ? await spawnTimed(command, stdinOf(entry, v), { ...env, STINT_HOME: join(v.HOME, 'no-task') }, timeoutMs, v.CWD) : undefined;
   const r = await spawnTimed(command, stdinOf(entry, v), env, timeoutMs, v.CWD);
   if (r.timedOut) {
     // past the time-out: Cursor (failClosed) blocks; the others run the call
     const outcome: Outcome = entry.harness === 'cursor' ? 'block' : 'allow';
-    return { entry, outcome, reason: `timed out after ${timeoutMs} ms`, timedOut: true, ms: r.ms, bareMs: bare.ms };
+    return { entry, outcome, reason: `timed out after ${timeoutMs} ms`, timedOut: true, ms: r.ms, bareMs: bare.ms, ...(start ? { startMs: start.ms } : {}) };
   }
-  return { entry, ...classify(r.code, r.stdout, r.stderr), ms: r.ms, bareMs: bare.ms };
+  return { entry, ...classify(r.code, r.stdout, r.stderr), ms: r.ms, bareMs: bare.ms, ...(start ? { startMs: start.ms } : {}) };
 }
 
 /**
