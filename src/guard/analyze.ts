@@ -394,7 +394,8 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
     const written = writtenText(base, argv, cmd);
     if (written) used.push(...scanContent(written.text, 'write', own, written.file));
     // a dry run (`--dry-run`, `--dry-run=client|server`, `--dryrun`) acts on nothing
-    if (!argv.some((w) => /^--dry-?run(=(client|server|true|all))?$/.test(w.text))) calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
+    // (for the CLIs that honour it: elsewhere an unknown flag may be ignored and the command run)
+    if (!(/^(kubectl|oc|helm|aws|az|gsutil)$/.test(base) && argv.some((w) => /^--dry-?run(=(client|server|true|all))?$/.test(w.text)))) calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
 
     if (HTTP.has(base)) {
       const r = httpCall(base, argv, cmd, env, own);

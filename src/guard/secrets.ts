@@ -110,6 +110,12 @@ const WORDISH = /^[A-Za-z]{2,}(?:[-_ .][A-Za-z]{2,}){0,5}[-_ .]?[0-9]{0,4}[!?.#@
 const STAND_IN = /(your[-_ ]?(api[-_ ]?)?(token|key|secret|password)|[-_ ]here$|^(dummy|fake|sample|example|test|placeholder)[-_]|placeholder|redacted|EXAMPLE|(?<![A-Za-z0-9])[xX*]{3,}$|\.\.\.$|…$)/i;
 /** File names (the last segment) whose values are credentials by their nature (`.env*`, `*.env`, credentials, secrets, stores). */
 const SECRET_FILE = /^\.env|\.env$|secret|credential|^\.netrc$|^\.pgpass$|^\.npmrc$|^\.pypirc$|^\.my\.cnf$|^\.git-credentials$|\.pem$|\.key$/i;
+/** Code, tests, fixtures and docs (not configuration, not an environment or credentials file). */
+function codeOrDocs(file: string): boolean {
+  const name = file.slice(file.lastIndexOf('/') + 1).slice(0, 256);
+  if (SECRET_FILE.test(name)) return false;
+  return /\.(ts|tsx|js|jsx|mjs|cjs|py|go|rb|java|kt|rs|php|cs|swift|md|mdx|rst|txt|ipynb)$/i.test(name) || /\.(test|spec)\./i.test(name) || /(^|\/)(test|tests|spec|__tests__|fixtures?|mocks?|__mocks__|examples?|docs?)\//i.test(file.slice(-1024));
+}
 const DESCRIBES = /(name|names|type|ref|mode|method|methods|policy|path|file|url|uri|endpoint|header|kind|length|minlength|maxlength|ttl|expiry|expiresat|expiresin|lifetime|version|scope|scopes|field|prefix|suffix|format|label|hint|count|size|algorithm|alg|usage|store|provider|location|env|var|id|ids|enabled|required|rotation|strategy|source|issuer|audience)$/i;
 /** Words joined by `-`, `_` or `.` (`stripe-secret-key`, `billing_secrets`): the name of a key, not a value. */
 const WORDS = /^[a-z]{2,}[0-9]{0,2}(?:[-_.][a-z]{2,}[0-9]{0,2}){1,7}$/;
@@ -175,7 +181,7 @@ export function positional(value: string, position: string, name: string, own: O
   if (isReference(v) || STAND_IN.test(v) || isPublishedExample(v)) return [];
   // a person-chosen value written into a file, or shown from code, tests or configuration (not
   // from an environment or credentials file): not proof of a credential
-  if ((position === 'write' || (position === 'file' && file && !SECRET_FILE.test(file.slice(file.lastIndexOf('/') + 1).slice(0, 256)))) && WORDISH.test(v)) return [];
+  if ((position === 'write' || (position === 'file' && file && codeOrDocs(file))) && WORDISH.test(v)) return [];
   // `key: stripe-secret-key` (a k8s secretKeyRef, a config's key name): a generic `key` naming a key
   if (/^key$/i.test(name) && WORDS.test(v)) return [];
   let kind = `${position}:${name.toLowerCase()}`;
@@ -255,7 +261,7 @@ export function parseDotenv(text: string): Map<string, string> {
       // unquoted: one word (a scheme and one word): in code, what follows is more expression
       // (`apiToken: env.X, retries: 3 }`), and a dotenv value has no blanks; this also drops a
       // trailing comment
-      const w = /^(?:(?:bearer|basic|token|dpop|bot)[ \t]+)?[^\s,]+/i.exec(v);
+      const w = /^(?:(?:bearer|basic|token|dpop|bot)[ \t]+)?(?:[^\s,]|,(?!\s))+/i.exec(v);
       v = w ? w[0] : '';
     }
     vars.set(m[1]!, v);

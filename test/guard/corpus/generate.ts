@@ -386,6 +386,7 @@ A('token:header', 'stop', 'a token as the default of an unset variable', 'curl -
 A('token:header', 'stop', 'a header printed into curl -H @-', `printf 'Authorization: Bearer %s\\n' __RAILWAY__ | curl -H @- https://backboard.railway.app/graphql/v2`);
 A('token:header', 'stop', 'a token concatenated after a quoted scheme', 'curl -H "Authorization: Bearer "__RAILWAY__ https://backboard.railway.app/graphql/v2');
 A('destructive-cli', 'stop', 'a dry run switched off is a real run', 'kubectl delete deploy billing -n billing --dry-run=none');
+A('destructive-cli', 'stop', 'a --dry-run flag a CLI may not honour', 'railway volume delete --volume vol_7f3a --dry-run');
 // wrappers
 A('wrapper', 'stop', 'env wrapper', 'env RAILWAY_TOKEN=__RAILWAY__ railway up');
 A('wrapper', 'stop', 'sudo -u … bash -c', `sudo -u deploy bash -c 'curl -H "Authorization: Bearer __RAILWAY__" https://backboard.railway.app/graphql/v2'`);
@@ -419,6 +420,7 @@ A('credential-read', 'block', 'heroku auth:token', 'heroku auth:token');
 A('credential-read', 'block', 'op read', 'op read "op://prod/railway/token"');
 A('credential-read', 'block', 'macOS keychain', 'security find-generic-password -s railway -w');
 A('credential-read', 'block', 'an npm token in the home .npmrc', 'cat ~/.npmrc');
+A('credential-read', 'block', 'a person-chosen password in a configuration file', 'cat config/production.yml');
 A('credential-read', 'block', 'terraform output -raw', 'terraform output -raw db_password');
 A('credential-read', 'block', 'pulumi --show-secrets', 'pulumi stack output --show-secrets -s prod');
 A('credential-read', 'block', 'heroku config:get', 'heroku config:get DATABASE_URL -a billing-prod');

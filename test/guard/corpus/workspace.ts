@@ -40,6 +40,7 @@ const FILES: Record<string, string> = {
   'k8s/ingress.yaml': 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: billing\nspec:\n  tls:\n    - hosts: [billing.staging.example]\n      secretName: billing-staging-tls\n',
   '.npmrc': '//registry.npmjs.org/:_authToken=${NPM_TOKEN}\nengine-strict=true\n',
   'test/login.fixture.ts': "export const users = [{ email: 'a@example.com', password: 'correct-horse-battery' }, { email: 'b@example.com', password: 'Password123!' }];\n",
+  'config/production.yml': 'database:\n  host: db.production.example\n  user: billing\n  password: Summer2024!\n',
   '.env': 'PORT=3000\nDATABASE_URL=postgres://billing:__PW__@db.staging.example:5432/billing\nSTRIPE_SECRET_KEY=__STRIPE__\nBILLING_URL=https://api.staging.example/billing\n',
   '.env.example': 'PORT=3000\nDATABASE_URL=postgres://billing:changeme@localhost:5432/billing\nSTRIPE_SECRET_KEY=sk_test_your_key_here\nBILLING_API_TOKEN=\n',
   'scripts/migrate.js': "import { readFileSync } from 'node:fs';\nconsole.log(readFileSync('migrations/001_init.sql', 'utf8').length);\n",
