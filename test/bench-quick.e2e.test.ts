@@ -21,6 +21,7 @@ describe('QUICK=1 npm run bench', () => {
       '| SQLite, one broker |',
       '| PostgreSQL, one broker |',
       '| PostgreSQL, two brokers on one database |',
+      'verifiers reconnect with `?from=recent` |',
     ])
       expect(stdout).toContain(row);
     expect(stdout).toMatch(/Minting ratio stint\/oidc-provider: capability tokens \d+\.\d\d×/);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CapabilityFacts } from '../src/core/rules/facts.js';
-import { DEFAULT_RULES, evaluate, stopRuleNames } from '../src/core/rules/registry.js';
+import { DEFAULT_RULES, evaluate, shadowOnlyRuleNames, stopRuleNames } from '../src/core/rules/registry.js';
 import { allow, stop, type Rule } from '../src/core/rules/types.js';
 import { policyJsonSchema } from '../src/policy/schema.js';
 import { compilePolicy } from '../src/policy/load.js';
@@ -28,10 +28,11 @@ const noFridays: Rule<CapabilityFacts> = {
 };
 
 describe('the rules registry', () => {
-  it('names every stopping rule in the policy schema', () => {
+  it('names every stopping rule in the policy schema, and every refusing rule of the tool-call path (its mode only)', () => {
     const schema = policyJsonSchema() as any;
     const keys = Object.keys(schema.properties.trajectory.properties.rules.properties);
-    expect(keys.sort()).toEqual(stopRuleNames().sort());
+    expect(keys.sort()).toEqual([...stopRuleNames(), ...shadowOnlyRuleNames()].sort());
+    expect(shadowOnlyRuleNames().sort()).toEqual(['credential_exposure', 'destructive_action', 'uncertain']);
     expect(keys).toEqual(expect.arrayContaining(['substitution', 'environment_mismatch', 'destructive_outside_ceiling', 'escalation_after_denial']));
   });
 

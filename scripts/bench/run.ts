@@ -199,6 +199,14 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();
 
+  // ——— minting while verifiers reconnect at once (scripts/bench/storm.ts) ———
+  log('minting during a reconnect storm…');
+  const stormTable = execFileSync(process.execPath, ['--import', 'tsx', here('./storm.ts')], {
+    env: { ...process.env, ...(QUICK ? { ISSUED: '2000', VERIFIERS: '50', SECONDS: '3' } : {}) },
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).toString();
+
   const f = (r: Result) => `${Math.round(r.rps).toLocaleString('en')} | ${r.p50} ms | ${r.p99} ms | ${r.non2xx + r.errors}`;
   const table = `| run (${SECONDS} s each after a ${WARMUP} s warm-up, ${CONNECTIONS} connections) | requests/s | p50 | p99 | non-2xx |
 |---|---|---|---|---|
@@ -213,6 +221,7 @@ try {
 Minting ratio stint/oidc-provider: capability tokens ${(results.exchange!.rps / results.oidc!.rps).toFixed(2)}×, task opening ${(results.open!.rps / results.oidc!.rps).toFixed(2)}×. Capability tokens and oidc-provider are the median of ${ROUNDS} alternating runs (requests/s, stint / oidc-provider: ${rounds.map((r) => `${Math.round(r.stint.rps).toLocaleString('en')} / ${Math.round(r.oidc.rps).toLocaleString('en')}`).join('; ')}).
 ${cpuTable(results)}
 ${backendsTable}
+${stormTable}
 ${historyTable}
 ${stopTable}`;
   const cpu = cpus();

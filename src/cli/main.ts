@@ -18,6 +18,7 @@ import { register as guard } from './commands/guard.js';
 import { register as vault } from './commands/vault.js';
 import { register as run } from './commands/run.js';
 import { register as scan } from './commands/scan.js';
+import { register as replay } from './commands/replay.js';
 import { CliError, oneLine } from './shared.js';
 
 /** The project's version (package.json is two folders up from src/cli and from dist/cli). */
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(`stint: ${str.replace(/^error: /, '').trim()} (see --help)\n`) })
     .version(version(), '-V, --version', 'print the version')
     .exitOverride();
-  for (const register of [keygen, agents, resources, tasks, revoke, audit, policy, approvers, approvals, aws, task, token, guard, vault, run, scan]) register(program);
+  for (const register of [keygen, agents, resources, tasks, revoke, audit, policy, approvers, approvals, aws, task, token, guard, vault, run, scan, replay]) register(program);
   // Subcommands inherit the exit override so that usage errors exit 2 with one line too.
   const inherit = (c: Command) => {
     for (const sub of c.commands) {

@@ -4,6 +4,7 @@ import type { CredentialProvider } from './providers/types.js';
 import type { KeyRing } from './keys.js';
 import type { Policy } from './policy.js';
 import type { EventHub } from './events.js';
+import type { Fingerprinter } from './fingerprints.js';
 import type { Clock, Sealer, Store } from './ports.js';
 import type { AnyRule } from './rules/registry.js';
 
@@ -17,6 +18,8 @@ export interface Core {
   /** Seals secrets at rest; only the vault and key loading use it. */
   readonly sealer: Sealer;
   readonly audit: AuditLog;
+  /** Keys a credential's digest into the fingerprint that is recorded (core/fingerprints.ts). */
+  readonly fingerprint: Fingerprinter;
   /** The rules enforced (core/rules/registry.ts); a test may add one. */
   readonly rules: readonly AnyRule[];
   readonly events: EventHub;

@@ -5,6 +5,7 @@ import type { Core } from './context.js';
 import { KeyRing, type SignerFactory } from './keys.js';
 import type { Policy } from './policy.js';
 import { EventHub } from './events.js';
+import { fingerprinter, loadFingerprintKey } from './fingerprints.js';
 import { systemClock, type Clock, type Sealer, type Store } from './ports.js';
 import { guardStore } from './store-guard.js';
 import { resealAll } from './vault.js';
@@ -25,6 +26,8 @@ export interface CoreOptions {
   signer?: SignerFactory;
   /** The rules enforced (default: every rule of the registry). */
   rules?: readonly AnyRule[];
+  /** The fingerprint key (default: the deployment's, from the store; `stint replay` fixes one). */
+  fingerprintKey?: Uint8Array;
 }
 
 /** Wires the core from its ports; loads (or on first start, generates) the signing key. */
@@ -33,6 +36,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
   const store = guardStore(o.store);
   await resealAll(store, o.sealer, 'task');
   const keys = await KeyRing.load(store, o.sealer, 'task', clock, o.signer);
+  const fingerprint = fingerprinter(o.fingerprintKey ?? (await loadFingerprintKey(store, o.sealer, clock)));
   const events = o.events ?? new EventHub();
   const issuer = o.issuer.replace(/\/+$/, '');
   return {
@@ -43,6 +47,7 @@ export async function createCore(o: CoreOptions): Promise<Core> {
     keys,
     sealer: o.sealer,
     audit: new AuditLog(store, clock, events, keys),
+    fingerprint,
     rules: o.rules ?? DEFAULT_RULES,
     events,
     approvals: typeof o.approvals === 'function' ? o.approvals(keys, clock, issuer) : o.approvals,

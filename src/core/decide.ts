@@ -6,18 +6,32 @@ import { requestApproval } from './request-approval.js';
 import { canonicalJson, sha256 } from './encoding.js';
 import { reportSignal } from './signals.js';
 import { enforce } from './rules/enforce.js';
-import { evaluate, type Decision } from './rules/registry.js';
+import type { Decision } from './rules/registry.js';
+import { evaluateToolCall, wouldKind } from './shadow.js';
 import type { ToolCallAction, ToolCallRuleFacts } from './rules/tool-call-facts.js';
 import { currentTask } from './token-state.js';
 import type { StintClaims } from './tokens.js';
 import { classifyCalls, LOCAL, mostProtectedEnvironment, type ToolCallFacts } from './tool-call.js';
+import { intake } from './tool-call-intake.js';
 import { flushObservations, observe } from './observations.js';
 import { record } from './trajectory.js';
 
 /** The answer to one tool call (the AuthZEN response's `decision` and `context`). */
 export interface ToolCallDecision {
   decision: boolean;
-  context: { reason: string; rule?: string; code?: ErrorCode; stopped?: boolean; auth_req_id?: string; auth_req_ids?: string[]; capabilities?: string[] };
+  context: {
+    reason: string;
+    rule?: string;
+    code?: ErrorCode;
+    stopped?: boolean;
+    auth_req_id?: string;
+    auth_req_ids?: string[];
+    capabilities?: string[];
+    /** Shadow mode: the call is allowed, and this is what enforcing would have done. */
+    shadow?: 'would_block' | 'would_stop';
+    /** Shadow mode: the error code enforcing would have answered (`code` is for refusals only). */
+    shadow_code?: ErrorCode;
+  };
 }
 
 const APPROVAL_REQUESTED = 'tool_call.approval_requested';
@@ -31,7 +45,9 @@ const APPROVAL_SPENT = 'tool_call.approval_spent';
  * (stop the task and lock its agent, or refuse and record). Every decision is on the trajectory
  * in a compact form: tool, capabilities, verdict, fingerprints; never a credential's value.
  */
-export async function decideToolCall(core: Core, claims: StintClaims, facts: ToolCallFacts): Promise<ToolCallDecision> {
+export async function decideToolCall(core: Core, claims: StintClaims, received: ToolCallFacts): Promise<ToolCallDecision> {
+  // fingerprints keyed, leaked stint tokens revoked: before anything else, whatever the task's state
+  const facts = await intake(core, claims, received);
   const task = await currentTask(core, claims.task_id);
   if (!task || task.status !== 'active') {
     const stopped = task?.status === 'stopped';
@@ -50,12 +66,16 @@ export async function decideToolCall(core: Core, claims: StintClaims, facts: Too
     return { decision: true, context: { reason: 'recorded' } };
   }
 
-  const { facts: ruleFacts, capabilities } = await gather(core, agent, task, facts);
-  const d = evaluate(core.rules, 'tool_call.pre', ruleFacts, core.policy);
+  const gathered = await gather(core, agent, task, facts);
+  // shadow mode: `wouldBe` is recorded, `d` enforced, over facts without shadow matchers' actions
+  const { decision: d, facts: ruleFacts, wouldBe } = evaluateToolCall(core.rules, gathered.facts, core.policy);
+  const capabilities = gathered.capabilities;
   const spent = d.kind === 'allow' ? destructiveKeys(ruleFacts).filter((k) => ruleFacts.approved.includes(k)) : [];
+  const shadowed = wouldBe !== undefined && wouldBe.kind !== 'allow' ? wouldBe : undefined;
   // Anything but a routine allow is its own record: the task's routine counts go first, so its
   // trajectory keeps the order things happened in.
-  if (d.kind !== 'allow' || spent.length) await flushObservations(core, { taskId: task.id });
+  if (d.kind !== 'allow' || spent.length || shadowed) await flushObservations(core, { taskId: task.id });
+  const shadow = shadowed ? await recordShadow(core, task, agent, facts, shadowed, capabilities) : undefined;
 
   if (d.kind === 'refuse' && d.code === 'approval_required') return openApprovals(core, agent, task, facts, ruleFacts, d.why, capabilities);
   if (d.kind !== 'allow') return act(core, task, agent, facts, d, capabilities);
@@ -63,9 +83,30 @@ export async function decideToolCall(core: Core, claims: StintClaims, facts: Too
     const a = ruleFacts.actions.find((x) => x.key === key)!;
     await record(core, { taskId: task.id, kind: 'approval', type: APPROVAL_SPENT, actor: agent.id, detail: { action_key: key, capability: a.capability, what: a.what } });
   }
-  await note(core, task, agent, facts, spent.length ? 'allowed once (approved)' : 'allowed', capabilities);
+  // a call allowed in shadow mode is recorded once, as what it would have been (recordShadow)
+  if (!shadow) await note(core, task, agent, facts, spent.length ? 'allowed once (approved)' : 'allowed', capabilities);
+  if (shadow) return { decision: true, context: { capabilities, shadow: shadow.shadow, rule: shadow.rule, shadow_code: shadow.code, reason: `allowed in shadow mode; enforced, ${shadow.reason}` } };
   return { decision: true, context: { reason: spent.length ? 'approved: allowed once' : 'allowed', capabilities } };
 }
+
+/**
+ * Shadow mode's record of a decision it did not enforce, on the trajectory and in the audit log
+ * (`tool_call.would_stop` / `tool_call.would_block`, never pushed): rule, reason, fingerprints.
+ */
+async function recordShadow(core: Core, task: TaskRecord, agent: AgentRecord, facts: ToolCallFacts, d: Exclude<Decision, { kind: 'allow' }>, capabilities: string[]) {
+  const shadow = wouldKind(d);
+  const code: ErrorCode = d.kind === 'refuse' ? d.code : 'task_stopped';
+  await record(core, {
+    taskId: task.id,
+    kind: 'tool',
+    type: `tool_call.${shadow}`,
+    actor: agent.id,
+    detail: { source: 'tool_call', mode: 'shadow', tool: facts.tool, rule: d.rule, code, reason: d.why, capabilities, fingerprints: fingerprintsOf(facts) },
+  });
+  return { shadow, rule: d.rule, code, reason: `this call would be ${d.kind === 'stop' ? 'stopped' : 'blocked'} by rule ${d.rule}: ${d.why}` };
+}
+
+const fingerprintsOf = (facts: ToolCallFacts) => [...facts.credentials, ...facts.exposed].map((c) => ({ kind: c.kind, fingerprint: c.fingerprint, position: c.position, ...(c.file ? { file: c.file } : {}) }));
 
 const destructiveKeys = (f: ToolCallRuleFacts) => f.actions.filter((a) => a.risk === 'destructive' && a.environment !== LOCAL).map((a) => a.key);
 
@@ -162,7 +203,7 @@ async function approvalFor(core: Core, agent: AgentRecord, task: TaskRecord, key
 
 async function act(core: Core, task: TaskRecord, agent: AgentRecord, facts: ToolCallFacts, d: Decision, capabilities: string[]): Promise<ToolCallDecision> {
   if (d.kind === 'allow') return { decision: true, context: { reason: 'allowed' } };
-  const fingerprints = [...facts.credentials, ...facts.exposed].map((c) => ({ kind: c.kind, fingerprint: c.fingerprint, position: c.position, ...(c.file ? { file: c.file } : {}) }));
+  const fingerprints = fingerprintsOf(facts);
   const code: ErrorCode = d.kind === 'refuse' ? d.code : 'task_stopped';
   const detail = { source: 'tool_call', tool: facts.tool, capabilities, code, fingerprints };
   // The one place decisions take effect (core/rules/enforce.ts), as for every other trigger.

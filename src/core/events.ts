@@ -1,4 +1,5 @@
 import type { Policy } from './policy.js';
+import { SCOPE_KEY } from './scope.js';
 import type { AuditRecord, EventBus, Store } from './ports.js';
 
 /** Audit record types that verifiers must hear about: each one ends the life of some tokens. */
@@ -12,7 +13,45 @@ export interface VerifierEvent {
   [k: string]: unknown;
 }
 
-export const toVerifierEvent = (r: AuditRecord): VerifierEvent => ({ ...r.data, id: r.seq, type: r.type, at: r.at, task_id: r.taskId });
+/**
+ * What a pushed event carries: what a verifier needs to kill tokens (ids, scope, epoch) and to
+ * tell whether an event concerns it (agent, environment), with a reason as a code (the stopping
+ * rule, `leaked`, …). Never the record's detail: no fingerprint, no tool, no free text; every
+ * resource service and SET receiver hears these, the audit log keeps the rest.
+ */
+const PUSHED_FIELDS = ['jti', 'token_use', 'scope', 'epoch', 'revoked_before', 'agent', 'environment', 'exp', 'rule'] as const;
+
+function reasonCode(r: AuditRecord): string {
+  if (r.type === 'task.stopped' && typeof r.data.rule === 'string') return r.data.rule;
+  if (typeof r.data.reason === 'string' && r.data.reason.startsWith('leaked')) return 'leaked';
+  return ({ 'task.completed': 'completed', 'agent.locked': 'agent_locked', 'task.stopped': 'stopped' } as Record<string, string>)[r.type] ?? 'revoked';
+}
+
+export const toVerifierEvent = (r: AuditRecord): VerifierEvent => {
+  const e: VerifierEvent = { id: r.seq, type: r.type, at: r.at, task_id: r.taskId };
+  for (const k of PUSHED_FIELDS) {
+    const v = r.data[k];
+    if (typeof v === 'string' || typeof v === 'number') e[k] = v;
+  }
+  e.reason = reasonCode(r);
+  return e;
+};
+
+/**
+ * The events one subscriber hears: a resource service or SET receiver whose audience serves one
+ * environment (told as everywhere: policy `hosts`, resource URIs) hears that environment's events
+ * and those that name none (an agent lock, `all`, an agent's scope), never another environment's.
+ * Its tokens' audiences are its own, so nothing it verifies is concerned by the others. An
+ * audience no single environment claims hears everything (it cannot be told).
+ */
+export function eventsFor(servedEnvironment: string | undefined): (e: VerifierEvent) => boolean {
+  if (servedEnvironment === undefined) return () => true;
+  return (e) => {
+    if (typeof e.environment === 'string' && e.environment !== servedEnvironment) return false;
+    if (typeof e.scope === 'string' && e.scope.startsWith(SCOPE_KEY.environment) && e.scope !== SCOPE_KEY.environment + servedEnvironment) return false;
+    return true;
+  };
+}
 
 /**
  * `prev` is the id of the pushed event this hub published just before, when the hub knows it (a

@@ -33,6 +33,8 @@ export interface ActionMatcher {
   command?: { argv: string[]; flags?: string[] };
   /** An MCP server's tool (`*` for any); the environment it acts on, if the policy knows it. */
   mcp?: { server: string; tool: string; environment?: string };
+  /** `shadow`: what this matcher classifies is decided in shadow mode (recorded, allowed). */
+  mode?: Mode;
 }
 
 export interface CapabilityPolicy {
@@ -77,9 +79,16 @@ export interface ApprovalPolicy {
 }
 
 export type RuleAction = 'stop' | 'refuse';
+/**
+ * `shadow`: on the tool-call path, a decision is recorded as `would_block` / `would_stop` on the
+ * trajectory and in the audit log, and the call is allowed (core/shadow.ts).
+ */
+export type Mode = 'enforce' | 'shadow';
 export interface RuleSetting {
-  action: RuleAction;
+  /** Unset for a rule that only refuses (its only setting is `mode`). */
+  action?: RuleAction;
   lockAgent?: boolean;
+  mode?: Mode;
 }
 
 export interface TrajectoryPolicy {
@@ -107,6 +116,8 @@ export interface Policy {
   actions: ActionMatcher[];
   /** Environment `local`: this machine (localhost, workspace files) plus these hosts. */
   local?: { hosts: string[] };
+  /** `shadow`: every tool-call decision is recorded as would_block / would_stop, and the call allowed. */
+  mode?: Mode;
 }
 
 /** Templates an agent may open: those named at registration plus those policy grants it. */

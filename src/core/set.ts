@@ -1,7 +1,8 @@
 import { SignJWT } from 'jose';
 import type { Core } from './context.js';
 import { randomId } from './encoding.js';
-import type { VerifierEvent } from './events.js';
+import { eventsFor, type VerifierEvent } from './events.js';
+import { environmentServedBy } from './environments.js';
 import { SIGNING_ALG } from './keys.js';
 import type { ReceiverRecord } from './ports.js';
 import { agentScope, scopeKey } from './scope.js';
@@ -23,7 +24,7 @@ function subjectOf(e: VerifierEvent): Record<string, string> {
  */
 export async function buildSet(core: Core, e: VerifierEvent, audience: string): Promise<string> {
   const at = Math.floor(e.at / 1000);
-  const reason = typeof e.reason === 'string' ? e.reason : e.type;
+  const reason = typeof e.reason === 'string' ? e.reason : e.type; // a code, never free text
   return new SignJWT({
     txn: String(e.id),
     sub_id: subjectOf(e),
@@ -82,7 +83,8 @@ export function startSetPush(core: Core, o: PushOptions = {}): () => void {
   };
   return core.events.subscribe((e) => {
     const p = core.store.receivers.list().then(
-      (rs) => Promise.all(rs.map((r) => deliver(r, e))),
+      // each receiver hears the events of the environment its audience serves (core/events.ts)
+      (rs) => Promise.all(rs.filter((r) => eventsFor(environmentServedBy(core.policy, r.audience))(e)).map((r) => deliver(r, e))),
       () => log('SET push: receivers could not be read'),
     );
     o.track?.(p);

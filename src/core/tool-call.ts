@@ -12,12 +12,20 @@ export type ToolCallStage = 'pre' | 'post' | 'failure' | 'session' | 'prompt';
 export interface SeenCredential {
   /** e.g. `github_pat`, `aws_access_key`, `bearer`, `basic_auth`, `env:RAILWAY_TOKEN`, `stint_token`. */
   kind: string;
-  /** First 16 hex digits of SHA-256 over the value. */
+  /**
+   * On the wire, a digest of the value (16 hex digits of SHA-256); once the broker has it, the
+   * keyed fingerprint it records (core/fingerprints.ts), never the unkeyed digest.
+   */
   fingerprint: string;
   /** Where it was seen: `header`, `userinfo`, `env`, `argument`, `body`, `file`, `mcp`, `write`. */
   position: string;
   /** A file it came from, if any (a path, never the content). */
   file?: string;
+  /**
+   * A stint token of the task's own issuer that is not the task's: sent whole to that issuer only,
+   * which verifies it and revokes it as leaked (core/tool-call-intake.ts). Never recorded.
+   */
+  token?: string;
 }
 
 export type CallDescriptor =
@@ -51,6 +59,8 @@ export interface ClassifiedAction {
   environment: string | undefined;
   /** What matched, for the record: `DELETE api.staging.example/volumes/…`, `graphql volumeDelete`. */
   what: string;
+  /** Classified by a matcher in shadow mode (`mode: shadow`): decided, recorded, not enforced. */
+  shadow?: boolean;
 }
 
 /** The environment of this machine: workspace files, databases on localhost. */
@@ -127,6 +137,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
     const path = call.type === 'http' ? normalisePath(call.path) : '';
     const served = call.type === 'http' ? environmentOfTarget(policy, `https://${host}${path}`, host) : call.type === 'sql' ? environmentOfTarget(policy, call.host) : undefined;
     for (const m of policy.actions ?? []) {
+      const before = out.length;
       if (call.type === 'http') {
         const method = call.method.toUpperCase();
         const env = served!.environment;
@@ -147,6 +158,7 @@ export function classifyCalls(policy: Policy, calls: CallDescriptor[]): Classifi
       } else if (call.type === 'mcp' && m.mcp && (m.mcp.server === '*' || m.mcp.server === call.server) && (m.mcp.tool === '*' || m.mcp.tool === call.tool)) {
         out.push({ capability: m.capability, environment: m.mcp.environment, what: `mcp ${call.server} ${call.tool}` });
       }
+      if (m.mode === 'shadow') for (let i = before; i < out.length; i++) out[i]!.shadow = true;
     }
   }
   return out;

@@ -22,7 +22,8 @@ export async function readSecret(core: Core, name: string): Promise<string> {
 }
 
 export async function listSecrets(core: Core) {
-  return (await core.store.secrets.list()).filter((r) => !r.name.startsWith('custody:')).map((r) => ({ name: r.name, created_at: new Date(r.createdAt).toISOString(), updated_at: new Date(r.updatedAt).toISOString() }));
+  // names with a `:` are not the vault's: custody entries (`custody:…`), the broker's own (`stint:…`)
+  return (await core.store.secrets.list()).filter((r) => !r.name.includes(':')).map((r) => ({ name: r.name, created_at: new Date(r.createdAt).toISOString(), updated_at: new Date(r.updatedAt).toISOString() }));
 }
 
 /**

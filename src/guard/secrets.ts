@@ -92,7 +92,10 @@ export function scanFormats(text: string, position: string, own: Ownership, file
         k = c.kind;
         mine = c.own;
       }
-      out.push({ kind: k, fingerprint: fingerprint(value), position, own: mine, ...(file ? { file } : {}) });
+      // Another task's stint token of this task's issuer goes to that issuer whole: only it can
+      // verify the signature and revoke the token as leaked (CONTRACT "Stop events, precisely").
+      const token = k === 'stint_token' && !mine && own.issuer && decodeJwtPayload(value)?.iss === own.issuer ? value : undefined;
+      out.push({ kind: k, fingerprint: fingerprint(value), position, own: mine, ...(file ? { file } : {}), ...(token ? { token } : {}) });
       if (out.length > 50) return out;
     }
   }
@@ -179,8 +182,8 @@ export function positional(value: string, position: string, name: string, own: O
   // `API_KEY_HEADER`, `auth_method`, `password_min_length`): its value is not a credential
   if (DESCRIBES.test(name.replace(/[^A-Za-z0-9]/g, ''))) return [];
   if (isReference(v) || STAND_IN.test(v) || isPublishedExample(v)) return [];
-  // a person-chosen value written into a file, or shown from code, tests or configuration (not
-  // from an environment or credentials file): not proof of a credential
+  // a person-chosen value written into a file, or shown from code, tests or docs (not from
+  // configuration, an environment or a credentials file): not proof of a credential
   if ((position === 'write' || (position === 'file' && file && codeOrDocs(file))) && WORDISH.test(v)) return [];
   // `key: stripe-secret-key` (a k8s secretKeyRef, a config's key name): a generic `key` naming a key
   if (/^key$/i.test(name) && WORDS.test(v)) return [];
@@ -325,7 +328,7 @@ export function dedupe(found: Found[]): Found[] {
 }
 
 /** What may leave the guard: kind, fingerprint, position, file. */
-export const wire = (f: Found): SeenCredential => ({ kind: f.kind, fingerprint: f.fingerprint, position: f.position, ...(f.file ? { file: f.file } : {}) });
+export const wire = (f: Found): SeenCredential => ({ kind: f.kind, fingerprint: f.fingerprint, position: f.position, ...(f.file ? { file: f.file } : {}), ...(f.token ? { token: f.token } : {}) });
 
 /**
  * Text with every credential the scanner can see replaced by `[credential]`: formats anywhere,

@@ -16,7 +16,8 @@ export interface BrokerDeps {
   /** The approval service's URL (the `iss` of its internal calls), if one is configured. */
   approvalUrl?: string;
   /** Serves /v1/events from a hub shared by every instance (Workers: a Durable Object). */
-  eventStream?: (lastEventId: number | undefined, client: string) => Promise<Response>;
+  /** `environment`: a resource service's, whose stream carries only the events that concern it. */
+  eventStream?: (lastEventId: number | undefined, client: string, environment?: string) => Promise<Response>;
   /** Where this process's streams hear every node's events (several nodes on PostgreSQL); default: the core's own hub. */
   fanout?: EventFanout;
   /** Lets SET receivers be registered on loopback or private addresses (default: refused). */

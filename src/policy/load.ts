@@ -256,6 +256,7 @@ export function compilePolicy(sources: PolicySource[]): Policy {
       policy.egress.inspect.push(...d.egress.inspect);
     }
     if (d.trajectory && defineOnce(p, 'trajectory', '')) policy.trajectory = compileTrajectory(d.trajectory);
+    if (d.mode && defineOnce(p, 'mode', '')) policy.mode = d.mode;
   }
   if (!policy.trajectory) policy.trajectory = compileTrajectory(trajectorySchema.parse({}));
   if (files.length === 0 || (Object.keys(policy.environments).length === 0 && unchecked.environments.size === 0)) {
@@ -333,6 +334,9 @@ export function compilePolicy(sources: PolicySource[]): Policy {
 /** `stop` | `refuse` | `{action, lock_agent}` per rule, as the core reads it. */
 function compileTrajectory(t: PolicyFile['trajectory'] & object): Policy['trajectory'] {
   const rules: Policy['trajectory']['rules'] = {};
-  for (const [name, v] of Object.entries(t.rules)) rules[name] = typeof v === 'string' ? { action: v } : { action: v.action, lockAgent: v.lock_agent };
+  for (const [name, v] of Object.entries(t.rules)) {
+    if (v === undefined) continue;
+    rules[name] = typeof v === 'string' ? { action: v } : { ...('action' in v ? { action: v.action, lockAgent: v.lock_agent } : {}), ...(v.mode ? { mode: v.mode } : {}) };
+  }
   return { window: t.window, maxRecentFailures: t.max_recent_failures, rules };
 }

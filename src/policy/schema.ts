@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { stopRuleNames } from '../core/rules/registry.js';
+import { shadowOnlyRuleNames, stopRuleNames } from '../core/rules/registry.js';
 import { providerSchema } from './providers.js';
 
 /**
@@ -61,9 +61,20 @@ export const approvalSchema = z.strictObject({
 });
 
 const ruleAction = z.enum(['stop', 'refuse']);
-const ruleSetting = z.union([ruleAction, z.strictObject({ action: ruleAction, lock_agent: z.boolean().optional().describe("whether a stop locks the agent (default: the rule's own)") })]);
-/** One entry per stopping rule of the registry: adding a rule there adds it here. */
-const ruleSettings = z.strictObject(Object.fromEntries(stopRuleNames().map((n) => [n, ruleSetting.default('stop')])) as Record<string, z.ZodDefault<typeof ruleSetting>>);
+const mode = z.enum(['enforce', 'shadow']).describe('shadow: on the tool-call path, decisions are recorded as would_block / would_stop and the call is allowed');
+const ruleSetting = z.union([
+  ruleAction,
+  z.strictObject({ action: ruleAction.default('stop'), lock_agent: z.boolean().optional().describe("whether a stop locks the agent (default: the rule's own)"), mode: mode.optional() }),
+]);
+const shadowOnly = z.strictObject({ mode });
+/**
+ * One entry per stopping rule of the registry (`stop | refuse`, lock, mode), and per refusing rule
+ * of the tool-call path (its mode only): adding a rule there adds it here.
+ */
+const ruleSettings = z.strictObject({
+  ...(Object.fromEntries(stopRuleNames().map((n) => [n, ruleSetting.default('stop')])) as Record<string, z.ZodDefault<typeof ruleSetting>>),
+  ...(Object.fromEntries(shadowOnlyRuleNames().map((n) => [n, shadowOnly.optional()])) as Record<string, z.ZodOptional<typeof shadowOnly>>),
+});
 export const trajectorySchema = z.strictObject({
   window: seconds(86_400).default(600),
   max_recent_failures: z.number().int().min(1).max(1000).default(2),
@@ -108,6 +119,7 @@ export const actionSchema = z
         environment: name.optional().describe('the environment the tool acts on; default: cannot be told (the most protected)'),
       })
       .optional(),
+    mode: mode.optional(),
   })
   .refine((a) => [a.http, a.graphql, a.sql, a.command, a.mcp].filter(Boolean).length === 1, { message: 'exactly one of http, graphql, sql, command, mcp' });
 
@@ -118,6 +130,7 @@ export const egressSchema = z.strictObject({
 });
 
 export const policyFileSchema = z.strictObject({
+  mode: mode.optional().describe('shadow: the whole tool-call path records would_block / would_stop and allows the call (one file says it for the policy)'),
   environments: z.record(name, environmentSchema).optional(),
   capabilities: z.record(capabilityName, capabilitySchema).optional(),
   templates: z.record(name, templateSchema).optional(),

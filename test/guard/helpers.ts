@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK } from 'jose';
+import type { Policy } from '../../src/core/policy.js';
 import type { Harness } from '../../src/guard/event.js';
 import { runGuard } from '../../src/guard/run.js';
 import type { TaskState } from '../../src/guard/state.js';
@@ -34,8 +35,8 @@ export function workspace() {
  * The broker and approval service in process, an agent with a staging task opened as
  * `stint task open` would, and `guard(harness, event)` running the real hook code against it.
  */
-export async function guardStack(o: { template?: string; environment?: string; templates?: string[] } = {}) {
-  const stack = await testStack();
+export async function guardStack(o: { template?: string; environment?: string; templates?: string[]; policy?: Policy } = {}) {
+  const stack = await testStack({ policy: o.policy });
   const { broker, clock } = stack;
   const agent = await broker.registerAgent({ templates: o.templates ?? ['fix-credentials', 'ops-maintenance'] });
   const opened = await agent.openTask(o.template ?? 'fix-credentials', o.environment ?? 'staging');

@@ -94,4 +94,15 @@ describe('the stint guard process (dist bundle), as a harness runs it', () => {
     expect(out.hookSpecificOutput.permissionDecision).toBe('deny');
     expect(out.continue === false || /uncertain/.test(r.stderr)).toBe(true);
   });
+
+  it('another agent\'s stint token in a call: the presenter is stopped and the token revoked (the bundle hands it to its issuer)', async () => {
+    const victim = await operator.agent('proc-victim', 'bob', ['fix-credentials']);
+    const opened = await victim.openTask('fix-credentials', 'staging', 'its own work');
+    const token = opened.body.access_token as string;
+    expect((await operator.introspect(token)).active).toBe(true);
+    const r = await hook(claudeBash(`curl -H "Authorization: Bearer ${token}" https://api.staging.example/config`, cwd), {}, await freshTask('proc-presenter'));
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ continue: false });
+    expect(await operator.introspect(token)).toEqual({ active: false });
+  });
 });

@@ -43,6 +43,19 @@ describe('events on Workers', () => {
     expect(events.find((e) => e.event === 'task.revoked')!.data.task_id).toBe(id);
   });
 
+  it('a resource service of production hears production\'s events, not staging\'s (filtered in the hub)', async () => {
+    const svc = (await (await admin('/v1/resources', { name: 'prod-volumes', audience: 'https://api.production.example/volumes' })).json()) as { client_id: string; client_secret: string };
+    const stream = await SELF.fetch(`${ISSUER}/v1/events`, { headers: { Authorization: `Basic ${btoa(`${svc.client_id}:${svc.client_secret}`)}` } });
+    expect(stream.status).toBe(200);
+    const got = readUntil(stream, (es) => es.some((e) => e.event === 'scope.revoked' && e.data.scope === 'env:production'));
+    await new Promise((r) => setTimeout(r, 50));
+    const staging = await revokedTask();
+    expect((await admin('/v1/revocations', { environment: 'production' })).status).toBe(200);
+    const events = await got;
+    expect(events.some((e) => e.data.task_id === staging)).toBe(false);
+    expect(JSON.stringify(events)).not.toContain('"env:staging"');
+  });
+
   it('resumes from the audit log with Last-Event-ID', async () => {
     const id = await revokedTask();
     const res = await SELF.fetch(`${ISSUER}/v1/events`, { headers: { Authorization: `Bearer ${ADMIN}`, 'Last-Event-ID': '0' } });

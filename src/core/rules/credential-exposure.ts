@@ -13,6 +13,7 @@ export const credentialExposure: Rule<CredentialExposureFacts> = {
   name: 'credential_exposure',
   trigger: 'tool_call.pre',
   stops: false,
+  shadowable: true,
   evaluate({ exposed }) {
     if (exposed.length === 0) return allow;
     const list = exposed.map((c) => `${c.kind}${c.file ? ` in ${c.file}` : ''} (fp:${c.fingerprint})`).join(', ');

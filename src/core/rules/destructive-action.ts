@@ -35,6 +35,7 @@ export const destructiveAction: Rule<DestructiveActionFacts> = {
   name: 'destructive_action',
   trigger: 'tool_call.pre',
   stops: false,
+  shadowable: true,
   evaluate(f) {
     const waiting = destructiveOf(f).filter((a) => !f.approved.includes(a.key));
     if (waiting.length === 0) return allow;

@@ -39,6 +39,9 @@ export const DEFAULT_RULES: readonly AnyRule[] = [
 /** Names of the rules policy may set to `stop | refuse` (the policy schema is built from these). */
 export const stopRuleNames = (rules: readonly AnyRule[] = DEFAULT_RULES) => [...new Set(rules.filter((r) => r.stops).map((r) => r.name))];
 
+/** Names of the refusing rules policy may only put in shadow mode (`{mode: shadow}`). */
+export const shadowOnlyRuleNames = (rules: readonly AnyRule[] = DEFAULT_RULES) => [...new Set(rules.filter((r) => r.shadowable && !r.stops).map((r) => r.name))];
+
 /** A verdict with what policy makes of it: a stop may become a refusal, and may or may not lock. */
 export type Decision =
   | { kind: 'allow' }

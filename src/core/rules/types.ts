@@ -28,5 +28,10 @@ export interface Rule<F> {
   refuseCode?: ErrorCode;
   /** Whether a stop by this rule locks the agent, unless policy says otherwise. */
   locksAgent?: boolean;
+  /**
+   * A rule that only refuses, on the tool-call path, under its own name: policy may put it in
+   * shadow mode (`trajectory.rules.<name>.mode: shadow`). Stopping rules always may.
+   */
+  shadowable?: boolean;
   evaluate(facts: F): Verdict;
 }

@@ -11,6 +11,7 @@ export const uncertainty: Rule<UncertaintyFacts> = {
   name: 'uncertain',
   trigger: 'tool_call.pre',
   stops: false,
+  shadowable: true,
   evaluate({ uncertain }) {
     return uncertain ? refuse('access_denied', `cannot tell what this call does (${uncertain}); it is blocked`) : allow;
   },

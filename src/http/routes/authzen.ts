@@ -21,7 +21,9 @@ import { parseWith } from '../schemas.js';
 // Tool-call strings reach the trajectory, the audit log and `stint tasks show`: no control or
 // bidirectional characters (CONTRACT "Stop events, precisely"); the error text is escaped instead.
 const text = (max: number) => z.string().max(max).refine(isSafeText, { message: 'contains a control or bidirectional character' });
-const credential = z.strictObject({ kind: text(80), fingerprint: z.string().regex(/^[0-9a-f]{8,64}$/), position: text(40), file: text(512).optional() });
+// `token`: another task's stint token of this issuer, handed over whole to be verified and revoked
+// (core/tool-call-intake.ts); nothing else is ever sent as a value.
+const credential = z.strictObject({ kind: text(80), fingerprint: z.string().regex(/^[0-9a-f]{8,64}$/), position: text(40), file: text(512).optional(), token: z.string().max(8192).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/).optional() });
 const call = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('http'),

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { StintError } from '../../core/errors.js';
-import { longestTokenLifetime, seqBefore } from '../../core/events.js';
+import { eventsFor, longestTokenLifetime, seqBefore } from '../../core/events.js';
+import { environmentServedBy } from '../../core/environments.js';
 import { basicResource, dpopBoundToken, isOperator } from '../auth.js';
 import type { VerifierEvent } from '../../core/events.js';
 import type { BrokerEnv } from '../env.js';
@@ -27,13 +28,24 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   // the events of that task, and the bare type of every event that names no task (a lock, a wider
   // revocation), after which it asks for its task's status.
   let view: ((e: VerifierEvent) => VerifierEvent | undefined) | undefined;
+  let served: string | undefined;
   let client: string | undefined;
   if (/^dpop /i.test(c.req.header('Authorization') ?? '')) {
     const claims = await dpopBoundToken(c);
     if (c.get('deps').eventStream) throw new StintError('invalid_request', "a task's event stream is served by the Node runtime only");
     client = `task:${claims.task_id}`;
     view = (e) => (e.task_id === claims.task_id ? e : e.task_id === null ? { id: e.id, type: e.type, at: e.at, task_id: null } : undefined);
-  } else client = (await isOperator(c)) ? 'operator' : (await basicResource(c))?.id;
+  } else if (await isOperator(c)) client = 'operator';
+  else {
+    const resource = await basicResource(c);
+    client = resource?.id;
+    // a resource service hears its environment's events and those naming none (core/events.ts)
+    if (resource) {
+      served = environmentServedBy(c.get('deps').core.policy, resource.audience);
+      const concerns = eventsFor(served);
+      view = (e) => (concerns(e) ? e : undefined);
+    }
+  }
   if (!client) throw new StintError('unauthorized', 'events are for resource services (HTTP Basic), the operator, and a task\'s own agent (DPoP)');
   let last = lastEventIdOf(c);
   if (last === 'invalid') throw new StintError('invalid_request', 'Last-Event-ID must be an event id');
@@ -44,7 +56,7 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   }
   if (deps.eventStream) {
     // Served (and the client's streams counted) by the shared hub: on Workers, the Durable Object.
-    const res = await deps.eventStream(last, client);
+    const res = await deps.eventStream(last, client, served);
     if (res.status === 429) throw new StintError('too_many_requests', (await res.text()) || 'this client holds too many event streams; close one first');
     return res;
   }

@@ -46,12 +46,16 @@ function serviceFor(env: BrokerWorkerEnv) {
     required(env, ['STINT_ISSUER', 'STINT_ADMIN_TOKEN', 'STINT_MASTER_KEY']);
     const track = (p: Promise<unknown>) => void pendingPublishes.push(p);
     const viaBinding = env.APPROVALS ? ((input: RequestInfo | URL, init?: RequestInit) => env.APPROVALS!.fetch(input, init)) : undefined;
-    let eventStream: ((last: number | undefined, client: string) => Promise<Response>) | undefined;
+    let eventStream: ((last: number | undefined, client: string, environment?: string) => Promise<Response>) | undefined;
     const ns = env.EVENTS;
     // A Durable Object stub belongs to the request that made it: one per use.
     const hub = ns && (() => ns.get(ns.idFromName(HUB_NAME)));
-    // The client (authenticated here) travels with the request: the hub counts its streams.
-    if (hub) eventStream = (last, client) => hub().fetch(`https://hub/subscribe?${new URLSearchParams({ client, ...(last === undefined ? {} : { last_event_id: String(last) }) })}`);
+    // The client (authenticated here) travels with the request: the hub counts its streams; a
+    // resource service's environment too: the hub sends it only the events that concern it.
+    if (hub) {
+      eventStream = (last, client, environment) =>
+        hub().fetch(`https://hub/subscribe?${new URLSearchParams({ client, ...(last === undefined ? {} : { last_event_id: String(last) }), ...(environment === undefined ? {} : { environment }) })}`);
+    }
     const broker = await createBroker({
       issuer: env.STINT_ISSUER,
       store: createSqliteStore(drizzle(env.DB, { schema }) as unknown as SqliteDb),

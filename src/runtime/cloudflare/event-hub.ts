@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { Hono } from 'hono';
 import * as schema from '../../adapters/sqlite/schema.js';
 import { createSqliteStore, type SqliteDb } from '../../adapters/sqlite/store.js';
-import { EventHub, type VerifierEvent } from '../../core/events.js';
+import { EventHub, eventsFor, type VerifierEvent } from '../../core/events.js';
 import { systemClock } from '../../core/ports.js';
 import { lastEventIdOf, serveEventStream } from '../../http/event-stream.js';
 import { StreamSlots } from '../../http/stream-slots.js';
@@ -40,7 +40,11 @@ export class EventHubObject {
         const client = c.req.query('client') ?? '';
         const release = this.slots.take(client);
         if (!release) return c.text(`this client already holds ${this.slots.held(client)} event streams; close one first`, 429);
-        return serveEventStream(c, { hub: this.hub, store, clock: systemClock, lastEventId: last === 'invalid' ? undefined : last, onClose: release, maxMs: STREAM_LEASE_MS });
+        // a resource service's stream: only the events of its environment and those naming none
+        const environment = c.req.query('environment');
+        const concerns = environment === undefined ? undefined : eventsFor(environment);
+        const view = concerns && ((e: VerifierEvent) => (concerns(e) ? e : undefined));
+        return serveEventStream(c, { hub: this.hub, store, clock: systemClock, lastEventId: last === 'invalid' ? undefined : last, onClose: release, maxMs: STREAM_LEASE_MS, view });
       });
   }
 
