@@ -95,9 +95,12 @@ export class AuditLog {
           // Published once durable, never before: a group commit that rolls back would hand
           // this seq to another record, and a verifier that heard of this one would skip that.
           // Flushes resolve in the order they were asked for, so publishes keep audit order.
+          // A flush that fails may have lost this commit (PostgreSQL's asynchronous commit and a
+          // server crash): the cached head would then name a record that no longer exists and the
+          // next append would link to it, a hole in the chain for ever. Re-read the head instead.
           this.store.flush().then(
             () => this.bus.publish(record),
-            () => undefined,
+            () => void (this.head = undefined),
           );
           return record;
         }

@@ -39,10 +39,16 @@ export class KeyRing {
       records = await store.keys.list(use);
     }
     const verifying = new Map<string, LoadedKey>();
+    // A row's public half is trusted only if its sealed private half opens under the master key
+    // and is that public key's pair: someone who can write the database but holds no master key
+    // could otherwise add a verifying key of their own (a copy of a genuine sealed blob beside
+    // their public JWK) and have its tokens accepted and its audit checkpoints believed.
     for (const r of records) {
+      if (!(await holdsItsPair(sealer, r)) || r.alg !== SIGNING_ALG) continue;
       verifying.set(r.kid, { kid: r.kid, publicJwk: r.publicJwk, publicKey: (await importJWK(r.publicJwk, r.alg)) as CryptoKey });
     }
     const newest = records[0]!;
+    if (!verifying.has(newest.kid)) throw new Error(`the newest ${use} signing key (${newest.kid}) is not a key pair sealed under the master key`);
     const privateJwk = JSON.parse(new TextDecoder().decode(await sealer.open(newest.sealedPrivate))) as JWK;
     const key = (await importJWK(privateJwk, newest.alg)) as CryptoKey;
     return new KeyRing(use, { kid: newest.kid, key }, verifying, signer(key));
@@ -78,6 +84,16 @@ export class KeyRing {
   /** Public JWKs for `/.well-known/jwks.json`. */
   publicJwks(): JWK[] {
     return [...this.verifying.values()].map((k) => ({ ...k.publicJwk, kid: k.kid, alg: SIGNING_ALG, use: 'sig' }));
+  }
+}
+
+/** Whether the record's sealed private key opens and is the private half of its public key. */
+async function holdsItsPair(sealer: Sealer, r: SigningKeyRecord): Promise<boolean> {
+  try {
+    const priv = JSON.parse(new TextDecoder().decode(await sealer.open(r.sealedPrivate))) as JWK;
+    return typeof priv.d === 'string' && priv.kty === r.publicJwk.kty && priv.crv === r.publicJwk.crv && priv.x === r.publicJwk.x;
+  } catch {
+    return false;
   }
 }
 

@@ -31,7 +31,10 @@ export async function stopTask(
       kind: 'stop',
       type: 'task.stopped',
       actor: opts.actor,
-      detail: { rule, reason, agent: task.agentId, environment: task.environment, ...opts.detail },
+      // The task's own agent and environment last: a caller's detail may name another environment
+      // (the token endpoint's is the one the agent asked for), and a subscriber filtered by
+      // environment must hear the stop of a task in its own.
+      detail: { rule, reason, ...detailOf(opts.detail, task.environment), agent: task.agentId, environment: task.environment },
     });
   }
   if (opts.lockAgent) await lockAgent(core, task.agentId, `task ${task.id} stopped by rule ${rule}`, opts.actor);
@@ -59,4 +62,11 @@ export async function releaseAgent(core: Core, agentId: string, actor: string) {
     await core.audit.append({ type: 'agent.released', actor, data: { agent: agentId } });
   }
   return { ...agent, status: 'active' as const };
+}
+
+/** A caller's detail, its `environment` kept as `requested_environment` where it is not the task's. */
+function detailOf(detail: Record<string, unknown> | undefined, environment: string): Record<string, unknown> {
+  if (!detail || !('environment' in detail)) return detail ?? {};
+  const { environment: asked, ...rest } = detail;
+  return asked === environment ? rest : { ...rest, requested_environment: asked };
 }

@@ -4,8 +4,12 @@
 // decided before a byte leaves; hosts in `egress.allow` are tunnelled unread; anything else is
 // refused. Decisions go through the broker's tool-call rules (the guard's path); a request with no
 // credential, no GraphQL and a method no action matcher names is allowed here without a round
-// trip, as long as the task is live (the event stream says so). HTTP/1.1 only: TLS offers ALPN
-// `http/1.1`, so HTTP/2 clients fall back to it.
+// trip, as long as the task is live (the event stream says so).
+// HTTP/2: where TLS is terminated, ALPN offers `http/1.1` only, so every HTTP/2 client (curl,
+// Node, Go, Python's httpx) negotiates HTTP/1.1 and each request is read by one parser; reading
+// h2 streams too would add a second parser for no request the first cannot carry. Tunnelled
+// hosts negotiate whatever they like end to end. WebSocket: relayed at tunnelled hosts, refused
+// (403 `upgrade`) at hosts the proxy must read (see the 'upgrade' listeners).
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -16,8 +20,12 @@ import { hostMatches } from '../core/environments.js';
 import type { RunCa } from './ca.js';
 import { factsOf, isHopByHop, readRequest, type EgressRequest } from './inspect.js';
 import type { Placeholders } from './placeholders.js';
+import { problem, rawRefusal } from './problem.js';
+import { relayUpgrade, upgradeRefused } from './upgrade.js';
 
 export const DEFAULT_BODY_CAP = 64 * 1024;
+/** Largest refused body read and thrown away so that its sender reads the refusal (not a reset). */
+const DRAIN_MAX = 16 * 1024 * 1024;
 /** Largest answer read (to mask an echoed custody value) from a host a custody value was sent to. */
 export const RESPONSE_CAP = 8 * 1024 * 1024;
 /** Where `stint guard` inside the sandbox asks the supervisor (origin-form, on the proxy's socket). */
@@ -38,8 +46,8 @@ export interface ProxyOptions {
   decideMethods: string[];
   /** Asks the broker's rules (AuthZEN). Throws when the broker cannot be reached. */
   decide: (facts: ReturnType<typeof factsOf>) => Promise<ToolCallDecision>;
-  /** Whether the task is live as far as the event stream knows; a reason when not. */
-  liveness: () => { live: boolean; reason?: string };
+  /** Whether the task is live as far as the event stream knows; a rule and reason when not. */
+  liveness: () => { live: boolean; rule?: string; reason?: string };
   /** Told once when the broker stopped the task on a request of ours. */
   onStop?: (rule: string, reason: string) => void;
   /** `host` → `address:port` (STINT_EGRESS_RESOLVE). */
@@ -66,9 +74,6 @@ export function parseResolve(spec: string | undefined): Map<string, string> {
   return m;
 }
 
-const problem = (status: number, rule: string, detail: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ type: `https://stint.dev/problems/egress/${rule}`, title: status === 400 ? 'Bad request' : 'Refused by stint egress', status, rule, detail, ...extra });
-
 function replaceAll(text: string, map: Map<string, string>): string {
   let out = text;
   for (const [from, to] of map) out = out.split(from).join(to);
@@ -91,26 +96,50 @@ export function createEgressProxy(o: ProxyOptions) {
     return i > 0 ? { host: r.slice(0, i), port: Number(r.slice(i + 1)) } : { host: r, port };
   };
 
+  /**
+   * Writes a refusal. A client still sending its body (one over the cap, refused unread) would
+   * get a reset instead of the answer if the socket closed with its bytes unread, so the rest
+   * of the body is read and thrown away first (up to DRAIN_MAX, at most 5 s): nothing of it is
+   * sent anywhere, and the client reads why.
+   */
   const refuseResponse = (res: ServerResponse, e: Refusal) => {
     if (res.headersSent) return res.destroy();
-    res.writeHead(e.status, { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', Connection: 'close' });
-    res.end(problem(e.status, e.rule, e.detail, e.extra));
+    let done = false;
+    const write = () => {
+      if (done || res.headersSent || res.destroyed) return;
+      done = true;
+      res.writeHead(e.status, { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', Connection: 'close' });
+      res.end(problem(e.status, e.rule, e.detail, e.extra));
+    };
+    const req = res.req as IncomingMessage | undefined;
+    if (!req || req.complete || req.readableEnded) return write();
+    let seen = 0;
+    req.on('data', (c: Buffer) => {
+      seen += c.length;
+      if (seen > DRAIN_MAX) write();
+    });
+    req.on('end', write);
+    req.on('error', write);
+    setTimeout(write, 5000).unref();
+    req.resume();
   };
 
-  /** Reads the body up to the cap; beyond it the request is refused unread. */
+  /** Reads the body up to the cap; beyond it the request is refused (and nothing of it read on). */
   const readBody = (req: IncomingMessage) =>
     new Promise<Buffer>((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > cap) return reject(new Refusal(403, 'inspection_cap', `the body (${declared} bytes) is larger than the inspection cap (${cap} bytes)`));
       const chunks: Buffer[] = [];
       let size = 0;
-      req.on('data', (c: Buffer) => {
+      const onData = (c: Buffer) => {
         size += c.length;
         if (size > cap) {
-          req.pause();
+          req.removeListener('data', onData);
+          chunks.length = 0;
           reject(new Refusal(403, 'inspection_cap', `the body is larger than the inspection cap (${cap} bytes)`));
         } else chunks.push(c);
-      });
+      };
+      req.on('data', onData);
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });
@@ -121,8 +150,9 @@ export function createEgressProxy(o: ProxyOptions) {
     try {
       const live = o.liveness();
       if (stopped) throw new Refusal(403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
-      if (!live.live) throw new Refusal(403, 'task_not_live', live.reason ?? `task ${o.taskId} is not live`);
-      if (req.headers.upgrade) throw new Refusal(403, 'upgrade', `a ${req.headers.upgrade} upgrade is not relayed by the egress proxy`);
+      if (!live.live) throw new Refusal(403, live.rule ?? 'task_not_live', live.reason ?? `task ${o.taskId} is not live`);
+      // (Node hands upgrades to the 'upgrade' listeners; this is the belt to their braces.)
+      if (req.headers.upgrade) throw new Refusal(403, 'upgrade', `a ${req.headers.upgrade} upgrade to ${host} is refused: its frames could not be read`);
       const body = await readBody(req);
       const path = req.url?.startsWith('/') ? req.url : new URL(req.url ?? '/').pathname + new URL(req.url ?? '/').search;
       const url = new URL(`${scheme}://${host}${(scheme === 'https' && port === 443) || (scheme === 'http' && port === 80) ? '' : `:${port}`}${path}`);
@@ -145,7 +175,7 @@ export function createEgressProxy(o: ProxyOptions) {
             stopped = { rule, reason: d.context.reason };
             o.onStop?.(rule, d.context.reason);
           }
-          throw new Refusal(403, rule, d.context.reason, { ...(d.context.auth_req_id ? { auth_req_id: d.context.auth_req_id } : {}), ...(d.context.stopped ? { stopped: true } : {}) });
+          throw new Refusal(403, rule, d.context.reason, { ...(d.context.code ? { code: d.context.code } : {}), ...(d.context.auth_req_id ? { auth_req_id: d.context.auth_req_id } : {}), ...(d.context.stopped ? { stopped: true } : {}) });
         }
       }
       // Allowed: the placeholders become their values, on the wire only.
@@ -284,19 +314,41 @@ export function createEgressProxy(o: ProxyOptions) {
     if (!inspected(host) && !allowed(host)) return refuseResponse(res, new Refusal(403, 'egress_not_allowed', `${host} is not in the policy's egress.allow`));
     void handle(req, res, 'http', host, port);
   });
-  outer.on('connection', (socket: Socket) => socket.on('error', () => socket.destroy()));
+  // Every socket of the sandbox's, tunnels and upgrades included, so the end of the run ends them.
+  const sockets = new Set<Socket>();
+  outer.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  });
   outer.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(400, 'malformed', 'malformed HTTP request'));
   });
-  outer.on('upgrade', (req, socket) => {
-    (socket as Socket).end('HTTP/1.1 403 Forbidden\r\nContent-Type: application/problem+json\r\nConnection: close\r\n\r\n' + problem(403, 'upgrade', `a ${req.headers.upgrade} upgrade is not relayed by the egress proxy`));
+  // Upgrades: refused where the proxy reads (it does not read frames), relayed where it tunnels.
+  inner.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    const t = (req.socket as TLSSocket & { stintTarget?: { host: string } }).stintTarget;
+    log({ decision: 'refuse', rule: 'upgrade' });
+    rawRefusal(socket, 403, 'upgrade', upgradeRefused(req.headers.upgrade, t?.host ?? 'this host'));
   });
+  outer.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    relayUpgrade(req, socket, head, {
+      gate: () => {
+        const live = o.liveness();
+        if (stopped) return [403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`];
+        if (!live.live) return [403, live.rule ?? 'task_not_live', live.reason ?? 'task not live'];
+        return undefined;
+      },
+      inspected,
+      allowed,
+      target,
+      log,
+    }),
+  );
   outer.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(req.url ?? '');
     const fail = (status: number, rule: string, detail: string) => {
-      const body = problem(status, rule, detail);
-      socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Forbidden'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      rawRefusal(socket, status, rule, detail);
       log({ decision: 'refuse', rule, connect: req.url });
     };
     if (!m) return fail(400, 'malformed', 'CONNECT needs host:port');
@@ -304,7 +356,7 @@ export function createEgressProxy(o: ProxyOptions) {
     const port = Number(m[2]);
     const live = o.liveness();
     if (stopped) return fail(403, stopped.rule, `task ${o.taskId} was stopped: ${stopped.reason}`);
-    if (!live.live) return fail(403, 'task_not_live', live.reason ?? 'task not live');
+    if (!live.live) return fail(403, live.rule ?? 'task_not_live', live.reason ?? 'task not live');
     if (inspected(host)) {
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) socket.unshift(head);
@@ -340,6 +392,10 @@ export function createEgressProxy(o: ProxyOptions) {
     halt(rule: string, reason: string) {
       stopped ??= { rule, reason };
     },
-    close: () => new Promise<void>((r) => outer.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        outer.close(() => r());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }

@@ -44,26 +44,49 @@ export async function completeTask(s: TaskState): Promise<void> {
   await call(s, 'POST', `/v1/tasks/${s.task_id}/complete`).catch(() => undefined);
 }
 
+export interface Liveness {
+  live: boolean;
+  /** Why not: `broker_unreachable` (stream closed, erring or silent past the deadline) or `task_<status>`. */
+  rule?: string;
+  reason?: string;
+}
+
 export interface Follower {
-  /** Live: the stream is open (and current), the task active, and the watchdog fed. */
-  liveness(): { live: boolean; reason?: string };
+  /** Live: the stream is open (and current), the task active, and the broker heard within the deadline. */
+  liveness(): Liveness;
   /** Resolves once the stream first opens (or rejects when it cannot). */
   ready: Promise<void>;
   close(): void;
 }
 
+/** Heartbeats asked of the broker (`?heartbeat_ms=`), and the silence after which it counts as gone. */
+export const FOLLOW_HEARTBEAT_MS = 1000;
+export const FOLLOW_DEADLINE_MS = 3000;
+
 /**
  * Follows the task's event stream. An event of the task, or one naming no task (a lock, a wider
  * revocation), makes it ask the task's status; anything but `active` ends it (`onEnd`). A stream
- * that closes, errs or stays silent past `silenceMs` (the broker heartbeats every 5 s) makes the
- * task count as not live until the stream is back: the proxy then refuses (fail closed).
+ * that closes or errs, or is silent past the deadline, makes the task count as not live
+ * (`broker_unreachable`) until the stream is back: the proxy then refuses (fail closed).
+ *
+ * The deadline: a killed broker's connection usually closes at once, but a hung broker, a
+ * paused VM or a lost route say nothing. So the follower asks for a heartbeat every second and
+ * counts the broker gone after `deadlineMs` (3 s) of silence, well inside the contract's 5 s.
+ * A broker that does not honour the ask announces its own interval in `stream.open`; the
+ * deadline is then stretched to 1.5 intervals (an older broker's 5 s heartbeat would otherwise
+ * make a healthy stream flap). `now` is injectable so tests freeze the clock.
  */
-export function followTask(s: TaskState, o: { onEnd: (status: string, reason: string) => void; silenceMs?: number; retryMs?: number }): Follower {
-  const silenceMs = o.silenceMs ?? 7000;
+export function followTask(
+  s: TaskState,
+  o: { onEnd: (status: string, reason: string) => void; deadlineMs?: number; heartbeatMs?: number; retryMs?: number; now?: () => number },
+): Follower {
+  const now = o.now ?? Date.now;
+  const asked = o.heartbeatMs ?? FOLLOW_HEARTBEAT_MS;
+  let deadline = o.deadlineMs ?? FOLLOW_DEADLINE_MS;
   let open = false;
-  let ended: string | undefined;
+  let ended: Liveness | undefined;
   let down = 'the event stream has not opened yet';
-  let lastByte = Date.now();
+  let lastByte = now();
   let closed = false;
   let req: ReturnType<typeof httpRequest> | undefined;
   let resolveReady!: () => void;
@@ -74,7 +97,7 @@ export function followTask(s: TaskState, o: { onEnd: (status: string, reason: st
   const check = async () => {
     const st = await taskStatus(s).catch((e) => ({ status: 'unknown', reason: (e as Error).message }));
     if (st.status !== 'active' && st.status !== 'unknown' && !ended) {
-      ended = `task ${s.task_id} is ${st.status}${st.reason ? ` (${st.reason})` : ''}`;
+      ended = { live: false, rule: `task_${st.status}`, reason: `task ${s.task_id} is ${st.status}${st.reason ? ` (${st.reason})` : ''}` };
       o.onEnd(st.status, st.reason ?? st.status);
     }
   };
@@ -82,8 +105,9 @@ export function followTask(s: TaskState, o: { onEnd: (status: string, reason: st
   const connect = () => {
     if (closed) return;
     const path = '/v1/events';
-    const u = new URL(`${base(s)}${path}`);
+    const u = new URL(`${base(s)}${path}?heartbeat_ms=${asked}`);
     const mod = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    lastByte = now();
     req = mod(u, { method: 'GET', headers: { Accept: 'text/event-stream', Authorization: `DPoP ${s.task_token}`, DPoP: dpopProof(s, 'GET', htu(s, path), s.task_token) } }, (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         let text = '';
@@ -102,7 +126,7 @@ export function followTask(s: TaskState, o: { onEnd: (status: string, reason: st
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        lastByte = Date.now();
+        lastByte = now();
         buf += chunk;
         let i: number;
         while ((i = buf.indexOf('\n\n')) >= 0) {
@@ -111,6 +135,8 @@ export function followTask(s: TaskState, o: { onEnd: (status: string, reason: st
           const event = /^event: ?(.*)$/m.exec(frame)?.[1];
           if (event === 'stream.open') {
             open = true;
+            const every = Number(/"heartbeat_ms":(\d+)/.exec(frame)?.[1] ?? 5000);
+            deadline = Math.max(o.deadlineMs ?? FOLLOW_DEADLINE_MS, every * 1.5);
             // Current from here: what happened while we were away is in the task's status.
             void check().then(() => {
               if (first) {
@@ -122,14 +148,18 @@ export function followTask(s: TaskState, o: { onEnd: (status: string, reason: st
         }
       });
       const lost = () => {
+        if (req !== thisReq) return;
         open = false;
         down = 'the broker is unreachable (its event stream closed)';
         retry();
       };
       res.on('end', lost);
       res.on('error', lost);
+      res.on('close', lost);
     });
+    const thisReq = req;
     req.on('error', (e) => {
+      if (req !== thisReq) return;
       open = false;
       down = `the broker is unreachable (${e.message})`;
       if (first) {
@@ -148,17 +178,33 @@ export function followTask(s: TaskState, o: { onEnd: (status: string, reason: st
       connect();
     }, o.retryMs ?? 500);
   };
+  const silent = () => open && now() - lastByte > deadline;
+  /**
+   * A silent stream, or a dial the broker never answers (a hung process accepts and says
+   * nothing), is dropped and dialled again, so the stream is back as soon as the broker is.
+   */
+  const watchdog = setInterval(() => {
+    if (!req || now() - lastByte <= deadline) return;
+    down = open ? `the broker has been silent for more than ${deadline} ms` : `the broker did not answer the event stream within ${deadline} ms`;
+    open = false;
+    const stale = req;
+    req = undefined;
+    stale.destroy();
+    retry();
+  }, Math.max(100, Math.min(1000, asked)));
+  watchdog.unref();
   connect();
   return {
     ready,
     liveness() {
-      if (ended) return { live: false, reason: ended };
-      if (!open) return { live: false, reason: down };
-      if (Date.now() - lastByte > silenceMs) return { live: false, reason: `the broker has been silent for ${Math.round((Date.now() - lastByte) / 1000)} s` };
+      if (ended) return ended;
+      if (!open) return { live: false, rule: 'broker_unreachable', reason: down };
+      if (silent()) return { live: false, rule: 'broker_unreachable', reason: `the broker has been silent for more than ${deadline} ms` };
       return { live: true };
     },
     close() {
       closed = true;
+      clearInterval(watchdog);
       if (timer) clearTimeout(timer);
       req?.destroy();
     },

@@ -47,6 +47,11 @@ export function serveEventStream(
     /** Sends every pushed event in the log after the cursor, until `upTo` is covered (or the log ends). */
     const catchUp = async (upTo = Infinity) => {
       for await (const page of backlogPages(o.store, cursor, o.pageSize ?? BACKLOG_PAGE, upTo)) {
+        // What the log shows may not be durable yet (an open SQLite group, an asynchronous commit):
+        // one that is then rolled back hands its seq to another record, which a verifier sent the
+        // lost one would skip as already sent. Wait for the flush; if it fails the stream ends and
+        // the verifier resumes from what it was sent.
+        if (page.events.length) await (o.store.barrier ? o.store.barrier() : o.store.flush());
         for (const e of page.events) if (e.id > cursor) await write(e);
         cursor = Math.max(cursor, page.lastSeq);
         if (cursor >= upTo || stream.aborted) return;
@@ -77,9 +82,11 @@ export function serveEventStream(
         cursor = Math.min(o.lastEventId, head);
         await enqueue(() => catchUp(head));
       } else cursor = head;
-      await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor) }) }));
+      // The interval is announced so a follower can set its silence deadline from it.
+      const every = o.heartbeatMs ?? HEARTBEAT_MS;
+      await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor), heartbeat_ms: every }) }));
       while (!stream.aborted) {
-        await stream.sleep(o.heartbeatMs ?? HEARTBEAT_MS);
+        await stream.sleep(every);
         if (o.maxMs !== undefined && o.clock.now() - started >= o.maxMs) break;
         await enqueue(() => stream.writeSSE({ event: 'heartbeat', data: JSON.stringify({ at: o.clock.now() }) }));
       }

@@ -23,3 +23,24 @@ describe('stint scan', () => {
     expect(found.find((f) => f.file.startsWith('infra'))!.suggestion).toMatch(/--host backboard\.railway\.app/);
   });
 });
+
+describe('stint scan: what it does not report', () => {
+  it('declarations, versions, URNs, identifier words and sentences are not credentials; literal values are', () => {
+    const d = mkdtempSync(join(tmpdir(), 'stint-scan-noise-'));
+    mkdirSync(join(d, 'src'));
+    writeFileSync(
+      join(d, 'src/client.ts'),
+      [
+        'interface Session { credentials: Credentials; token: TokenSet }',
+        "const body = { subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_endpoint_auth_method: 'private_key_jwt', token_use: 'capability' };",
+        "const message = authenticated ? 'missing or invalid credentials' : '';",
+        `const RAILWAY_TOKEN = '${RAILWAY}';`,
+      ].join('\n'),
+    );
+    writeFileSync(join(d, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/x': { dependencies: { '@aws-sdk/credential-provider-node': '3.972.1', 'token-providers': '^3.0.0' } } } }, null, 1));
+    writeFileSync(join(d, 'README.md'), 'STINT_ADMIN_TOKEN=… npx stint agents list\ncredential_process = npx stint aws credential-process --capability aws.s3.read\n');
+    writeFileSync(join(d, '.env'), 'DB_PASSWORD=Xk29vLq0pZ8wQ\nAUTH_MODE=client-credentials\n');
+    const found = scanWorkspace(d, 'staging');
+    expect(found.map((f) => `${f.file}:${f.line}`).sort()).toEqual(['.env:1', 'src/client.ts:4']);
+  });
+});

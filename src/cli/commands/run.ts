@@ -11,6 +11,7 @@ import { Placeholders } from '../../egress/placeholders.js';
 import { createEgressProxy, DEFAULT_BODY_CAP, GUARD_PATH, parseResolve } from '../../egress/proxy.js';
 import { bwrapArgv, INSIDE_CA, sandboxUnavailable } from '../../egress/sandbox.js';
 import { completeTask, egressSession, followTask } from '../../egress/supervisor.js';
+import { failClosed, startWatchdog } from '../../egress/watchdog.js';
 import { evaluate } from '../../guard/client.js';
 import { loadState, stintHome, type TaskState } from '../../guard/state.js';
 import { generateAgentKey, StintAgent } from '../../sdk/agent.js';
@@ -154,7 +155,8 @@ export function register(program: Command): void {
         allow: session.allow,
         graphqlHosts: session.graphql,
         decideMethods: session.methods,
-        decide: (facts) => evaluate(state, facts, 5000),
+        // under 5 s, so that a broker that cannot decide is a refusal within the contract's 5 s
+        decide: (facts) => evaluate(state, facts, 4000),
         liveness: () => follower.liveness(),
         onStop: (rule, reason) => onStop(rule, reason),
         resolve: parseResolve(process.env.STINT_EGRESS_RESOLVE),
@@ -208,6 +210,15 @@ export function register(program: Command): void {
       const hide = [stintHome(), ...(state.agent_key ? [state.agent_key] : []), ...(process.env.STINT_AGENT_KEY ? [resolve(process.env.STINT_AGENT_KEY)] : []), dirname(resolve(process.env.STINT_DB || './data/stint.db'))];
       const [cmd, ...args] = o.sandbox ? ['bwrap', ...bwrapArgv({ runDir, hide, port: innerPort, cwd: process.cwd(), argv })] : argv;
       child = spawn(cmd!, args, { stdio: 'inherit', env, detached: true });
+      const watchdog = child.pid ? startWatchdog(child.pid, runDir) : undefined;
+      // A fault in the supervisor itself: the command is ended and the proxy closed (fail closed),
+      // and the run says why, rather than leaving a sandbox whose proxy no longer decides.
+      const crash = (e: unknown) => {
+        failClosed(e, { halt: proxy.halt, close: proxy.close, childPid: child?.pid, runDir, watchdog, print: (l) => console.error(l) });
+        setTimeout(() => process.exit(2), 50);
+      };
+      process.on('uncaughtException', crash);
+      process.on('unhandledRejection', crash);
       const forward = (sig: NodeJS.Signals) => () => child?.pid && process.kill(-child.pid, sig);
       process.on('SIGINT', forward('SIGINT'));
       process.on('SIGTERM', forward('SIGTERM'));
@@ -221,6 +232,7 @@ export function register(program: Command): void {
       follower.close();
       await proxy.close().catch(() => undefined);
       rmSync(runDir, { recursive: true, force: true });
+      watchdog?.done();
       if (stop) {
         console.error(`stint run: stopped (${stop.rule}): ${stop.reason}`.replace(/[\r\n]+/g, ' '));
         process.exit(3);

@@ -1,109 +1,76 @@
-// `stint scan [dir]`: the provider credentials lying in a workspace, found with the guard's
-// scanner (by format and by position), and the custody entry each should become. Values are
-// never printed: a kind, a file and line, a fingerprint. (Not yet: git history, --import.)
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+// `stint scan [dir]`: the provider credentials lying in a workspace and in its git history, found
+// with the guard's scanner (by format and by position), and the custody entry each should
+// become; `--import` moves them into custody and leaves a reference in the files. Values are
+// never printed: a kind, a file and line (or a commit and path), a fingerprint.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { scanContent, type Found } from '../../guard/secrets.js';
-import { output, table } from '../shared.js';
+import { DEFAULT_MAX_COMMITS, scanHistory, type HistoryFinding } from '../../scan/history.js';
+import { importFindings, reference, type Imported, type Skipped } from '../../scan/import.js';
+import { scanLocated, scanWorkspace, type ScanFinding } from '../../scan/workspace.js';
+import { fail, operatorCall, operatorOptions, output, table, type OperatorOpts } from '../shared.js';
 
-const SKIP = new Set(['.git', 'node_modules', 'dist', 'build', '.venv', 'venv', '__pycache__', '.next', 'target']);
-const MAX_FILE = 1024 * 1024;
-const MAX_FILES = 20_000;
+export { scanWorkspace, type ScanFinding };
 
-/** Where a kind of credential is sent: the host a custody entry for it would name. */
-const HOSTS: [RegExp, string, string][] = [
-  [/railway/i, 'backboard.railway.app', 'railway'],
-  [/^github/i, 'api.github.com', 'github'],
-  [/^gitlab/i, 'gitlab.com', 'gitlab'],
-  [/^stripe/i, 'api.stripe.com', 'stripe'],
-  [/^slack/i, 'slack.com', 'slack'],
-  [/^openai/i, 'api.openai.com', 'openai'],
-  [/^anthropic/i, 'api.anthropic.com', 'anthropic'],
-  [/^npm/i, 'registry.npmjs.org', 'npm'],
-  [/^sendgrid/i, 'api.sendgrid.com', 'sendgrid'],
-  [/^google/i, 'www.googleapis.com', 'google'],
-];
-
-function* files(dir: string, count = { n: 0 }): Generator<string> {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (count.n >= MAX_FILES) return;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!SKIP.has(e.name)) yield* files(p, count);
-    } else if (e.isFile()) {
-      count.n++;
-      yield p;
-    }
-  }
+interface ScanOpts extends OperatorOpts {
+  environment?: string;
+  history: boolean;
+  maxCommits?: string;
+  import?: boolean;
 }
 
-export interface ScanFinding {
-  file: string;
-  line: number;
-  kind: string;
-  fingerprint: string;
-  suggestion: string;
+interface Report {
+  root: string;
+  findings: ScanFinding[];
+  history?: { commits: number; findings: HistoryFinding[] };
+  imported?: Imported[];
+  skipped?: Skipped[];
 }
 
-export function scanWorkspace(root: string, environment = '<environment>'): ScanFinding[] {
-  const out: ScanFinding[] = [];
-  for (const file of files(root)) {
-    let text: string;
-    try {
-      if (statSync(file).size > MAX_FILE) continue;
-      const buf = readFileSync(file);
-      if (buf.includes(0)) continue; // binary
-      text = buf.toString('utf8');
-    } catch {
-      continue;
+function render(r: Report): string {
+  const out: string[] = [];
+  if (r.imported) {
+    for (const i of r.imported) {
+      out.push(`moved a ${i.kind} from ${i.places.join(', ')} into custody "${i.name}" (sent to ${i.host}); the files now say ${reference(i.name)}; run with: stint run --env ${i.variable ?? '<VARIABLE>'}=${i.name} -- …`);
     }
-    const rel = relative(root, file);
-    const lines = text.split(/\r?\n/);
-    const seen = new Set<string>();
-    for (let i = 0; i < lines.length; i++) {
-      const found: Found[] = scanContent(lines[i]!, 'file', { tokens: new Set() }, rel);
-      for (const f of found) {
-        const key = `${f.fingerprint}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const hint = `${f.kind} ${lines[i]!.replace(/=.*$/, '')} ${rel}`;
-        const h = HOSTS.find(([re]) => re.test(hint));
-        const name = `${h?.[2] ?? 'provider'}-${environment === '<environment>' ? 'env' : environment}`;
-        out.push({
-          file: rel,
-          line: i + 1,
-          kind: f.kind,
-          fingerprint: f.fingerprint,
-          suggestion: `stint vault put ${name} --environment ${environment} --host ${h?.[1] ?? '<host>'}${h ? ' --header Authorization --scheme Bearer' : ''} < <the value>; then remove it from ${rel}`,
-        });
-      }
-    }
+    for (const s of r.skipped ?? []) out.push(`left ${s.kind} at ${s.place}: ${s.why}`);
+    if (!r.imported.length && !(r.skipped ?? []).length) out.push(`no credentials found under ${r.root}`);
+  } else if (r.findings.length === 0) out.push(`no credentials found under ${r.root}`);
+  else {
+    out.push(table([['FILE:LINE', 'KIND', 'SHA256'], ...r.findings.map((f) => [`${f.file}:${f.line}`, f.kind, f.fingerprint])]));
+    out.push('', ...new Set(r.findings.map((f) => f.suggestion)));
   }
-  return out;
+  if (r.history?.findings.length) {
+    out.push('', `in git history (${r.history.commits} commits read): committed credentials have left with every clone; rotate them at the provider`);
+    out.push(table([['COMMIT', 'FILE:LINE', 'KIND', 'SHA256'], ...r.history.findings.map((f) => [f.commit.slice(0, 12), `${f.file}:${f.line}`, f.kind, f.fingerprint])]));
+  }
+  return out.join('\n');
 }
 
 export function register(program: Command): void {
-  program
-    .command('scan [dir]')
-    .description('find provider credentials in a workspace (never printing them) and say which custody entry each should become')
-    .option('--environment <environment>', 'the environment the credentials act on, for the suggestions')
-    .option('--json', 'print JSON')
-    .addHelpText('after', '\nExit status: 0 when nothing is found, 1 when credentials are found, 2 on failure.')
-    .action((dir: string | undefined, o: { environment?: string; json?: boolean }) => {
+  operatorOptions(
+    program
+      .command('scan [dir]')
+      .description('find provider credentials in a workspace and its git history (never printing them), say which custody entry each should become, or --import them')
+      .option('--environment <environment>', 'the environment the credentials act on (for the suggestions; required with --import)')
+      .option('--no-history', 'do not read the git history')
+      .option('--max-commits <n>', `commits of history read at most (default ${DEFAULT_MAX_COMMITS})`)
+      .option('--import', "move each found credential into custody (operator: STINT_ADMIN_TOKEN, the broker's URL) and replace it in the files with a reference"),
+  )
+    .addHelpText('after', `\nWith --import, each distinct value becomes one custody entry (Authorization: Bearer, bound to the host its kind is sent to) and every occurrence in the files becomes ${reference('NAME')}. Credentials in git history cannot be moved: rotate them.\nExit status: 0 when nothing is found (or everything found was imported), 1 when credentials remain, 2 on failure.`)
+    .action(async (dir: string | undefined, o: ScanOpts) => {
       const root = resolve(dir ?? '.');
-      const found = scanWorkspace(root, o.environment);
-      output(o.json, { root, findings: found }, (r) =>
-        r.findings.length === 0
-          ? `no credentials found under ${r.root}`
-          : `${table([['FILE:LINE', 'KIND', 'SHA256'], ...r.findings.map((f) => [`${f.file}:${f.line}`, f.kind, f.fingerprint])])}\n\n${[...new Set(r.findings.map((f) => f.suggestion))].join('\n')}`,
-      );
-      if (found.length) process.exitCode = 1;
+      const maxCommits = o.maxCommits === undefined ? DEFAULT_MAX_COMMITS : Number(o.maxCommits);
+      if (!Number.isInteger(maxCommits) || maxCommits < 1) fail('--max-commits must be a whole number, at least 1');
+      if (o.import && !o.environment) fail('--import needs --environment (the environment the credentials act on)');
+      const history = o.history ? scanHistory(root, maxCommits) : undefined;
+      let report: Report;
+      if (o.import) {
+        const located = scanLocated(root, o.environment);
+        const { imported, skipped } = await importFindings(root, o.environment!, located, async (e) => void (await operatorCall(o, 'POST', '/v1/custody', e)));
+        report = { root, findings: scanWorkspace(root, o.environment), imported, skipped };
+      } else report = { root, findings: scanWorkspace(root, o.environment) };
+      if (history) report.history = history;
+      output(o.json, report, render);
+      if (report.findings.length || history?.findings.length) process.exitCode = 1;
     });
 }

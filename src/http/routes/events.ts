@@ -1,11 +1,11 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { StintError } from '../../core/errors.js';
 import { eventsFor, longestTokenLifetime, seqBefore } from '../../core/events.js';
 import { environmentServedBy } from '../../core/environments.js';
 import { basicResource, dpopBoundToken, isOperator } from '../auth.js';
 import type { VerifierEvent } from '../../core/events.js';
 import type { BrokerEnv } from '../env.js';
-import { lastEventIdOf, serveEventStream } from '../event-stream.js';
+import { HEARTBEAT_MS, lastEventIdOf, serveEventStream } from '../event-stream.js';
 import { MAX_STREAMS_PER_CLIENT, StreamSlots } from '../stream-slots.js';
 
 export { HEARTBEAT_MS } from '../event-stream.js';
@@ -65,5 +65,16 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   if (!slots) slotsOf.set(deps, (slots = new StreamSlots(deps.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT)));
   const release = slots.take(client);
   if (!release) throw new StintError('too_many_requests', `this client already holds ${slots.held(client)} event streams; close one first`);
-  return serveEventStream(c, { hub: deps.fanout ?? core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: deps.heartbeatMs, onClose: release, view });
+  return serveEventStream(c, { hub: deps.fanout ?? core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: heartbeatOf(c, deps.heartbeatMs), onClose: release, view });
 });
+
+/**
+ * `?heartbeat_ms=` asks for heartbeats more often than the broker's own interval (never less
+ * often; at least every 250 ms): `stint run`'s proxy must tell a silent broker from an idle one
+ * within 5 s, which a 5 s heartbeat cannot give.
+ */
+function heartbeatOf(c: Context<BrokerEnv>, configured: number | undefined): number | undefined {
+  const asked = Number(c.req.query('heartbeat_ms'));
+  if (!Number.isInteger(asked) || asked <= 0) return configured;
+  return Math.min(configured ?? HEARTBEAT_MS, Math.max(250, asked));
+}
