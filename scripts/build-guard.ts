@@ -10,7 +10,7 @@ const out = new URL('../dist/hook/', import.meta.url).pathname;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: { 'stint-guard': new URL('../src/guard/main.ts', import.meta.url).pathname },
+  entryPoints: { 'stint-guard': new URL('../src/guard/hook.ts', import.meta.url).pathname },
   outdir: out,
   bundle: true,
   splitting: true,

@@ -22,6 +22,7 @@ describe('QUICK=1 npm run bench', () => {
       '| PostgreSQL, one broker |',
       '| PostgreSQL, two brokers on one database |',
       'verifiers reconnect with `?from=recent` |',
+      'through the proxy (placeholder replaced)',
     ])
       expect(stdout).toContain(row);
     expect(stdout).toMatch(/Minting ratio stint\/oidc-provider: capability tokens \d+\.\d\d×/);

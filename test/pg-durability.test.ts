@@ -77,4 +77,19 @@ describe('group flush on PostgreSQL', () => {
     f.release();
     await expect(p).rejects.toThrow('server gone');
   });
+
+  it('a barrier sends a marker whatever this process wrote, and shares only a marker begun after it', async () => {
+    const f = fakePool();
+    const { barrier } = groupFlush(f.pool);
+    const a = barrier(); // nothing written here: other nodes' commits are what it is for
+    await tick();
+    expect(f.markers()).toBe(1);
+    const b = barrier(); // asked while a's marker runs: that marker may predate what b saw
+    f.release();
+    await a;
+    await tick();
+    expect(f.markers()).toBe(2);
+    f.release();
+    await b;
+  });
 });

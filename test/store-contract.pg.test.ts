@@ -14,7 +14,7 @@ afterAll(() => schemas.dropAll());
 if (available) {
   storeContract('PostgreSQL', async () => {
     const o = await schemas.fresh();
-    return createPgStore(o.db, o.flush);
+    return createPgStore(o.db, o);
   });
   approvalStoreContract('PostgreSQL', async () => createPgApprovalStore((await schemas.fresh()).db));
 } else {

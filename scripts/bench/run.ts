@@ -207,6 +207,14 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();
 
+  // ——— the egress proxy beside a direct request (scripts/bench/egress.ts) ———
+  log('the egress proxy beside a direct request…');
+  const egressTable = execFileSync(process.execPath, ['--import', 'tsx', here('./egress.ts')], {
+    env: { ...process.env, ...(QUICK ? { SECONDS: '1', RUNS: '10' } : { SECONDS: '5' }) },
+    maxBuffer: 1 << 24,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).toString();
+
   const f = (r: Result) => `${Math.round(r.rps).toLocaleString('en')} | ${r.p50} ms | ${r.p99} ms | ${r.non2xx + r.errors}`;
   const table = `| run (${SECONDS} s each after a ${WARMUP} s warm-up, ${CONNECTIONS} connections) | requests/s | p50 | p99 | non-2xx |
 |---|---|---|---|---|
@@ -222,6 +230,7 @@ Minting ratio stint/oidc-provider: capability tokens ${(results.exchange!.rps / 
 ${cpuTable(results)}
 ${backendsTable}
 ${stormTable}
+${egressTable}
 ${historyTable}
 ${stopTable}`;
   const cpu = cpus();

@@ -276,6 +276,12 @@ export interface StoreMaintenance {
    * into one commit per turn resolves after that commit. Nothing is answered before this.
    */
   flush(): Promise<void>;
+  /**
+   * Resolves once everything any writer (another process, another node) has committed so far is
+   * durable. Needed only where a commit is visible before it is durable (PostgreSQL with
+   * asynchronous commits); elsewhere absent, and `flush` is enough for what this process reads.
+   */
+  barrier?(): Promise<void>;
 }
 
 /** The whole store port: one store per concern, plus housekeeping. */

@@ -3,7 +3,7 @@
 // lines) and whether anything could not be read. Files the call pulls in are read, bounded.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
 import type { SqlStatementKind } from '../core/policy.js';
 import type { GuardEvent } from './event.js';
@@ -11,7 +11,7 @@ import { dedupe, positional, scrub, scanContent, scanFormats, scanJson, scanUrls
 import { loadShellParser, parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
 import { OutOfTime, within } from './bounded.js';
 import { NeedParser } from './need.js';
-import { loadStatementParser } from './statements.js';
+import { loadStatementParser, sqlOf } from './statements.js';
 import { httpCall, isCredName, safeUrl, sqlCall } from './calls.js';
 
 export interface AnalyzeContext {
@@ -121,12 +121,19 @@ function credentialPrinter(argv: Word[]): string | undefined {
   if (base === 'gcloud' && w.some((x) => x === 'print-access-token' || x === 'print-identity-token')) return 'gcloud auth print-access-token';
   if (base === 'az' && has('account', 'get-access-token')) return 'az account get-access-token';
   if (base === 'security' && w.some((x) => /^find-(generic|internet)-password$/.test(x)) && w.includes('-w')) return 'security find-password';
-  // credential stores, shown by any display command
+  if (base === 'terraform' && w.includes('output') && w.some((x) => x === '-raw' || x === '-json')) return 'terraform output -raw';
+  if (base === 'pulumi' && w.includes('--show-secrets')) return 'pulumi --show-secrets';
+  if (base === 'heroku' && w.some((x) => x === 'config' || x === 'config:get')) return 'heroku config';
+  if (base === 'railway' && (w.includes('variables') || w.includes('vars'))) return 'railway variables';
+  if (base === 'vercel' && has('env', 'pull')) return 'vercel env pull';
+  // credential stores, shown by any display command (whatever they hold: a .pgpass line or a
+  // .netrc entry has no name the scanner would read; .npmrc, .pypirc and .my.cnf are judged by
+  // the lines they hold, like any file)
   if (w.slice(1).some((x) => CREDENTIAL_STORE.test(x)) && DISPLAY.has(base ?? '')) return `a credential store (${w.slice(1).find((x) => CREDENTIAL_STORE.test(x))})`;
   return undefined;
 }
 
-const CREDENTIAL_STORE = /(^|\/)(\.netrc|\.pgpass|\.my\.cnf|\.git-credentials|\.npmrc|\.pypirc|\.aws\/credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts\.yml|\.railway\/config\.json)$/;
+const CREDENTIAL_STORE = /(^|\/)(\.netrc|\.pgpass|\.git-credentials|\.aws\/credentials|\.docker\/config\.json|\.kube\/config|\.config\/gh\/hosts\.yml|\.railway\/config\.json)$/;
 
 const INLINE = new Set(['node', 'python', 'python3', 'ruby', 'perl', 'php', 'deno', 'bun', 'osascript', 'pwsh', 'powershell', 'lua', 'Rscript', 'julia']);
 const PRINT_ENV = new Set(['env', 'printenv', 'set', 'export', 'declare']);
@@ -188,7 +195,7 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
   if (ev.command !== undefined) {
     const vars = new Map<string, string>();
     for (const [k, v] of Object.entries(ctx.env)) if (v !== undefined) vars.set(k, v);
-    const env: Env = { vars, readFile, cwd: ev.cwd };
+    const env: Env = { vars, readFile: (p) => readFile(isAbsolute(p) ? p : resolve(env.cwd || ev.cwd || '.', p)), cwd: ev.cwd };
     const parsed = parseShell(ev.command, env);
     uncertain = parsed.uncertain;
     const r = shellFacts(parsed.commands, env, own, ctx.env);
@@ -198,7 +205,23 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
     uncertain ??= r.uncertain;
     summary = ev.command.replace(/\s+/g, ' ').slice(0, 160);
   }
-  for (const f of ev.filesRead) {
+  // Gemini's read_many_files: `include` paths and glob patterns, read from the workspace
+  const reads = [...ev.filesRead];
+  const include = ev.kind === 'read' && ev.args && typeof ev.args === 'object' ? (ev.args as Record<string, unknown>).include : undefined;
+  if (Array.isArray(include)) {
+    const env: Env = { vars: new Map(), readFile, cwd: ev.cwd };
+    let all: string[] | undefined;
+    for (const p of include.slice(0, 50)) {
+      if (typeof p !== 'string') continue;
+      if (!/[*?[{]/.test(p)) reads.push(p);
+      else {
+        all ??= listFiles(env, '.');
+        const re = globRegex(p);
+        for (const f of all) if (re.test(relative(ev.cwd || '.', f))) reads.push(f);
+      }
+    }
+  }
+  for (const f of reads) {
     const text = ev.fileContents?.[f] ?? readFile(f);
     if (text !== undefined) exposed.push(...scanContent(text, 'file', own, f));
     summary ??= `read ${f}`;
@@ -232,6 +255,11 @@ export function analyzeSync(ev: GuardEvent, ctx: AnalyzeContext): ToolCallFacts 
   }
   if (ev.kind === 'mcp' && ev.args !== undefined) {
     used.push(...scanJson(ev.args, 'mcp', own));
+    const r = mcpFacts(ev, own, ctx.env, readFile);
+    used.push(...r.used);
+    exposed.push(...r.exposed);
+    calls.push(...r.calls);
+    uncertain ??= r.uncertain;
     summary ??= `mcp ${ev.tool}`;
   } else if (ev.kind === 'other' && ev.args !== undefined && ev.command === undefined) {
     used.push(...scanJson(ev.args, 'argument', own));
@@ -348,12 +376,26 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
       const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.text);
       if (m && cmd.argv.some((x) => x.text.split('/').pop() === 'env') && isCredName(m[1]!) && w.literal) used.push(...positional(m[2]!, 'env', m[1]!, own, w.files[0]));
     }
+    env.cwd = cmd.cwd ?? env.cwd;
     const argv = stripWrappers(cmd.argv);
+    const raw = cmd.argv[0]?.text.split('/').pop();
+    if (argv.length === 0 && (raw === 'env' || raw === 'printenv')) {
+      // `env` alone prints the whole environment; a grep it is piped into shows only its lines
+      const grep = commands.find((c) => c.pipedFrom === cmd && SEARCH.has(stripWrappers(c.argv)[0]?.text.split('/').pop() ?? ''));
+      const g = grep ? stripWrappers(grep.argv) : undefined;
+      const match = g ? searchOf(g[0]!.text.split('/').pop()!, g).match : () => true;
+      for (const [n, v] of Object.entries(processEnv)) if (v && isCredName(n) && match(`${n}=${v}`)) exposed.push(...positional(v, 'env', n, own));
+    }
     if (argv.length === 0) continue;
     for (const w of argv) fromWord(w, 'argument');
     if (cmd.stdin) fromWord(cmd.stdin, 'body');
     const base = argv[0]!.text.split('/').pop()!;
-    calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
+    // what a command writes into a file (`echo X >> .env`, `cat > f <<EOF`, `… | tee f`): a write
+    const written = writtenText(base, argv, cmd);
+    if (written) used.push(...scanContent(written.text, 'write', own, written.file));
+    // a dry run (`--dry-run`, `--dry-run=client|server`, `--dryrun`) acts on nothing
+    // (for the CLIs that honour it: elsewhere an unknown flag may be ignored and the command run)
+    if (!(/^(kubectl|oc|helm|aws|az|gsutil)$/.test(base) && argv.some((w) => /^--dry-?run(=(client|server|true|all))?$/.test(w.text)))) calls.push({ type: 'command', argv: argv.slice(0, 16).map((w) => (w.literal ? w.text : '?').slice(0, 256)) });
 
     if (HTTP.has(base)) {
       const r = httpCall(base, argv, cmd, env, own);
@@ -387,7 +429,12 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
         used.push(...scanContent(code.text, code.files[0] ? 'file' : 'argument', own, code.files[0]));
         // what the code runs or sends, when it names it: a destructive operation is doubt, never allowed blind
         const named = /(volumeDelete|backupDelete|DROP\s+(TABLE|DATABASE|SCHEMA)|TRUNCATE\s|\bFLUSHALL\b|terminate-instances|delete-db-instance)/i.exec(code.text);
-        if (named) uncertain ??= `${base} code that names ${named[0]}`;
+        // the shell commands the code runs by a literal (os.system("…"), subprocess.run([…]), execSync('…'))
+        const before = commands.length;
+        const runs = subprocessCommands(code.text);
+        for (const line of runs) commands.push(...parseShell(line, env, Math.min(cmd.depth + 1, 4)).commands);
+        if (named && commands.length === before) uncertain ??= `${base} code that names ${named[0]}`;
+        if (runs.dynamic) uncertain ??= `${base} code that runs a shell command built at run time`;
         if (base === 'mongosh' || base === 'mongo') {
           const kinds: SqlStatementKind[] = [];
           if (/\.(deleteMany|remove)\(\s*\{\s*\}\s*\)/.test(code.text)) kinds.push('delete_without_where');
@@ -423,7 +470,7 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
       const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(t);
       if (!m) continue;
       const name = m[1]!;
-      const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || (base === 'redis-cli' && t === '-a');
+      const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || (base === 'redis-cli' && t === '-a') || (base === 'sshpass' && t === '-p') || (base === 'docker' && t === '-p' && argv.some((w) => w.text === 'login'));
       if (!isCred) continue;
       const v = m[2] !== undefined ? { ...argv[i]!, text: m[2] } : argv[i + 1];
       if (!v || (m[2] === undefined && v.text.startsWith('-'))) continue;
@@ -467,3 +514,99 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
 }
 
 /** Options of curl that take a value (so the next word is not the URL). */
+
+/** The text a command writes into a file, and the file: redirections of echo/printf/cat, and tee. */
+function writtenText(base: string, argv: Word[], cmd: SimpleCommand): { text: string; file: string } | undefined {
+  const sink = (w: Word) => w.literal && !/^\/dev\/(null|std(out|err)|tty|fd\/\d+)$/.test(w.text);
+  const files = base === 'tee' ? argv.slice(1).filter((w) => !w.text.startsWith('-') && sink(w)) : cmd.outputs.filter(sink);
+  if (files.length === 0) return undefined;
+  const echoed = (c: SimpleCommand | undefined) => {
+    const a = c ? stripWrappers(c.argv) : [];
+    const b = a[0]?.text.split('/').pop();
+    return b === 'echo' || b === 'printf' ? a.slice(1).filter((w) => !/^-[neE]+$/.test(w.text)).map((w) => w.text).join(' ') : undefined;
+  };
+  const text = base === 'echo' || base === 'printf' ? echoed(cmd) : base === 'cat' || base === 'tee' ? (cmd.stdin?.text ?? echoed(cmd.pipedFrom)) : undefined;
+  return text ? { text, file: files[0]!.text } : undefined;
+}
+
+/**
+ * Shell commands that interpreter code runs by a literal: `os.system("…")`, `subprocess.run("…",
+ * shell=True)` or `subprocess.run(["terraform", "destroy"])`, `execSync('…')`, `system("…")`.
+ * Linear: a match starts only at a function's name, and its string is bounded.
+ */
+export function subprocessCommands(code: string): string[] & { dynamic?: boolean } {
+  const out: string[] & { dynamic?: boolean } = [];
+  // a command built at run time (`os.system(cmd)`, `system("terraform " + x)`): not known before it runs
+  if (/(?<![\w$])(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen)|execSync|spawnSync|shell_exec|passthru)[ \t]*\([ \t]*(?![fr]?["'`\[])/.test(code) || /(?<![\w$])(?:os\.system|os\.popen|execSync|system)[ \t]*\([ \t]*(["'])(?:(?!\1)[^\\\n]|\\.){0,4000}\1[ \t]*[+%]/.test(code)) out.dynamic = true;
+  const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
+  for (const m of code.matchAll(/(?<![\w$])(?:os\.system|os\.popen|subprocess\.(?:run|call|check_call|check_output|Popen)|execSync|execFileSync|spawnSync|exec|system|shell_exec|passthru)[ \t]*\([ \t]*(?:[fr]?(["'`])((?:(?!\1)[^\\\n]|\\.){1,4000})\1|\[([^\]\n]{1,2000})\])/g)) {
+    if (m[2] !== undefined) out.push(unescape(m[2]));
+    else if (m[3] !== undefined) {
+      const words = [...m[3].matchAll(/(["'])((?:(?!\1)[^\\\n]|\\.){0,500})\1/g)].map((w) => unescape(w[2]!));
+      if (words.length) out.push(words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' '));
+    }
+    if (out.length >= 20) break;
+  }
+  return out;
+}
+
+const SQL_START = /^\s*(select|insert|update|delete|drop|truncate|alter|create|with|explain|grant|revoke|merge|copy)\b/i;
+
+/**
+ * An MCP tool's arguments, read like a command: text scanned for credentials by position,
+ * a `command` argument as shell, SQL (`sql`, `statement`, or a `query` that is SQL) as
+ * statements sent to a database the hook cannot name, a `url` with a `method` as HTTP.
+ */
+function mcpFacts(ev: GuardEvent, own: Ownership, processEnv: Record<string, string | undefined>, readFile: (p: string) => string | undefined) {
+  const used: Found[] = [];
+  const exposed: Found[] = [];
+  const calls: CallDescriptor[] = [];
+  let uncertain: string | undefined;
+  const raw = ev.args as Record<string, unknown> | undefined;
+  // Cursor's beforeMCPExecution: the tool's own arguments are `tool_input` (`command`/`url` are the server's)
+  const args = ev.harness === 'cursor' && raw && 'tool_input' in raw ? raw.tool_input : raw;
+  let budget = 200;
+  const walk = (v: unknown, key: string, depth: number, parent: Record<string, unknown> | undefined) => {
+    if (budget-- <= 0 || depth > 8) return;
+    if (typeof v === 'string') {
+      used.push(...scanContent(v, 'mcp', own));
+      if (/^(command|cmd|script|shell|bash)$/i.test(key)) {
+        const vars = new Map<string, string>();
+        for (const [k, x] of Object.entries(processEnv)) if (x !== undefined) vars.set(k, x);
+        const env: Env = { vars, readFile: (p) => readFile(isAbsolute(p) ? p : resolve(env.cwd || ev.cwd || '.', p)), cwd: ev.cwd };
+        const parsed = parseShell(v, env);
+        uncertain ??= parsed.uncertain;
+        const r = shellFacts(parsed.commands, env, own, processEnv);
+        used.push(...r.used);
+        exposed.push(...r.exposed);
+        calls.push(...r.calls);
+        uncertain ??= r.uncertain;
+      } else if (/^(sql|statement|statements)$/i.test(key) || (/^query$/i.test(key) && SQL_START.test(v))) {
+        const r = sqlOf([{ text: v, literal: true }], 'psql');
+        if (r.statements.length || r.unparsed) calls.push({ type: 'sql', statements: r.statements, hostUnresolved: true, ...(r.unparsed ? { unparsed: true } : {}) });
+      } else if (/^(url|uri|endpoint)$/i.test(key) && parent) {
+        const u = safeUrl(v);
+        const method = typeof parent.method === 'string' ? parent.method.toUpperCase() : 'GET';
+        if (u) calls.push({ type: 'http', method, host: u.hostname.toLowerCase(), path: u.pathname });
+      }
+    } else if (Array.isArray(v)) v.slice(0, 100).forEach((x) => walk(x, key, depth + 1, parent));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v).slice(0, 100)) walk(x, k, depth + 1, v as Record<string, unknown>);
+  };
+  walk(args, '', 0, undefined);
+  return { used, exposed, calls, uncertain };
+}
+
+/** A glob (`**\/*.env`, `src/*.ts`, `.env*`) as a test of a relative path. */
+function globRegex(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length && i < 256; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += glob[i + 2] === '/' ? '(?:[^/]*/)*' : '.*';
+      i += glob[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^(?:\\./)?${re}$`);
+}

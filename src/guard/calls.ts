@@ -43,7 +43,16 @@ export function httpCall(base: string, argv: Word[], cmd: SimpleCommand, env: En
   let url: Word | undefined;
   const bodies: { text: string; file?: string; literal: boolean }[] = [];
   let uncertain: string | undefined;
-  const stdinText = (): { text: string; literal: boolean } | undefined => (cmd.stdin ? { text: cmd.stdin.text, literal: cmd.stdin.literal } : undefined);
+  const stdinText = (): { text: string; literal: boolean } | undefined => {
+    if (cmd.stdin) return { text: cmd.stdin.text, literal: cmd.stdin.literal };
+    // `printf '…%s' X | curl -H @-`, `echo … | curl -d @-`: what the command before prints
+    const from = cmd.pipedFrom ? printed(cmd.pipedFrom) : undefined;
+    if (from) return from;
+    // `-H @- < file`, `-d @- < file`: the file is what stdin carries
+    const input = cmd.inputs[0];
+    const text = input?.literal ? env.readFile(input.text) : undefined;
+    return text === undefined ? undefined : { text, literal: true };
+  };
   const fileOrValue = (w: Word): { text: string; file?: string; literal: boolean } | undefined => {
     if (w.text.startsWith('@')) {
       const path = w.text.slice(1);
@@ -258,6 +267,24 @@ export function sqlCall(base: string, argv: Word[], cmd: SimpleCommand, env: Env
     else if (base === 'mysql' || base === 'mariadb' || base === 'mycli') host = env.vars.get('MYSQL_HOST') || 'localhost';
   }
   if (host && /^\//.test(host)) host = 'localhost'; // a socket directory
+  // this machine's databases are environment local: nothing there is destructive, so a
+  // statement the parser cannot read is no doubt worth a block
+  // run on another host through ssh: its local databases are that host's
+  if (cmd.remote && (!host || /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0)$/i.test(host))) host = cmd.remote;
+  if (host && /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\]|0\.0\.0\.0)$/i.test(host)) r.unparsed = false;
   const call: CallDescriptor = { type: 'sql', statements: r.statements, ...(host ? { host } : {}), ...(r.unparsed ? { unparsed: true } : {}), ...(unresolved && !host ? { hostUnresolved: true } : {}) };
   return { used, call };
+}
+
+/** What `echo …` or `printf FORMAT …` prints (`%s` filled in order, `\\n` a newline); undefined for anything else. */
+export function printed(c: SimpleCommand): { text: string; literal: boolean } | undefined {
+  const a = stripWrappers(c.argv);
+  const b = a[0]?.text.split('/').pop();
+  const args = a.slice(1).filter((w) => !/^-[neE]+$/.test(w.text));
+  const literal = args.every((w) => w.literal);
+  if (b === 'echo') return { text: args.map((w) => w.text).join(' '), literal };
+  if (b !== 'printf' || args.length === 0) return undefined;
+  let k = 1;
+  const text = args[0]!.text.replace(/%[sdb]/g, () => args[k++]?.text ?? '').replace(/\\n/g, '\n').replace(/\\t/g, '\t');
+  return { text, literal };
 }

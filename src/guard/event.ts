@@ -100,7 +100,7 @@ export function fromToolInput(e: GuardEvent, input: Record<string, unknown> | un
   const path = field(input, 'file_path', 'path', 'absolute_path', 'target_file', 'notebook_path');
   if (e.kind === 'read' && path) e.filesRead.push(path);
   if (e.kind === 'read' && Array.isArray(input.paths)) for (const p of input.paths) if (typeof p === 'string') e.filesRead.push(p);
-  if ((e.kind === 'write' || e.kind === 'edit') && path) e.filesWritten.push({ path, content: field(input, 'content', 'new_string', 'new_str', 'code_edit', 'new_source', 'file_text') });
+  if ((e.kind === 'write' || e.kind === 'edit') && path) e.filesWritten.push({ path, content: field(input, 'content', 'contents', 'new_string', 'new_str', 'code_edit', 'new_source', 'file_text') });
   // Claude Code MultiEdit: every edit's new_string is written
   if (e.kind === 'edit' && Array.isArray(input.edits)) {
     for (const ed of input.edits) {
@@ -109,6 +109,8 @@ export function fromToolInput(e: GuardEvent, input: Record<string, unknown> | un
     }
   }
   if (e.kind === 'edit' && field(input, 'input', 'patch')) e.filesWritten.push(...patchWrites(field(input, 'input', 'patch')!, path));
+  // Codex's apply_patch tool: the patch is `tool_input.command` (a string)
+  if (e.kind === 'edit' && typeof input.command === 'string') e.filesWritten.push(...patchWrites(input.command, path));
   // Codex apply_patch arrives as a shell command (`apply_patch <<'EOF' … EOF`, or the patch itself)
   if (e.kind === 'shell' && e.command !== undefined && /^\s*(apply_patch\b|\*\*\* Begin Patch)/.test(e.command)) {
     e.filesWritten.push(...patchWrites(e.command, undefined));

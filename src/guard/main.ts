@@ -4,20 +4,17 @@
 // hard limit (bounded.ts), everything else is asynchronous, so the watchdog below always gets
 // to answer "block" in time.
 import { writeSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { ADAPTERS } from './adapters/index.js';
 import type { Harness } from './event.js';
 import { DEADLINE_MS, MAX_INPUT, runGuard } from './run.js';
+import { shortLived } from './shell.js';
 
 const configured = Number(process.env.STINT_GUARD_DEADLINE_MS ?? process.env.STINT_GUARD_TIMEOUT_MS ?? DEADLINE_MS);
 const TOTAL_MS = Number.isFinite(configured) && configured >= 200 ? Math.min(configured, 60_000) : DEADLINE_MS;
 
-// The shell grammar is 1.3 MB of WebAssembly. Baseline-compile it only: V8's dynamic tiering
-// recompiles hot functions with TurboFan on background threads, and the process cannot exit
-// until they finish (3-5 s measured here, after a 0.1 s parse). One parse per process gains
-// nothing from optimised code.
-setFlagsFromString('--liftoff-only');
-setFlagsFromString('--no-wasm-dynamic-tiering');
+// A process that lives for one tool call compiles the shell grammar's WebAssembly with the
+// baseline compiler only (shell.ts, when a call needs the grammar at all).
+shortLived.process = true;
 
 function out(stdout: string, stderr: string, code: number): never {
   try {

@@ -1,6 +1,6 @@
 // `stint replay`: a recorded session judged offline by the same code the hook and the broker run
 // (adapters → analysis → core/decide.ts and its rules registry), with no broker and no network:
-// an in-memory core, a fixed fingerprint key, a clock that follows the transcript. Every rule runs
+// an in-memory core, a fingerprint key of its own for each run, a clock that follows the transcript. Every rule runs
 // in shadow mode, so the task is never stopped and every call is judged as enforcement would
 // judge it; what is printed is that judgement. This is how a user finds the false positives of a
 // new rule before it locks anyone.
@@ -58,8 +58,6 @@ export class ReplayError extends Error {}
 const ISSUER = 'https://replay.stint.invalid';
 const AGENT = 'agent_replay';
 const TASK = 'task_replay';
-/** A fixed key: fingerprints in the output are the same on every run (and say nothing off this machine). */
-const REPLAY_KEY = new Uint8Array(32).fill(7);
 const START = Date.UTC(2026, 0, 1);
 
 const CURSOR_EVENTS = new Set(['beforeShellExecution', 'beforeMCPExecution', 'beforeReadFile', 'preToolUse', 'postToolUse', 'postToolUseFailure', 'afterShellExecution', 'afterFileEdit']);
@@ -140,7 +138,7 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const clock = { now: () => now };
   // everything in shadow: nothing stops the replayed task, every call is judged as enforcement would
   const policy: Policy = { ...o.policy, mode: 'shadow' };
-  const core = await createCore({ issuer: ISSUER, store: createMemoryStore(), sealer: createNobleSealer(new Uint8Array(32)), policy, clock, fingerprintKey: REPLAY_KEY });
+  const core = await createCore({ issuer: ISSUER, store: createMemoryStore(), sealer: createNobleSealer(new Uint8Array(32)), policy, clock, fingerprintKey: crypto.getRandomValues(new Uint8Array(32)) });
   await core.store.agents.create({ id: AGENT, name: 'replay', owner: 'replay', jwks: [], templates: [o.template], status: 'active', createdAt: now });
   await core.store.tasks.create({ id: TASK, agentId: AGENT, template: o.template, environment: o.environment, purpose: 'replay', jkt: 'replay', status: 'active', statusReason: null, createdAt: now, expiresAt: now + 10 * 365 * 86_400_000 });
   const claims = { iss: ISSUER, sub: AGENT, client_id: AGENT, task_id: TASK, env: o.environment, token_use: 'task', cnf: { jkt: 'replay' } } as unknown as StintClaims;

@@ -102,9 +102,26 @@ export function scanFormats(text: string, position: string, own: Ownership, file
   return out;
 }
 
-const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\[[^\]]*\]|\*+|x{3,}|X{3,}|\.\.\.|…|changeme|change[-_]?me|null|none|nil|true|false|undefined|redacted|\s*)$/i;
+const PLACEHOLDER = /^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\[[^\]]*\]|\*+|x{3,}|X{3,}|\.\.\.|…|changeme|change[-_]?me|null|none|nil|true|false|undefined|redacted|\s*|postgres|password|passw0rd|secret|admin|root|mysql|redis|guest|example|localdev|development)$/i;
+/**
+ * A value a person chose (words, then a few digits or signs: `wrong-password-123`, `hunter2x`):
+ * written into a file it is not proof of a credential (tests and fixtures are full of them);
+ * sent in a credential position, it still is.
+ */
+const WORDISH = /^[A-Za-z]{2,}(?:[-_ .][A-Za-z]{2,}){0,5}[-_ .]?[0-9]{0,4}[!?.#@$%&*]{0,2}$/;
 /** Words that mark a value as a stand-in in docs and samples (`your-token-here`, `<redacted>`). */
-const STAND_IN = /(your[-_ ]?(api[-_ ]?)?(token|key|secret|password)|[-_ ]here$|^(dummy|fake|sample|example|test|placeholder)[-_]|placeholder|redacted|EXAMPLE)/i;
+const STAND_IN = /(your[-_ ]?(api[-_ ]?)?(token|key|secret|password)|[-_ ]here$|^(dummy|fake|sample|example|test|placeholder)[-_]|placeholder|redacted|EXAMPLE|(?<![A-Za-z0-9])[xX*]{3,}$|\.\.\.$|…$)/i;
+/** File names (the last segment) whose values are credentials by their nature (`.env*`, `*.env`, credentials, secrets, stores). */
+const SECRET_FILE = /^\.env|\.env$|secret|credential|^\.netrc$|^\.pgpass$|^\.npmrc$|^\.pypirc$|^\.my\.cnf$|^\.git-credentials$|\.pem$|\.key$/i;
+/** Code, tests, fixtures and docs (not configuration, not an environment or credentials file). */
+function codeOrDocs(file: string): boolean {
+  const name = file.slice(file.lastIndexOf('/') + 1).slice(0, 256);
+  if (SECRET_FILE.test(name)) return false;
+  return /\.(ts|tsx|js|jsx|mjs|cjs|py|go|rb|java|kt|rs|php|cs|swift|md|mdx|rst|txt|ipynb)$/i.test(name) || /\.(test|spec)\./i.test(name) || /(^|\/)(test|tests|spec|__tests__|fixtures?|mocks?|__mocks__|examples?|docs?)\//i.test(file.slice(-1024));
+}
+const DESCRIBES = /(name|names|type|ref|mode|method|methods|policy|path|file|url|uri|endpoint|header|kind|length|minlength|maxlength|ttl|expiry|expiresat|expiresin|lifetime|version|scope|scopes|field|prefix|suffix|format|label|hint|count|size|algorithm|alg|usage|store|provider|location|env|var|id|ids|enabled|required|rotation|strategy|source|issuer|audience)$/i;
+/** Words joined by `-`, `_` or `.` (`stripe-secret-key`, `billing_secrets`): the name of a key, not a value. */
+const WORDS = /^[a-z]{2,}[0-9]{0,2}(?:[-_.][a-z]{2,}[0-9]{0,2}){1,7}$/;
 
 /**
  * Names, references, templates and expressions are not credentials: only literal values are.
@@ -116,8 +133,11 @@ export function isReference(value: string): boolean {
   if (v.length > 512) return false;
   // templates and shell references: ${…}, $(…), {{…}}, <%…%>, #{…}, %{…}, $NAME
   if (/\$\{|\$\(|\{\{|\}\}|<%|%>|#\{|%\{|^\$[A-Za-z_]|^`\$/.test(v)) return true;
-  // an expression: a dotted path, an index, a call (`process.env.X`, `os.environ["X"]`, `cfg.get('x')`)
-  if (/^[A-Za-z_$][\w$]*(?:\?\.[A-Za-z_$][\w$]*|\.[A-Za-z_$][\w$]*|\[[^\]\n]{0,80}\]|\([^()\n]{0,80}\))+!?$/.test(v)) return true;
+  // an expression: a dotted path, an index, a call (`process.env.X`, `os.environ["X"]`, `cfg.get('x')`),
+  // alone or followed by an operator (`process.env.X ?? ''`, `env.X || fallback`, `cfg.x as string`)
+  if (/^[A-Za-z_$][\w$]*(?:\?\.[A-Za-z_$][\w$]*|\.[A-Za-z_$][\w$]*|\[[^\]\n]{0,80}\]|\([^()\n]{0,80}\))+!?(?:$|[ \t]*(?:\?\?|\|\||&&|\?|\+|as[ \t]|\)))/.test(v)) return true;
+  // a call or an index on a name or a dotted path (`os.environ.get("X", ""`, `getenv("X"`, `cfg["x"]`): code
+  if (/^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)*[ \t]*[([]/.test(v)) return true;
   // a variable's name: UPPER_SNAKE_CASE, camelCase
   if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(v)) return true;
   if (/^[a-z]+(?:[A-Z][a-z]+)+$/.test(v)) return true;
@@ -158,7 +178,15 @@ export function positional(value: string, position: string, name: string, own: O
   if (v.length < 8 || PLACEHOLDER.test(v)) return [];
   const byFormat = scanFormats(v, position, own, file);
   if (byFormat.length) return byFormat;
+  // a name that describes a credential rather than holds one (`secretName`, `token_type`,
+  // `API_KEY_HEADER`, `auth_method`, `password_min_length`): its value is not a credential
+  if (DESCRIBES.test(name.replace(/[^A-Za-z0-9]/g, ''))) return [];
   if (isReference(v) || STAND_IN.test(v) || isPublishedExample(v)) return [];
+  // a person-chosen value written into a file, or shown from code, tests or docs (not from
+  // configuration, an environment or a credentials file): not proof of a credential
+  if ((position === 'write' || (position === 'file' && file && codeOrDocs(file))) && WORDISH.test(v)) return [];
+  // `key: stripe-secret-key` (a k8s secretKeyRef, a config's key name): a generic `key` naming a key
+  if (/^key$/i.test(name) && WORDS.test(v)) return [];
   let kind = `${position}:${name.toLowerCase()}`;
   if (UUID.test(v)) kind = `uuid_token:${name.toLowerCase()}`;
   else if (/^basic$/i.test(scheme?.[1] ?? '')) kind = 'basic_auth';
@@ -233,9 +261,11 @@ export function parseDotenv(text: string): Map<string, string> {
     if (/^["'`].*["'`][,;]?$/.test(v)) v = v.replace(/[,;]$/, '');
     if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
     else {
-      // a trailing comment (`\s+#.*$` would be quadratic in a run of blanks)
-      const hash = v.search(/\s#/);
-      if (hash >= 0) v = v.slice(0, hash).trimEnd();
+      // unquoted: one word (a scheme and one word): in code, what follows is more expression
+      // (`apiToken: env.X, retries: 3 }`), and a dotenv value has no blanks; this also drops a
+      // trailing comment
+      const w = /^(?:(?:bearer|basic|token|dpop|bot)[ \t]+)?(?:[^\s,]|,(?!\s))+/i.exec(v);
+      v = w ? w[0] : '';
     }
     vars.set(m[1]!, v);
   }
@@ -259,9 +289,22 @@ export function scanAssignments(text: string, position: string, own: Ownership, 
   return out;
 }
 
-/** Everything credential-like in a file's (or any text's) content: formats, user info, `*TOKEN*=`, JSON keys. */
+/**
+ * Credential headers written inside any text (`-H "Authorization: Bearer …"` in a script, a
+ * headers file, `'X-Api-Key: …'` in code). Linear: a match starts only at a header name.
+ */
+export function scanHeaderText(text: string, own: Ownership, file?: string): Found[] {
+  const out: Found[] = [];
+  for (const m of text.matchAll(/(?<![\w-])(authorization|proxy-authorization|x-api-key|api-key|x-auth-token|x-access-token|private-token|x-railway-token|project-access-token)[ \t]*:[ \t]*((?:(?:bearer|basic|token|dpop|bot)[ \t]+)?[^\s"'`\\,;)}]{1,4096})/gi)) {
+    out.push(...positional(m[2]!, 'header', m[1]!, own, file));
+    if (out.length > 50) break;
+  }
+  return out;
+}
+
+/** Everything credential-like in a file's (or any text's) content: formats, user info, `*TOKEN*=`, JSON keys, headers. */
 export function scanContent(text: string, position: string, own: Ownership, file?: string): Found[] {
-  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file), ...scanAssignments(text, position, own, file)];
+  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file), ...scanAssignments(text, position, own, file), ...scanHeaderText(text, own, file)];
   for (const [k, v] of parseDotenv(text)) if (CREDENTIAL_NAME.test(k)) out.push(...positional(v, position, k, own, file));
   const t = text.trim();
   if (t.startsWith('{') || t.startsWith('[')) {

@@ -4,6 +4,7 @@
 // `$(cat file)`), their redirections and here-documents. What cannot be told is marked, so the
 // caller can refuse it rather than guess.
 import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Node as TSNode, Parser as TSParser } from 'web-tree-sitter';
@@ -32,6 +33,10 @@ export interface SimpleCommand {
   pipedFrom?: SimpleCommand;
   /** Nesting depth (`sh -c` inside `bash -c` …). */
   depth: number;
+  /** The directory it runs in, when an earlier `cd` changed it. */
+  cwd?: string;
+  /** The host it runs on, when `ssh host '…'` runs it there (its `localhost` is that host). */
+  remote?: string;
   /** Its output is captured into a word (`$(…)`, `<(…)`): it feeds the call, not the agent's eyes. */
   captured?: boolean;
 }
@@ -45,9 +50,21 @@ export interface ParsedShell {
 let parser: TSParser | undefined;
 let loading: Promise<TSParser> | undefined;
 
+/** Set by the hook's own process (main.ts): it lives for one tool call. */
+export const shortLived = { process: false };
+
 /** Loads the parser once per process (WebAssembly compile: the guard's main start-up cost). */
 export function loadShellParser(): Promise<TSParser> {
   return (loading ??= (async () => {
+    if (shortLived.process) {
+      // The grammar is 1.3 MB of WebAssembly. Baseline-compile it only: V8's dynamic tiering
+      // recompiles hot functions with TurboFan on background threads, and the process cannot
+      // exit until they finish (3-5 s measured here, after a 0.1 s parse). One parse per process
+      // gains nothing from optimised code. (node:v8 is loaded only here: most calls need no grammar.)
+      const { setFlagsFromString } = await import('node:v8');
+      setFlagsFromString('--liftoff-only');
+      setFlagsFromString('--no-wasm-dynamic-tiering');
+    }
     const { Parser, Language } = await import('web-tree-sitter');
     // bundled (dist/guard/): the WebAssembly files sit beside the bundle; from source: in node_modules
     const here = new URL('./web-tree-sitter.wasm', import.meta.url);
@@ -76,65 +93,162 @@ export interface Env {
 const MAX_DEPTH = 4;
 const MAX_COMMANDS = 200;
 
-const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'function', 'select', 'time', 'coproc', 'in']);
 
 /**
- * Commands made only of plain words (letters, digits, `_@%+=:,./-`) joined by `&&`, `||` or `;`
- * mean exactly their whitespace-separated words to any POSIX shell: no quoting, expansion,
- * globbing, redirection or comment is possible in them. Those are read without loading the
- * grammar (most of an agent's commands: `git status`, `npm test`); anything else, and any
- * command that runs a shell, `eval` or `source`, goes to the real parser.
+ * Commands the grammar is not needed for: words of plain characters (letters, digits,
+ * `_@%+=:,./-`), `'…'` and `"…"` strings without `$`, `` ` `` or `\\`, joined by `&&`, `||`,
+ * `;`, `|` or newlines, with `#` comments. Such a script means exactly its words to any POSIX
+ * shell: no expansion, globbing, escape or redirection is possible in it. Most of an agent's
+ * commands are such (`git commit -m "…"`, `grep -rn "TODO" src | head`, `psql -c "SELECT …"`),
+ * and are read without compiling the grammar's WebAssembly; anything else, and any command that
+ * runs a shell, `eval` or `source`, goes to the real parser.
  */
 export function plainCommands(script: string): SimpleCommand[] | undefined {
-  if (script.length > 4096 || !/^[A-Za-z0-9_@%+=:,./\- \t;&|]*$/.test(script)) return undefined;
-  const tokens = script.split(/[ \t]+/).filter(Boolean);
+  if (script.length > 4096) return undefined;
+  type Tok = { op?: string; word?: Word; bare?: boolean; raw?: string };
+  const toks: Tok[] = [];
+  const n = script.length;
+  let i = 0;
+  while (i < n) {
+    const c = script[i]!;
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
+    if (c === '\n' || c === ';') {
+      toks.push({ op: ';' });
+      i++;
+      continue;
+    }
+    if (c === '&' || c === '|') {
+      const two = script.slice(i, i + 2);
+      if (two === '&&' || two === '||') {
+        toks.push({ op: two });
+        i += 2;
+      } else if (c === '|' && script[i + 1] !== '&') {
+        toks.push({ op: '|' });
+        i++;
+      } else return undefined; // `&` (background), `|&`
+      continue;
+    }
+    if (c === '#') {
+      // a word that begins with # starts a comment, to the end of the line
+      const e = script.indexOf('\n', i);
+      i = e < 0 ? n : e;
+      continue;
+    }
+    // one word: plain characters and quoted strings, concatenated
+    let text = '';
+    let bare = true;
+    const from = i;
+    while (i < n) {
+      const d = script[i]!;
+      if (d === "'") {
+        const e = script.indexOf("'", i + 1);
+        if (e < 0) return undefined;
+        text += script.slice(i + 1, e);
+        i = e + 1;
+        bare = false;
+      } else if (d === '"') {
+        const e = script.indexOf('"', i + 1);
+        if (e < 0) return undefined;
+        const inner = script.slice(i + 1, e);
+        if (/[$`\\]/.test(inner)) return undefined;
+        text += inner;
+        i = e + 1;
+        bare = false;
+      } else if (/[A-Za-z0-9_@%+=:,./-]/.test(d)) {
+        text += d;
+        i++;
+      } else if (d === ' ' || d === '\t' || d === '\n' || d === ';' || d === '&' || d === '|') break;
+      else return undefined; // $ ` \ < > ( ) { } * ? [ ] ~ ! # inside a word: the parser
+    }
+    toks.push({ word: { text, literal: true, refs: [], files: [] }, bare, raw: script.slice(from, i) });
+  }
   const out: SimpleCommand[] = [];
-  let cur: string[] = [];
+  let cur: Tok[] = [];
+  let pipedFrom: SimpleCommand | undefined;
   const flush = (): boolean => {
     if (cur.length === 0) return false;
     const assigns: SimpleCommand['assigns'] = [];
-    let i = 0;
-    while (i < cur.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(cur[i]!)) {
-      const [name, ...v] = cur[i]!.split('=');
-      assigns.push({ name: name!, value: { text: v.join('='), literal: true, refs: [], files: [] } });
-      i++;
+    let k = 0;
+    // NAME=value before the command: the name and `=` unquoted
+    while (k < cur.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(cur[k]!.raw!)) {
+      const t = cur[k]!.word!.text;
+      const eq = t.indexOf('=');
+      assigns.push({ name: t.slice(0, eq), value: { text: t.slice(eq + 1), literal: true, refs: [], files: [] } });
+      k++;
     }
-    const argv = cur.slice(i).map((t) => ({ text: t, literal: true, refs: [], files: [] }));
+    const argv = cur.slice(k).map((t) => t.word!);
+    const first = cur[k];
+    // reserved words and declarations (`export A=1`, `declare`, `local`) are the grammar's
+    if (first?.bare && (RESERVED.has(first.word!.text) || /^(export|declare|local|readonly|typeset|unset|alias)$/.test(first.word!.text))) return true;
     const base = stripWrappers(argv)[0]?.text.split('/').pop();
-    if (argv[0] && RESERVED.has(argv[0].text)) return true;
-    if (base && (SHELLS.has(base) || base === 'eval' || base === 'source' || base === '.')) return true;
-    // commands that run scripts by name (package scripts, make targets, ./x.sh) are followed by the parser's reader
-    if (base && (/^(npm|pnpm|yarn|bun|make|gmake)$/.test(base) || argv[0]!.text.includes('/'))) return true;
-    out.push({ argv, assigns, inputs: [], outputs: [], depth: 0 });
+    if (base && (SHELLS.has(base) || base === 'eval' || base === 'source' || base === '.' || base === 'exec')) return true;
+    const cmd: SimpleCommand = { argv, assigns, inputs: [], outputs: [], depth: 0, ...(pipedFrom ? { pipedFrom } : {}) };
+    out.push(cmd);
+    pipedFrom = cmd;
     cur = [];
     return false;
   };
-  let last = '';
-  for (const t of tokens) {
-    if (t === '&&' || t === '||' || t === ';') {
-      if (flush() || out.length === 0) return undefined;
-    } else if (!PLAIN_WORD.test(t)) return undefined;
-    else cur.push(t);
-    last = t;
+  let last: string | undefined;
+  for (const t of toks) {
+    if (t.op) {
+      // an operator with no command before it (`&& x`, `a | | b`): the parser says what it is
+      if (cur.length === 0 && t.op !== ';') return undefined;
+      if (flush()) return undefined;
+      if (t.op !== '|') pipedFrom = undefined;
+      last = t.op;
+    } else {
+      cur.push(t);
+      last = undefined;
+    }
   }
-  // `a &&` is incomplete: the parser says so
-  if (last === '&&' || last === '||') return undefined;
-  if (cur.length && flush()) return undefined;
+  // `a &&`, `a |` are incomplete: the parser says so
+  if (last === '&&' || last === '||' || last === '|') return undefined;
+  if (flush()) return undefined;
   return out.length ? out : undefined;
 }
 
 /** Parses `script` into its simple commands. Never throws on bad input: it marks it uncertain. */
 export function parseShell(script: string, env: Env, depth = 0): ParsedShell {
-  if (depth === 0) {
-    const plain = plainCommands(script);
-    if (plain) {
-      for (const c of plain) for (const a of c.assigns) if (c.argv.length === 0) env.vars.set(a.name, a.value.text);
-      return { commands: plain };
-    }
-  }
-  if (!parser) throw new NeedParser('shell');
   if (depth > MAX_DEPTH) return { commands: [], uncertain: 'shell nesting deeper than 4' };
+  const plain = plainCommands(script);
+  if (plain) {
+    // as the parser's walker does: assignments persist, `cd` moves, scripts run by name are followed
+    const commands: SimpleCommand[] = [];
+    let uncertain: string | undefined;
+    for (const c of plain) {
+      c.depth = depth;
+      if (env.cwd) c.cwd = env.cwd;
+      commands.push(c);
+      if (c.argv.length === 0) for (const a of c.assigns) env.vars.set(a.name, a.value.text);
+      if (c.argv[0]?.text === 'cd' && c.argv[1]) env.cwd = isAbsolute(c.argv[1].text) ? c.argv[1].text : resolve(env.cwd ?? '.', c.argv[1].text);
+      const words = stripWrappers(c.argv);
+      if (words.length === 0) continue;
+      const remote = sshCommand(words);
+      if (remote) {
+        const inner = parseShell(remote.script, { ...env, vars: new Map(), cwd: undefined }, depth + 1);
+        uncertain ??= inner.uncertain;
+        for (const x of inner.commands) x.remote ??= remote.host;
+        commands.push(...inner.commands);
+        continue;
+      }
+      const run = scriptRunOf(words, words[0]!.text.split('/').pop()!, env);
+      if (!run) continue;
+      const inner = parseShell(run.text, env, depth + 1);
+      uncertain ??= inner.uncertain;
+      commands.push(...inner.commands);
+    }
+    return { commands, ...(uncertain ? { uncertain } : {}) };
+  }
+  return parseTree(script, env, depth);
+}
+
+/** Parses with the grammar (the fast path's twin; tests compare the two). */
+export function parseTree(script: string, env: Env, depth = 0): ParsedShell {
+  if (!parser) throw new NeedParser('shell');
   if (script.length > 256 * 1024) return { commands: [], uncertain: 'a command longer than 256 KiB' };
   const tree = parser.parse(script);
   if (!tree) return { commands: [], uncertain: 'the shell parser gave no tree' };
@@ -297,8 +411,10 @@ class Walker {
       else argv.push(this.word(c));
     }
     // prefix assignments are visible to this command only; keep them for resolution of its words
-    const cmd: SimpleCommand = { argv, assigns, inputs: redir.inputs, outputs: redir.outputs, stdin: redir.stdin, pipedFrom, depth: this.depth, ...(this.captured > 0 ? { captured: true } : {}) };
+    const cmd: SimpleCommand = { argv, assigns, inputs: redir.inputs, outputs: redir.outputs, stdin: redir.stdin, pipedFrom, depth: this.depth, ...(this.captured > 0 ? { captured: true } : {}), ...(this.env.cwd ? { cwd: this.env.cwd } : {}) };
     this.commands.push(cmd);
+    // `cd dir`: later relative paths (scripts run, package.json, files read) start there
+    if (argv[0]?.text === 'cd' && argv[1]?.literal && !this.captured) this.env.cwd = isAbsolute(argv[1].text) ? argv[1].text : resolve(this.env.cwd ?? '.', argv[1].text);
     this.nested(cmd);
     return cmd;
   }
@@ -313,6 +429,15 @@ class Walker {
       return;
     }
     const base = name.text.split('/').pop()!;
+    // `ssh host '…'`: the command runs on that host, read as shell
+    const remote = sshCommand(words);
+    if (remote) {
+      const inner = parseShell(remote.script, { ...this.env, vars: new Map(), cwd: undefined }, this.depth + 1);
+      if (inner.uncertain) this.doubt(inner.uncertain);
+      for (const x of inner.commands) x.remote ??= remote.host;
+      this.commands.push(...inner.commands);
+      return;
+    }
     // what a command runs by name: package scripts, make targets, executables in the workspace
     const run = this.scriptRun(words, base);
     if (run !== undefined) {
@@ -360,51 +485,8 @@ class Walker {
     }
   }
 
-  /**
-   * The shell text a command runs by name, when it can be read: `npm|pnpm|yarn|bun run x`
-   * (package.json), `make x` (the Makefile's recipe), `./x.sh` (a shell script in the workspace).
-   * undefined: not such a command; null: nothing to follow (an unknown target, a binary).
-   */
   private scriptRun(words: Word[], base: string): Word | null | undefined {
-    const w = words.map((x) => x.text);
-    const lit = (text: string): Word => ({ text, literal: true, refs: [], files: [] });
-    if (/^(npm|pnpm|yarn|bun)$/.test(base)) {
-      const i = w[1] === 'run' || w[1] === 'run-script' ? 2 : base === 'yarn' || base === 'pnpm' ? 1 : w[1] === 'test' || w[1] === 'start' ? 1 : -1;
-      const name = i > 0 ? (w[i] === 'test' || w[i] === 'start' ? w[i] : w[i]) : undefined;
-      if (!name || name.startsWith('-')) return undefined;
-      const pkg = this.env.readFile('package.json');
-      if (pkg === undefined) return null;
-      try {
-        const scripts = (JSON.parse(pkg) as { scripts?: Record<string, string> }).scripts ?? {};
-        const body = [scripts[`pre${name}`], scripts[name], scripts[`post${name}`]].filter((x): x is string => typeof x === 'string');
-        return body.length ? lit(body.join('\n')) : null;
-      } catch {
-        return null;
-      }
-    }
-    if (base === 'make' || base === 'gmake') {
-      const targets = w.slice(1).filter((x) => !x.startsWith('-') && !x.includes('='));
-      const mk = this.env.readFile('Makefile') ?? this.env.readFile('makefile') ?? this.env.readFile('GNUmakefile');
-      if (mk === undefined) return null;
-      const lines = mk.split('\n');
-      const recipe = (t: string) => {
-        const at = lines.findIndex((l) => new RegExp(`^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:(?!=)`).test(l));
-        const out: string[] = [];
-        for (let i = at + 1; at >= 0 && i < lines.length && lines[i]!.startsWith('\t'); i++) out.push(lines[i]!.slice(1).replace(/^[@+-]+/, '').replace(/\$\$/g, '$'));
-        return out;
-      };
-      const first = lines.find((l) => /^[A-Za-z0-9_.-]+\s*:(?!=)/.test(l) && !l.startsWith('.'))?.split(':')[0]?.trim();
-      const body = (targets.length ? targets : first ? [first] : []).flatMap(recipe);
-      // make variables ($(X)) are not shell: a recipe that uses them is read as far as it goes
-      return body.length ? lit(body.map((l) => l.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, '$${$1}')).join('\n')) : null;
-    }
-    if (words[0]!.text.includes('/') && !SHELLS.has(base)) {
-      const text = this.env.readFile(words[0]!.text);
-      if (text === undefined) return null;
-      if (/^#!.*\b(ba|da|z|k)?sh\b/.test(text) || (/\.(sh|bash)$/.test(base) && !text.startsWith('#!'))) return lit(text);
-      return null;
-    }
-    return undefined;
+    return scriptRunOf(words, base, this.env);
   }
 
   /** Evaluates one word as the shell would, as far as it can be done without running anything. */
@@ -420,7 +502,7 @@ class Walker {
       case 'word':
       case 'number':
         out.text = n.text.replace(/\\(.)/gs, '$1').replace(/\\\n/g, '');
-        if (/^~/.test(out.text)) out.text = out.text.replace(/^~(?=\/|$)/, process.env.HOME ?? '~');
+        if (/^~/.test(out.text)) out.text = out.text.replace(/^~(?=\/|$)/, this.env.vars.get('HOME') ?? process.env.HOME ?? '~');
         return out;
       case 'raw_string':
         out.text = n.text.slice(1, -1);
@@ -462,6 +544,14 @@ class Walker {
         const name = n.namedChildren.find((c) => c?.type === 'variable_name' || c?.type === 'special_variable_name')?.text;
         const complex = n.type === 'expansion' && n.namedChildren.length > 1;
         if (name) out.refs.push(name);
+        // ${X:-default}, ${X-default}, ${X:=default}: the variable's value, or the default written here
+        const op = n.type === 'expansion' ? /^\$\{[A-Za-z_][A-Za-z0-9_]*(:?)[-=]/.exec(n.text) : null;
+        if (op && name) {
+          const set = this.env.vars.get(name);
+          if (set !== undefined && (op[1] !== ':' || set !== '')) return { text: set, literal: true, refs: [name], files: [] };
+          const parts = n.namedChildren.filter((c): c is TSNode => !!c && c.type !== 'variable_name').map((c) => this.word(c));
+          return { text: parts.map((p) => p.text).join(''), literal: parts.every((p) => p.literal), refs: [name, ...parts.flatMap((p) => p.refs)], files: parts.flatMap((p) => p.files) };
+        }
         const v = name !== undefined && !complex ? this.env.vars.get(name) : undefined;
         if (v === undefined) {
           out.literal = false;
@@ -510,6 +600,54 @@ class Walker {
     }
   }
 }
+
+/**
+ * The shell text a command runs by name, when it can be read: `npm|pnpm|yarn|bun run x`
+ * (package.json), `make x` (the Makefile's recipe), `./x.sh` (a shell script in the workspace).
+ * undefined: not such a command; null: nothing to follow (an unknown target, a binary).
+ */
+export function scriptRunOf(words: Word[], base: string, env: Env): Word | null | undefined {
+  const w = words.map((x) => x.text);
+  const lit = (text: string): Word => ({ text, literal: true, refs: [], files: [] });
+  if (/^(npm|pnpm|yarn|bun)$/.test(base)) {
+    const i = w[1] === 'run' || w[1] === 'run-script' ? 2 : base === 'yarn' || base === 'pnpm' ? 1 : w[1] === 'test' || w[1] === 'start' ? 1 : -1;
+    const name = i > 0 ? (w[i] === 'test' || w[i] === 'start' ? w[i] : w[i]) : undefined;
+    if (!name || name.startsWith('-')) return undefined;
+    const pkg = env.readFile('package.json');
+    if (pkg === undefined) return null;
+    try {
+      const scripts = (JSON.parse(pkg) as { scripts?: Record<string, string> }).scripts ?? {};
+      const body = [scripts[`pre${name}`], scripts[name], scripts[`post${name}`]].filter((x): x is string => typeof x === 'string');
+      return body.length ? lit(body.join('\n')) : null;
+    } catch {
+      return null;
+    }
+  }
+  if (base === 'make' || base === 'gmake') {
+    const targets = w.slice(1).filter((x) => !x.startsWith('-') && !x.includes('='));
+    const mk = env.readFile('Makefile') ?? env.readFile('makefile') ?? env.readFile('GNUmakefile');
+    if (mk === undefined) return null;
+    const lines = mk.split('\n');
+    const recipe = (t: string) => {
+      const at = lines.findIndex((l) => new RegExp(`^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:(?!=)`).test(l));
+      const out: string[] = [];
+      for (let i = at + 1; at >= 0 && i < lines.length && lines[i]!.startsWith('\t'); i++) out.push(lines[i]!.slice(1).replace(/^[@+-]+/, '').replace(/\$\$/g, '$'));
+      return out;
+    };
+    const first = lines.find((l) => /^[A-Za-z0-9_.-]+\s*:(?!=)/.test(l) && !l.startsWith('.'))?.split(':')[0]?.trim();
+    const body = (targets.length ? targets : first ? [first] : []).flatMap(recipe);
+    // make variables ($(X)) are not shell: a recipe that uses them is read as far as it goes
+    return body.length ? lit(body.map((l) => l.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, '$${$1}')).join('\n')) : null;
+  }
+  if (words[0]!.text.includes('/') && !SHELLS.has(base)) {
+    const text = env.readFile(words[0]!.text);
+    if (text === undefined) return null;
+    if (/^#!.*\b(ba|da|z|k)?sh\b/.test(text) || (/\.(sh|bash)$/.test(base) && !text.startsWith('#!'))) return lit(text);
+    return null;
+  }
+  return undefined;
+}
+
 
 /** web-tree-sitter's indices are UTF-16 code units of the parsed string, as JavaScript's. */
 const sliceBytes = (src: string, from: number, to: number) => src.slice(from, to);
@@ -586,4 +724,16 @@ function scriptFromPipe(from: SimpleCommand, env: Env): Word | undefined {
     return { text: Buffer.from(input.text.trim(), 'base64').toString('utf8'), literal: true, refs: [], files: [] };
   }
   return undefined;
+}
+
+/** `ssh [options] [user@]host command…`: the host and the command it runs there (words joined, as ssh does). */
+export function sshCommand(words: Word[]): { host: string; script: string } | undefined {
+  if (words[0]?.text.split('/').pop() !== 'ssh') return undefined;
+  let i = 1;
+  while (i < words.length && words[i]!.text.startsWith('-')) i += /^-[bcDEeFIiJLlmOopQRSWw]$/.test(words[i]!.text) ? 2 : 1;
+  const dest = words[i];
+  const rest = words.slice(i + 1);
+  if (!dest || rest.length === 0) return undefined;
+  const host = dest.text.replace(/^ssh:\/\//, '').replace(/^[^@]*@/, '').replace(/:\d+$/, '').toLowerCase();
+  return { host, script: rest.map((w) => w.text).join(' ') };
 }

@@ -198,7 +198,9 @@ export function sqlOf(texts: { text: string; literal: boolean }[], client: strin
     }
     const lexical = lexicalKinds(t.text);
     out.statements.push(...lexical.kinds);
-    const body = unexplain(t.text.replace(/^[ \t]*\\.*$/gm, '')).trim();
+    // psql meta-commands (`\dt`) and SQLite dot-commands (`.tables`) are the client's, not SQL
+    const dialect0 = dialectOf(client);
+    const body = unexplain(t.text.replace(/^[ \t]*\\.*$/gm, '').replace(dialect0 === 'sqlite' ? /^[ \t]*\.[A-Za-z].*$/gm : /$^/, '')).trim();
     if (!body) continue;
     if (body.length > 64 * 1024) {
       out.unparsed = true;

@@ -51,7 +51,7 @@ export function serveEventStream(
         // one that is then rolled back hands its seq to another record, which a verifier sent the
         // lost one would skip as already sent. Wait for the flush; if it fails the stream ends and
         // the verifier resumes from what it was sent.
-        if (page.events.length) await o.store.flush();
+        if (page.events.length) await (o.store.barrier ? o.store.barrier() : o.store.flush());
         for (const e of page.events) if (e.id > cursor) await write(e);
         cursor = Math.max(cursor, page.lastSeq);
         if (cursor >= upTo || stream.aborted) return;

@@ -5,7 +5,7 @@
 // "placeholder" marks it, as in `your-token-placeholder`), safe unquoted in a sourced .env, JSON
 // and YAML. Under `stint run --env VAR=NAME` the agent gets a live placeholder in its place.
 // Values are sent to the broker only, never printed.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { relative } from 'node:path';
 import { files, type Located } from './workspace.js';
 
@@ -56,20 +56,36 @@ export async function importFindings(
     // position (a note, a test fixture): once in custody, no copy stays in the workspace.
     const also: string[] = [];
     for (const p of files(root)) {
-      let text: string;
-      try {
-        if (statSync(p).size > 1024 * 1024) continue;
-        const buf = readFileSync(p);
-        if (buf.includes(0) || !buf.includes(value)) continue;
-        text = buf.toString('utf8');
-      } catch {
-        continue;
-      }
-      writeFileSync(p, text.split(value).join(reference(name)));
+      if (!rewriteInPlace(p, value, reference(name))) continue;
       const rel = relative(root, p);
       if (!fs.some((f) => f.file === rel)) also.push(rel);
     }
     imported.push({ name, host: first.custody.host!, kind: first.kind, places: [...fs.map((f) => `${f.file}:${f.line}`), ...also], ...(fs.find((f) => f.variable)?.variable ? { variable: fs.find((f) => f.variable)!.variable } : {}) });
   }
   return { imported, skipped };
+}
+
+/**
+ * Replaces every `value` in the regular file at `p` with `ref`, through one descriptor opened
+ * without following a symbolic link, and only for a file with one link: a hard link or a file
+ * swapped for a symlink since the walk would have the rewrite land outside the workspace.
+ * Binary files and files over 1 MiB are left alone. Says whether it rewrote.
+ */
+function rewriteInPlace(p: string, value: string, ref: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(p, constants.O_RDWR | constants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.nlink > 1 || st.size > 1024 * 1024) return false;
+    const buf = readFileSync(fd);
+    if (buf.includes(0) || !buf.includes(value)) return false;
+    const out = Buffer.from(buf.toString('utf8').split(value).join(ref));
+    ftruncateSync(fd, 0);
+    writeSync(fd, out, 0, out.length, 0);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -2,7 +2,7 @@
 // (found credentials moved into custody through the broker, replaced in the files by a
 // reference that nothing reads as a credential; what it did printed, never a value).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +110,19 @@ describe('stint scan --import', () => {
     const again = await scanCli([d, '--environment', 'staging']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/no credentials found/);
+  });
+
+  it('a hard link to a file outside the workspace is not rewritten (the rewrite would land outside)', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'stint-scan-outside-'));
+    const d = mkdtempSync(join(tmpdir(), 'stint-scan-import-'));
+    const target = join(outside, 'keep.env');
+    writeFileSync(target, `RAILWAY_TOKEN=${RAILWAY}\n`);
+    linkSync(target, join(d, 'linked.env'));
+    writeFileSync(join(d, '.env'), `RAILWAY_TOKEN=${RAILWAY}\n`);
+    const r = await scanCli([d, '--environment', 'staging', '--import'], { STINT_ADMIN_TOKEN: LIVE_ADMIN, STINT_URL: broker.issuer });
+    expect(r.stdout).not.toContain(RAILWAY);
+    expect(readFileSync(join(d, '.env'), 'utf8')).toBe('RAILWAY_TOKEN=stint-placeholder:railway-staging\n');
+    expect(readFileSync(target, 'utf8')).toBe(`RAILWAY_TOKEN=${RAILWAY}\n`);
   });
 
   it('a credential with no known host is left in place and said so; --import without --environment is refused', async () => {

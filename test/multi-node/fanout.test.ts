@@ -14,7 +14,7 @@ afterAll(() => schemas.dropAll());
 describe.runIf(available)('PostgreSQL event fan-out', () => {
   it('a node hears the other node\'s pushed events in audit order, woken by NOTIFY; minting wakes no one', async () => {
     const pgc = await schemas.open();
-    const store = createPgStore(pgc.db, pgc.flush);
+    const store = createPgStore(pgc.db, pgc);
     const a = new PgEventFanout({ config: pgc.config, store, pollMs: 60_000 });
     const b = new PgEventFanout({ config: pgc.config, store, pollMs: 60_000 });
     await a.start();
@@ -42,7 +42,7 @@ describe.runIf(available)('PostgreSQL event fan-out', () => {
 
   it('a node whose notifications are lost still hears everything from the poll, and stays current', async () => {
     const pgc = await schemas.open();
-    const store = createPgStore(pgc.db, pgc.flush);
+    const store = createPgStore(pgc.db, pgc);
     const a = new PgEventFanout({ config: pgc.config, store });
     // B's listener can never connect (nothing listens on port 1): it must rely on the poll.
     const b = new PgEventFanout({ config: { ...pgc.config, connectionString: 'postgres://postgres@127.0.0.1:1/none' }, store, pollMs: 100 });

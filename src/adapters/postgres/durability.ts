@@ -27,7 +27,28 @@ export function groupFlush(pool: pg.Pool) {
     await query('BEGIN; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT');
     durable = Math.max(durable, upTo);
   };
+  let asked = 0; // barrier calls so far
+  let covered = 0; // of those, how many a finished barrier marker started after
+  let barrierRun: Promise<void> | undefined;
   return {
+    /**
+     * One marker whatever this process wrote: it flushes the WAL up to its own commit, and so
+     * every commit any session made before it (other nodes' records this node is about to pass
+     * on). A marker already running may have begun before what the caller saw was committed, so
+     * a call shares only a marker begun after it.
+     */
+    async barrier(): Promise<void> {
+      const mine = ++asked;
+      while (covered < mine) {
+        if (!barrierRun) {
+          const upTo = asked;
+          barrierRun = marker()
+            .then(() => void (covered = Math.max(covered, upTo)))
+            .finally(() => (barrierRun = undefined));
+        }
+        await barrierRun;
+      }
+    },
     /** Resolves once every statement completed before the call is durable; rejects if it cannot be made so. */
     async flush(): Promise<void> {
       const need = written;

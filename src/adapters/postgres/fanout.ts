@@ -119,6 +119,9 @@ export class PgEventFanout implements EventFanout {
           const started = this.now();
           for (;;) {
             const page = await this.o.store.audit.list(this.cursor, 500);
+            // Visible is not yet durable (asynchronous commits): a record lost in a crash would
+            // hand its seq to another, which a stream that passed this one on would skip.
+            if (page.length) await this.o.store.barrier?.();
             for (const r of page) {
               this.hub.publish(r);
               this.cursor = r.seq;

@@ -27,6 +27,8 @@ export interface OpenedPostgres {
   schema?: string;
   /** Makes every write completed so far durable (durability.ts); the stores' `flush`. */
   flush: () => Promise<void>;
+  /** Makes every commit of any session so far durable; the stores' `barrier`. */
+  barrier: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export interface OpenedPostgres {
  * and whatever `underLock` does (a first start generating the signing key), run under a
  * session advisory lock, so that nodes starting together do it once, one after the other.
  */
-export async function openPostgres(url: string, o: { timeoutMs?: number; max?: number; underLock?: (db: PgDb, config: pg.ClientConfig, flush: () => Promise<void>) => Promise<void> } = {}): Promise<OpenedPostgres> {
+export async function openPostgres(url: string, o: { timeoutMs?: number; max?: number; underLock?: (db: PgDb, config: pg.ClientConfig, durability: { flush: () => Promise<void>; barrier: () => Promise<void> }) => Promise<void> } = {}): Promise<OpenedPostgres> {
   const u = new URL(url);
   const schemaName = u.searchParams.get('schema') ?? undefined;
   u.searchParams.delete('schema');
@@ -54,7 +56,7 @@ export async function openPostgres(url: string, o: { timeoutMs?: number; max?: n
   // the migrations' own connection below keeps the server's setting.
   const options = [config.options, '-c synchronous_commit=off'].filter(Boolean).join(' ');
   const pool = new pg.Pool({ ...config, options, max: o.max ?? 10, query_timeout: timeout, idleTimeoutMillis: 30_000 });
-  const { flush } = groupFlush(pool);
+  const { flush, barrier } = groupFlush(pool);
   // An idle connection that breaks (the server restarted) is dropped by the pool and replaced
   // on next use; without a listener the error would end the process.
   pool.on('error', () => undefined);
@@ -67,7 +69,7 @@ export async function openPostgres(url: string, o: { timeoutMs?: number; max?: n
       await setup.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
       if (schemaName) await setup.query(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"`);
       await migrate(drizzle(setup, { schema }), { migrationsFolder: PG_MIGRATIONS_DIR, migrationsSchema: schemaName ?? 'drizzle' });
-      await o.underLock?.(db, config, flush);
+      await o.underLock?.(db, config, { flush, barrier });
       await flush(); // what a first start made (the signing key) is durable before other nodes may use it
     } finally {
       await setup.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => undefined);
@@ -77,7 +79,7 @@ export async function openPostgres(url: string, o: { timeoutMs?: number; max?: n
     await pool.end().catch(() => undefined);
     throw e;
   }
-  return { db, pool, config, schema: schemaName, flush, close: () => pool.end() };
+  return { db, pool, config, schema: schemaName, flush, barrier, close: () => pool.end() };
 }
 
 /** The advisory lock key start-up holds (any 64-bit number unlikely to collide: "stint" in ASCII). */

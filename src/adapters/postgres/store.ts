@@ -20,7 +20,7 @@ export type PgDb = PgDatabase<PgQueryResultHKT, typeof s>;
  * is visible to every node at once; `flush` (durability.ts) makes it durable before any answer
  * that rests on it leaves.
  */
-export function createPgStore(db: PgDb, flush: () => Promise<void> = () => Promise.resolve()): Store {
+export function createPgStore(db: PgDb, durability: { flush: () => Promise<void>; barrier?: () => Promise<void> } = { flush: () => Promise.resolve() }): Store {
   const taskCols = {
     id: s.tasks.id,
     agentId: s.tasks.agentId,
@@ -284,8 +284,10 @@ export function createPgStore(db: PgDb, flush: () => Promise<void> = () => Promi
         return db.select().from(s.audit).where(and(inArray(s.audit.type, PUSHED), gt(s.audit.seq, afterSeq))).orderBy(asc(s.audit.seq)).limit(limit);
       },
     },
-    // The pool of node.ts commits asynchronously, so answers wait for its group flush.
-    flush,
+    // The pool of node.ts commits asynchronously, so answers wait for its group flush, and what
+    // other nodes committed is passed on only after a barrier (durability.ts).
+    flush: durability.flush,
+    ...(durability.barrier ? { barrier: durability.barrier } : {}),
     async purge(now, limit) {
       // `limit` rows at a time by their physical address, so that no delete holds its rows long.
       const oldest = (table: 'replay' | 'revoked_tokens') =>

@@ -16,7 +16,9 @@ export const credentialExposure: Rule<CredentialExposureFacts> = {
   shadowable: true,
   evaluate({ exposed }) {
     if (exposed.length === 0) return allow;
-    const list = exposed.map((c) => `${c.kind}${c.file ? ` in ${c.file}` : ''} (fp:${c.fingerprint})`).join(', ');
+    // No fingerprint in the answer: the caller chooses what it sends, and keyed fingerprints handed
+    // back would let it build the dictionary the key prevents. The audit record keeps them.
+    const list = exposed.map((c) => `${c.kind}${c.file ? ` in ${c.file}` : ''}`).join(', ');
     return refuse('access_denied', `the call would show a credential stint did not issue to this task: ${list}`);
   },
 };

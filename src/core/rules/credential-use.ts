@@ -16,7 +16,8 @@ export const credentialUse: Rule<CredentialUseFacts> = {
   stops: false,
   evaluate({ credentials }) {
     if (credentials.length === 0) return allow;
-    const list = credentials.map((c) => `${c.kind} (${c.position}${c.file ? ` from ${c.file}` : ''}, fp:${c.fingerprint})`).join(', ');
+    // No fingerprint in the answer (see credential-exposure.ts); the audit record keeps them.
+    const list = credentials.map((c) => `${c.kind} (${c.position}${c.file ? ` from ${c.file}` : ''})`).join(', ');
     return stop('substitution', `new credentials mid-task: the call uses ${list}, which stint did not issue to this task`);
   },
 };

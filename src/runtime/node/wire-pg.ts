@@ -38,8 +38,8 @@ export async function createNodeBrokerOnPostgres(o: Omit<NodeBrokerOptions, 'dbP
   // The broker is built while the start-up lock is held: a first start generates the signing
   // key, and nodes started together must find one key, not make one each.
   const pgc = await openPostgres(o.databaseUrl, {
-    underLock: async (db, config, flush) => {
-      const base = createPgStore(db, flush);
+    underLock: async (db, config, durability) => {
+      const base = createPgStore(db, durability);
       const f = new PgEventFanout({ config, store: base, pollMs: o.pollMs });
       fanout = f;
       // This node's hub: metrics and reactions (SET push, approval voiding, provider revocation)
@@ -89,7 +89,7 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
   const metrics = o.metrics ?? createPrometheusMetrics({ service: 'approvals' });
   let service: Awaited<ReturnType<typeof createApprovalService>> | undefined;
   const pgc = await openPostgres(o.databaseUrl, {
-    underLock: async (db, _config, flush) => {
+    underLock: async (db, _config, durability) => {
       service = await createApprovalService({
         events: { publish: (r) => metrics.record(r) },
         metrics,
@@ -97,7 +97,7 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
         issuer: o.issuer,
         selfUrl: o.selfUrl,
         brokerUrl: o.brokerUrl,
-        store: createPgStore(db, flush),
+        store: createPgStore(db, durability),
         approvals: createPgApprovalStore(db),
         sealer: await createSodiumSealer(o.masterKey, o.previousMasterKeys),
         policy: o.policy,

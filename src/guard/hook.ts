@@ -1,0 +1,8 @@
+// The bundled hook's entry (dist/hook/stint-guard.mjs): it turns on Node's on-disk compile cache
+// (Node ≥ 22.1; a no-op before) before the rest of the hook is loaded, so that the hook's own
+// code and the parsers it loads on demand are compiled once per machine, not once per tool call.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off (Node's own switch).
+import * as nodeModule from 'node:module';
+
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+await import('./main.js');
