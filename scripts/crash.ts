@@ -63,6 +63,8 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
       return (await res.json()) as { active?: boolean };
     };
     const coder = await op().agent('crash-coder', 'carol', ['fix-credentials']);
+    const CONFIG = 'https://api.staging.example/config';
+    let thieves = 0;
     const ops = await op().agent('crash-ops', 'carol', ['ops-maintenance']);
 
     for (let k = 0; k < o.kills; k++) {
@@ -86,8 +88,14 @@ export async function crashTest(o: { kills: number; log?: (m: string) => void })
               const r = await op().call('POST', `/v1/tasks/${t.body.task_id}/revoke`, {});
               if (r.status === 200) acked.revokedTasks.add(t.body.task_id);
             } else if (w % 3 === 1) {
-              const r = await op().call('POST', '/v1/signals', { type: 'environment_mismatch', token: c.body.access_token });
-              if (r.status === 202 && r.body.stopped_tasks?.includes(t.body.task_id)) acked.stoppedTasks.add(t.body.task_id);
+              // A stop: another agent presents this capability with its own key, and the report
+              // carries its proof (a report without one only revokes the token: evidence rule).
+              const thief = await op().agent(`crash-thief-${k}-${w}-${thieves++}`, 'mallory', ['fix-credentials']);
+              const tt = await thief.openTask('fix-credentials', 'staging', 'thief');
+              if (tt.status !== 200) continue;
+              const shown = await thief.request(CONFIG, c.body.access_token);
+              const r = await op().call('POST', '/v1/signals', { type: 'credential_substitution', token: c.body.access_token, dpop: shown.headers.get('DPoP'), htm: 'GET', htu: CONFIG });
+              if (r.status === 202 && r.body.stopped_tasks?.includes(tt.body.task_id)) acked.stoppedTasks.add(tt.body.task_id);
             } else {
               const i = await consume(grant);
               if (i.active === true) {
