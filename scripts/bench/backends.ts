@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ISSUER, startNode, type Node } from '../../test/multi-node/nodes.js';
 import { pgDatabase } from '../../test/helpers/postgres.js';
 import type { LoadSpec } from './load.js';
-import { presignTokenRequests } from './presign.js';
+import { exchangeSigner } from './presign.js';
 import { loadInBackground } from './spawn-load.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 10);
@@ -23,16 +23,7 @@ const load = (name: string, spec: LoadSpec) => loadInBackground(dir, name, spec)
 
 /** Exchanges for one task, pre-signed, sent to every node in `nodes` at once. */
 async function mint(label: string, nodes: Node[]): Promise<string> {
-  const agent = await nodes[0]!.operator.agent(`bench-${label.replace(/\W+/g, '-')}`, 'alice', ['fix-credentials']);
-  const task = await agent.openTask('fix-credentials', 'staging', 'benchmark');
-  const dpop = await agent.dpopKey();
-  const params = {
-    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-    subject_token: task.body.access_token,
-    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-    scope: 'config.read',
-  };
-  const sign = (n: number) => presignTokenRequests({ n, issuer: ISSUER, tokenUrl: `${ISSUER}/token`, path: '/token', clientId: agent.clientId, key: agent.key, dpop, params });
+  const sign = await exchangeSigner(await nodes[0]!.operator.agent(`bench-${label.replace(/\W+/g, '-')}`, 'alice', ['fix-credentials']), ISSUER);
   const connections = Math.max(1, Math.floor(CONNECTIONS / nodes.length));
   // A short warm-up of each node first (JIT, caches, pools), then the measured run.
   await Promise.all(nodes.map(async (n, i) => load(`${label}-warm-${i}`, { url: n.url, requests: await sign(1000 * WARM), seconds: WARM, connections })));

@@ -1,4 +1,5 @@
 import { assertion, dpopProof, type KeyPair } from '../../src/client/proofs.js';
+import type { AgentClient } from '../../src/client/agent.js';
 import type { LoadSpec } from './load.js';
 
 type Req = LoadSpec['requests'][number];
@@ -60,4 +61,20 @@ export async function presignResourceRequests(o: { n: number; url: string; token
     );
   }
   return out;
+}
+
+/**
+ * A fresh task for `agent` and a signer of capability-token exchanges for it (`config.read`),
+ * each request single-use, as the agent would send them to `issuer`'s token endpoint.
+ */
+export async function exchangeSigner(agent: AgentClient, issuer: string): Promise<(n: number) => Promise<Req[]>> {
+  const task = await agent.openTask('fix-credentials', 'staging', 'benchmark');
+  const dpop = await agent.dpopKey();
+  const params = {
+    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    subject_token: task.body.access_token as string,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    scope: 'config.read',
+  };
+  return (n) => presignTokenRequests({ n, issuer, tokenUrl: `${issuer}/token`, path: '/token', clientId: agent.clientId, key: agent.key, dpop, params });
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ISSUER, startNode } from '../../test/multi-node/nodes.js';
-import { presignTokenRequests } from './presign.js';
+import { exchangeSigner } from './presign.js';
 import { loadInBackground } from './spawn-load.js';
 
 const ISSUED = Number(process.env.ISSUED ?? 20_000);
@@ -36,16 +36,7 @@ async function reconnect(url: string, authorization: string): Promise<void> {
 
 const node = await startNode('storm', '', { STINT_DATABASE_URL: '', STINT_DB: join(dir, 'stint.db') });
 try {
-  const agent = await node.operator.agent('storm-agent', 'alice', ['fix-credentials']);
-  const task = await agent.openTask('fix-credentials', 'staging', 'benchmark');
-  const dpop = await agent.dpopKey();
-  const params = {
-    grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-    subject_token: task.body.access_token,
-    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-    scope: 'config.read',
-  };
-  const sign = (n: number) => presignTokenRequests({ n, issuer: ISSUER, tokenUrl: `${ISSUER}/token`, path: '/token', clientId: agent.clientId, key: agent.key, dpop, params });
+  const sign = await exchangeSigner(await node.operator.agent('storm-agent', 'alice', ['fix-credentials']), ISSUER);
 
   log(`filling the audit window with ${ISSUED} capability tokens…`);
   let left = ISSUED;
