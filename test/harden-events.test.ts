@@ -140,6 +140,27 @@ describe('where a verifier starts, and when it counts as connected', () => {
     await all.close();
   });
 
+  it('from=recent finds its start once a second for everyone: a reconnect storm bisects the log once, and misses nothing', async () => {
+    const b = await testBroker();
+    await b.core.audit.append(revoked('task_a'));
+    await b.core.store.flush();
+    let probes = 0;
+    const list = b.core.store.audit.list.bind(b.core.store.audit);
+    b.core.store.audit.list = async (after, limit) => ((probes += limit === 1 ? 1 : 0), list(after, limit));
+    const label = (m: { event: string; data: string }) => (m.event === 'stream.open' ? 'open' : JSON.parse(m.data).task_id);
+    const first = await open(b, {}, '?from=recent');
+    expect((await first.next(2)).map(label)).toEqual(['task_a', 'open']);
+    const once = probes;
+    expect(once).toBeGreaterThan(0);
+    await b.core.audit.append(revoked('task_b'));
+    await b.core.store.flush();
+    const second = await open(b, {}, '?from=recent');
+    expect((await second.next(3)).map(label)).toEqual(['task_a', 'task_b', 'open']);
+    expect(probes).toBe(once);
+    await first.close();
+    await second.close();
+  });
+
   it('a fresh verifier asks for from=recent, and is connected only after stream.open (its backlog applied)', async () => {
     const calls: { url: string; headers: Record<string, string> }[] = [];
     const log: string[] = [];

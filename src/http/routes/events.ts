@@ -14,6 +14,22 @@ export { MAX_STREAMS_PER_CLIENT } from '../stream-slots.js';
 const slotsOf = new WeakMap<object, StreamSlots>();
 
 /**
+ * Where `?from=recent` starts, shared for a second: after a broker restart every verifier
+ * reconnects at once, and a bisection of the log each (a dozen statements) for 200 of them
+ * held the broker's thread for most of a second. A start found up to a second ago is one that
+ * is a little earlier than now's: the stream sends a few more old events, never fewer.
+ */
+const recentStart = new WeakMap<object, { at: number; seq: number }>();
+async function recentStartOf(deps: object, core: { store: Parameters<typeof seqBefore>[0]; clock: { now(): number }; policy: Parameters<typeof longestTokenLifetime>[0] }): Promise<number> {
+  const now = core.clock.now();
+  const cached = recentStart.get(deps);
+  if (cached && now >= cached.at && now - cached.at < 1000) return cached.seq;
+  const seq = await seqBefore(core.store, now - longestTokenLifetime(core.policy) * 1000);
+  recentStart.set(deps, { at: now, seq });
+  return seq;
+}
+
+/**
  * GET /v1/events for resource services (HTTP Basic) and the operator. Where the runtime has a
  * shared hub (Workers: a Durable Object), the stream is served there, so that an event raised in
  * any isolate reaches every subscriber; otherwise from this process's hub.
@@ -52,7 +68,7 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   const deps = c.get('deps');
   const { core } = deps;
   if (last === undefined && c.req.query('from') === 'recent') {
-    last = await seqBefore(core.store, core.clock.now() - longestTokenLifetime(core.policy) * 1000);
+    last = await recentStartOf(deps, core);
   }
   if (deps.eventStream) {
     // Served (and the client's streams counted) by the shared hub: on Workers, the Durable Object.
