@@ -147,7 +147,7 @@ describe('where a verifier starts, and when it counts as connected', () => {
     let probes = 0;
     const list = b.core.store.audit.list.bind(b.core.store.audit);
     b.core.store.audit.list = async (after, limit) => ((probes += limit === 1 ? 1 : 0), list(after, limit));
-    const label = (m: { event: string; data: string }) => (m.event === 'stream.open' ? 'open' : JSON.parse(m.data).task_id);
+    const label = (m: { event?: string; data: string }) => (m.event === 'stream.open' ? 'open' : JSON.parse(m.data).task_id);
     const first = await open(b, {}, '?from=recent');
     expect((await first.next(2)).map(label)).toEqual(['task_a', 'open']);
     const once = probes;
