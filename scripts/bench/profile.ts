@@ -2,6 +2,7 @@
 // the HTTP stack is not in this profile), N exchanges signed ahead, then served one at a time
 // under V8's sampling profiler; self time grouped by where the code lives, per token.
 //   N=2000  PROFILE=path.cpuprofile (also write the raw profile, for Chrome DevTools)
+//   CPU_ONLY=1 (no profiler: only the CPU per token, without the sampler's own overhead; for A/B runs)
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,19 @@ try {
   };
   await serve(warm);
 
+  if (process.env.CPU_ONLY === '1') {
+    const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpu();
+    await serve(signed);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`${N} capability tokens in-process, CPU per token: ${Math.round((mainThreadCpu() - main0) / N)} µs on the main thread, ${Math.round((cpu.user + cpu.system) / N)} µs on all threads (no profiler).`);
+  } else await profiled(signed, serve);
+} finally {
+  await broker.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function profiled<T>(signed: T[], serve: (list: T[]) => Promise<void>) {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -141,7 +155,4 @@ ${rows.map(([a, t]) => `| ${a} | ${per(t)} | ${((t / total) * 100).toFixed(1)}% 
 |---|---|
 ${top.map(([f, t]) => `| ${f.replace(/\|/g, '\\|')} | ${per(t)} |`).join('\n')}
 `);
-} finally {
-  await broker.close();
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,6 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import { importPublicJwk } from './jwk-cache.js';
+import { checkClaims, JwsError, parseJwt, verifySignature, type ParsedJws } from './jws.js';
 import { sha256 } from './encoding.js';
 import { StintError } from './errors.js';
 import type { Store } from './ports.js';
@@ -73,39 +74,35 @@ export async function verifyDpopProof(c: DpopCheck): Promise<DpopResult> {
   if (!c.proof) refuse('is missing: send a DPoP header');
   if (c.proof!.includes(',')) refuse('must be a single header value');
 
-  let header;
+  let jws: ParsedJws;
   try {
-    header = decodeProtectedHeader(c.proof!);
+    jws = parseJwt(c.proof!, { algorithms: ACCEPTED_ALGS, typ: 'dpop+jwt' });
   } catch (e) {
+    if (e instanceof JwsError && e.fault === 'alg') return refuse('alg is not accepted', e);
+    if (e instanceof JwsError && e.fault !== 'malformed') return refuse(`is invalid (${e.fault}: ${e.message})`, e);
     return refuse('is not a JWS', e);
   }
+  const { header, payload } = jws;
   const jwk = header.jwk as JWK | undefined;
-  if (!jwk || typeof jwk !== 'object') refuse('has no jwk header');
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) refuse('has no jwk header');
   if ('d' in jwk! || 'k' in jwk! || 'p' in jwk!) refuse('carries a private or symmetric key');
 
-  if (typeof header.alg !== 'string' || !ACCEPTED_ALGS.includes(header.alg)) refuse('alg is not accepted');
   let key: CryptoKey;
   let jkt: string;
   try {
-    ({ key, jkt } = await importPublicJwk(jwk!, header.alg!));
+    ({ key, jkt } = await importPublicJwk(jwk!, header.alg as string));
   } catch (e) {
     return refuse('jwk header is not a usable public key', e);
   }
-  let payload;
   try {
-    ({ payload } = await jwtVerify(c.proof!, key, {
-      typ: 'dpop+jwt',
-      algorithms: ACCEPTED_ALGS,
-      currentDate: new Date(c.now),
-      requiredClaims: ['jti', 'htm', 'htu', 'iat'],
-      clockTolerance: DPOP_IAT_WINDOW,
-    }));
+    checkClaims(payload, { required: ['jti', 'htm', 'htu', 'iat'], now: Math.floor(c.now / 1000), tolerance: DPOP_IAT_WINDOW });
+    await verifySignature(jws, [key]);
   } catch (e) {
-    if (e instanceof errors.JOSEError) return refuse(`is invalid (${e.code}: ${e.message})`, e);
+    if (e instanceof JwsError) return refuse(`is invalid (${e.fault}: ${e.message})`, e);
     return refuse('could not be verified', e);
   }
   const nowSec = Math.floor(c.now / 1000);
-  const iat = payload.iat!;
+  const iat = payload.iat as number;
   if (typeof payload.jti !== 'string' || payload.jti.length < 8 || payload.jti.length > 256) refuse('jti must be a string of 8–256 characters');
   if (payload.htm !== c.method) refuse(`htm must be ${c.method}`);
   const htu = typeof payload.htu === 'string' ? normalizeHtu(payload.htu) : undefined;

@@ -18,18 +18,26 @@ export function thumbprintOf(jwk: JWK): string {
 }
 
 /**
- * Public keys imported once and reused: agents present the same DPoP key on every request, and
- * importing it costs more than the thumbprint lookup. Bounded; cleared when full.
+ * Public keys imported once and reused, with their thumbprints: agents present the same DPoP key
+ * on every request, and importing it, or even hashing it for its thumbprint, costs more than
+ * this lookup. Looked up by the thumbprint's own members (the JSON of their values, so no two
+ * keys share an entry), which is what the thumbprint is a function of. Bounded; cleared when full.
  */
-const imported = new Map<string, CryptoKey>();
+const imported = new Map<string, { jkt: string; byAlg: Map<string, CryptoKey> }>();
 export async function importPublicJwk(jwk: JWK, alg: string): Promise<{ key: CryptoKey; jkt: string }> {
-  const jkt = thumbprintOf(jwk);
-  const id = `${alg}:${jkt}`;
-  let key = imported.get(id);
+  const members = REQUIRED[jwk.kty ?? ''];
+  if (!members) throw new Error('unsupported key type');
+  const id = JSON.stringify(members.map((m) => (jwk as Record<string, unknown>)[m] ?? null).concat(jwk.kty!));
+  let entry = imported.get(id);
+  if (!entry) {
+    entry = { jkt: thumbprintOf(jwk), byAlg: new Map() };
+    if (imported.size >= 10_000) imported.clear();
+    imported.set(id, entry);
+  }
+  let key = entry.byAlg.get(alg);
   if (!key) {
     key = (await importJWK(jwk, alg)) as CryptoKey;
-    if (imported.size >= 10_000) imported.clear();
-    imported.set(id, key);
+    entry.byAlg.set(alg, key);
   }
-  return { key, jkt };
+  return { key, jkt: entry.jkt };
 }
