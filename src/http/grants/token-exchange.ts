@@ -1,6 +1,6 @@
 import { StintError } from '../../core/errors.js';
 import { ACCESS_TOKEN_TYPE, exchangeForCapability, type CapabilityRequest } from '../../core/exchange.js';
-import { capabilityDetailsSchema, parseJsonParam, parseWith, scopeSchema } from '../schemas.js';
+import { capabilityDetailsSchema, parseJsonParam, parseScope, parseWith } from '../schemas.js';
 import { NO_STORE, type Grant } from './types.js';
 
 /** A capability for a task: RFC 8693 token exchange of the task token, named by scope or RAR. */
@@ -29,7 +29,7 @@ export function capabilityRequest(form: Map<string, string>): { capabilities: st
   const scope = form.get('scope');
   const details = form.get('authorization_details');
   if (scope !== undefined && details !== undefined) throw new StintError('invalid_request', 'send scope or authorization_details, not both');
-  if (scope !== undefined) return { capabilities: [...new Set(parseWith(scopeSchema, scope, 'invalid_scope', 'scope'))] };
+  if (scope !== undefined) return { capabilities: [...new Set(parseScope(scope))] };
   if (details === undefined) throw new StintError('invalid_request', 'name the capability with scope or authorization_details');
   const [d] = parseWith(capabilityDetailsSchema, parseJsonParam(details, 'invalid_authorization_details', 'authorization_details'), 'invalid_authorization_details', 'authorization_details');
   if (!d) throw new StintError('invalid_authorization_details', 'authorization_details must hold one stint_capability');
