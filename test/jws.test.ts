@@ -126,3 +126,16 @@ describe('private_key_jwt key selection', () => {
     expect((await authAs([pa, { ...pb, alg: 'EdDSA', use: 'sig', key_ops: ['verify'] }], await sign(b.privateKey, {})))[0]).toBe('accepted');
   });
 });
+
+describe('base64url on the hot path', () => {
+  it('b64url and fromB64url agree with jose, and fromB64url refuses what is not unpadded base64url', async () => {
+    const { b64url, fromB64url } = await import('../src/core/encoding.js');
+    for (let n = 0; n < 70; n++) {
+      const bytes = crypto.getRandomValues(new Uint8Array(n));
+      expect(b64url(bytes)).toBe(base64url.encode(bytes));
+      expect([...fromB64url(base64url.encode(bytes))]).toEqual([...bytes]);
+    }
+    expect(b64url('é€😀')).toBe(base64url.encode('é€😀'));
+    for (const bad of ['abcde', 'ab=', 'a+b/', 'ab cd', 'YQ==']) expect(() => fromB64url(bad), bad).toThrow();
+  });
+});

@@ -1,5 +1,4 @@
-import { base64url } from 'jose';
-import { utf8 } from './encoding.js';
+import { fromB64url, utf8 } from './encoding.js';
 
 /**
  * Compact JWS / JWT verification for the two signatures of every token request (the client
@@ -46,7 +45,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function jsonSegment(segment: string, what: string): Record<string, unknown> {
   let v: unknown;
   try {
-    v = JSON.parse(strictUtf8.decode(base64url.decode(segment)));
+    v = JSON.parse(strictUtf8.decode(fromB64url(segment)));
   } catch {
     throw new JwsError('malformed', `the ${what} is not base64url JSON`);
   }
@@ -74,7 +73,7 @@ export function parseJwt(token: string, o: { algorithms: readonly string[]; typ?
   const payload = jsonSegment(parts[1]!, 'payload');
   let signature: Uint8Array<ArrayBuffer>;
   try {
-    signature = base64url.decode(parts[2]!) as Uint8Array<ArrayBuffer>;
+    signature = fromB64url(parts[2]!);
   } catch {
     throw new JwsError('malformed', 'the signature is not base64url');
   }

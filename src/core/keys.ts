@@ -1,5 +1,5 @@
-import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { utf8 } from './encoding.js';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { b64url, utf8 } from './encoding.js';
 import type { Clock, Sealer, SigningKeyRecord, Store } from './ports.js';
 
 export const SIGNING_ALG = 'EdDSA';
@@ -72,9 +72,9 @@ export class KeyRing {
    */
   async sign(typ: string, payload: object): Promise<string> {
     let header = this.headers.get(typ);
-    if (!header) this.headers.set(typ, (header = base64url.encode(JSON.stringify({ alg: SIGNING_ALG, typ, kid: this.kid }))));
-    const input = `${header}.${base64url.encode(JSON.stringify(payload))}`;
-    return `${input}.${base64url.encode(await this.signBytes(utf8(input) as Uint8Array<ArrayBuffer>))}`;
+    if (!header) this.headers.set(typ, (header = b64url(JSON.stringify({ alg: SIGNING_ALG, typ, kid: this.kid }))));
+    const input = `${header}.${b64url(JSON.stringify(payload))}`;
+    return `${input}.${b64url(await this.signBytes(utf8(input) as Uint8Array<ArrayBuffer>))}`;
   }
 
   publicKey(kid: string): CryptoKey | undefined {
