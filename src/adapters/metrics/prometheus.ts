@@ -30,11 +30,19 @@ export function createPrometheusMetrics(o: { service: string; defaults?: boolean
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  // The labelled series of the per-request metrics, looked up once: prom-client hashes the label
+  // object on every call otherwise. Methods, route patterns and statuses are few; bounded anyway.
+  const series = new Map<string, { observe(v: number): void }>();
+  const issued = new Map<string, { inc(): void }>();
   return {
     registry,
     record(r: AuditRecord) {
       const d = r.data as Record<string, unknown>;
-      if (r.type in ISSUED) tokens.inc({ kind: ISSUED[r.type]! });
+      if (r.type in ISSUED) {
+        let c = issued.get(r.type);
+        if (!c) issued.set(r.type, (c = tokens.labels({ kind: ISSUED[r.type]! })));
+        c.inc();
+      }
       else if (REFUSED.has(r.type)) refusals.inc({ type: r.type, rule: label(d.rule ?? 'none') });
       else if (r.type === 'task.stopped') stops.inc({ rule: label(d.rule) });
       else if (r.type === 'token.revoked') revocations.inc({ scope: 'token' });
@@ -43,7 +51,13 @@ export function createPrometheusMetrics(o: { service: string; defaults?: boolean
       else if (r.type in APPROVAL) approvals.inc({ outcome: APPROVAL[r.type]! });
     },
     request(method, route, status, seconds) {
-      latency.observe({ method, route, status: String(status) }, seconds);
+      const key = `${method} ${status} ${route}`;
+      let h = series.get(key);
+      if (!h) {
+        if (series.size >= 1000) series.clear();
+        series.set(key, (h = latency.labels({ method, route, status: String(status) })));
+      }
+      h.observe(seconds);
     },
     async render() {
       return { body: await registry.metrics(), contentType: registry.contentType };
