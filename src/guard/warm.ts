@@ -13,7 +13,7 @@
 import { lstatSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Replaced by scripts/build-guard.ts with a hash of the built hook: a client only talks to the same build. */
 export const BUILD = '__STINT_GUARD_BUILD__';
@@ -46,11 +46,16 @@ export function warmDir(env: Record<string, string | undefined>): string {
   return join(env.XDG_RUNTIME_DIR || tmpdir(), `stint-guard-${process.getuid?.() ?? 'user'}`);
 }
 
-/** True if `dir` is a real directory of this user's that nobody else can enter. */
+/**
+ * True if `dir` is a real directory of this user's that nobody else can enter, in a parent that
+ * nobody else can rename it out of (ours or root's, and not writable by others unless sticky, as /tmp is).
+ */
 export function privateDir(dir: string): boolean {
   try {
     const s = lstatSync(dir);
-    return s.isDirectory() && !s.isSymbolicLink() && s.uid === process.getuid!() && (s.mode & 0o077) === 0;
+    const p = lstatSync(dirname(dir));
+    const parentSafe = (p.uid === process.getuid!() || p.uid === 0) && ((p.mode & 0o022) === 0 || (p.mode & 0o1000) !== 0);
+    return s.isDirectory() && !s.isSymbolicLink() && s.uid === process.getuid!() && (s.mode & 0o077) === 0 && parentSafe;
   } catch {
     return false;
   }

@@ -85,16 +85,19 @@ describe('the warm guard', () => {
     expect(withTask.code).toBe(0);
   });
 
-  it('a directory open to others is never asked', async () => {
-    const sock = await warmUp(runtime()); // the socket's name, from a clean directory
-    const rt = runtime();
-    mkdirSync(guardDir(rt));
-    chmodSync(guardDir(rt), 0o777);
-    const fake = await impostor(join(guardDir(rt), sock.split('/').pop()!), (s) => s.end(ALLOW));
+  it('a directory open to others, or in a parent others can write to, is never asked', async () => {
+    const name = (await warmUp(runtime())).split('/').pop()!; // the socket's name, from a clean directory
     const home = await stack.freshTask('warm-open-dir');
-    const r = await spawnHook(claudeRead(join(cwd, 'ops/railway.env'), cwd), { XDG_RUNTIME_DIR: rt, STINT_HOME: home });
-    expect(r.code).toBe(2);
-    expect(fake.connections).toBe(0);
+    for (const [dirMode, parentMode] of [[0o777, 0o700], [0o700, 0o777]] as const) {
+      const rt = runtime();
+      mkdirSync(guardDir(rt));
+      chmodSync(guardDir(rt), dirMode);
+      chmodSync(rt, parentMode);
+      const fake = await impostor(join(guardDir(rt), name), (s) => s.end(ALLOW));
+      const r = await spawnHook(claudeRead(join(cwd, 'ops/railway.env'), cwd), { XDG_RUNTIME_DIR: rt, STINT_HOME: home });
+      expect(r.code).toBe(2);
+      expect(fake.connections).toBe(0);
+    }
   });
 
   it('one that closes without answering: the hook decides itself', async () => {
