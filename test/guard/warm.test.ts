@@ -1,6 +1,6 @@
 // The warm guard (src/guard/warm.ts, serve.ts): the built hook asks a long-lived process of the
 // same build first, and decides in its own process whenever that one does not answer properly.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,12 @@ const servers: Server[] = [];
 const uid = process.getuid!();
 
 /** A fresh runtime directory: the warm guard's socket goes in `<it>/stint-guard-<uid>/`. */
-const runtime = () => mkdtempSync(join(tmpdir(), 'stint-warm-'));
+const runtimes: string[] = [];
+const runtime = () => {
+  const d = mkdtempSync(join(tmpdir(), 'stint-warm-'));
+  runtimes.push(d);
+  return d;
+};
 const guardDir = (rt: string) => join(rt, `stint-guard-${uid}`);
 
 async function until(what: string, ok: () => boolean, ms = 20_000) {
@@ -53,6 +58,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => {
   for (const s of servers) s.close();
+  // their warm guards find their sockets gone and leave
+  for (const d of runtimes) rmSync(d, { recursive: true, force: true });
   stack?.close();
 });
 
