@@ -2,7 +2,10 @@
 // the HTTP stack is not in this profile), N exchanges signed ahead, then served one at a time
 // under V8's sampling profiler; self time grouped by where the code lives, per token.
 //   N=2000  PROFILE=path.cpuprofile (also write the raw profile, for Chrome DevTools)
+//   SOCKET=1 (served over a real socket by Node's HTTP server, as `npm start` does, the requests sent by a
+//   child process: the HTTP stack is then in the figures)
 //   CPU_ONLY=1 (no profiler: only the CPU per token, without the sampler's own overhead; for A/B runs)
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -12,9 +15,27 @@ import { assertion, dpopProof, newKey } from '../../src/client/proofs.js';
 import { loadPolicyDir } from '../../src/policy/node.js';
 import { createNodeBroker } from '../../src/runtime/node/wire.js';
 
+// The child that sends the requests when SOCKET=1: 16 connections, each request once.
+if (process.argv[2] === '--client') {
+  const spec = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as { url: string; requests: { headers: Record<string, string>; body: string }[] };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < spec.requests.length) {
+        const r = spec.requests[next++]!;
+        const res = await fetch(`${spec.url}/token`, { method: 'POST', headers: r.headers, body: r.body });
+        if (res.status !== 200) throw new Error(`exchange: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  process.exit(0);
+}
+
 const N = Number(process.env.N ?? 2000);
 const ISSUER = 'http://localhost:8787';
 const ADMIN = `bench-${crypto.randomUUID()}`;
+let closeServer: (() => Promise<void>) | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'stint-profile-'));
 const broker = await createNodeBroker({
   dbPath: join(dir, 'stint.db'),
@@ -25,12 +46,10 @@ const broker = await createNodeBroker({
   rateLimit: false,
 });
 
-/** This process's main-thread CPU so far, µs (Linux: the main thread's task id is the pid). */
+/** This process's main-thread CPU so far, µs (Linux: the main thread's task id is the pid; schedstat counts ns). */
 function mainThreadCpu(): number {
   try {
-    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const [utime, stime] = f.slice(f.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
-    return ((utime! + stime!) * 1e6) / 100; // USER_HZ = 100
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
   } catch {
     return NaN;
   }
@@ -82,7 +101,7 @@ try {
   const warm = await Promise.all(Array.from({ length: 300 }, () => token(exchange)));
   const signed = await Promise.all(Array.from({ length: N }, () => token(exchange)));
   // Served 16 at a time, as concurrent clients would be (the group commit and the crypto pool batch).
-  const serve = async (list: Awaited<ReturnType<typeof token>>[]) => {
+  let serve = async (list: Awaited<ReturnType<typeof token>>[]): Promise<void> => {
     let next = 0;
     await Promise.all(
       Array.from({ length: 16 }, async () => {
@@ -94,6 +113,20 @@ try {
       }),
     );
   };
+  if (process.env.SOCKET === '1') {
+    const { listen } = await import('../../src/runtime/node/serve.js');
+    const server = await listen(broker.app, '127.0.0.1', 0);
+    closeServer = server.close;
+    let round = 0;
+    serve = (list) => {
+      const file = join(dir, `requests-${round++}.json`);
+      writeFileSync(file, JSON.stringify({ url: server.url, requests: list.map((r) => ({ headers: r.headers, body: r.body.toString() })) }));
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+        child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the client exited ${code}`))));
+      });
+    };
+  }
   await serve(warm);
 
   if (process.env.CPU_ONLY === '1') {
@@ -101,9 +134,10 @@ try {
     const main0 = mainThreadCpu();
     await serve(signed);
     const cpu = process.cpuUsage(cpu0);
-    console.log(`${N} capability tokens in-process, CPU per token: ${Math.round((mainThreadCpu() - main0) / N)} µs on the main thread, ${Math.round((cpu.user + cpu.system) / N)} µs on all threads (no profiler).`);
+    console.log(`${N} capability tokens ${process.env.SOCKET === "1" ? "over a socket" : "in-process"}, CPU per token: ${Math.round((mainThreadCpu() - main0) / N)} µs on the main thread, ${Math.round((cpu.user + cpu.system) / N)} µs on all threads (no profiler).`);
   } else await profiled(signed, serve);
 } finally {
+  await closeServer?.();
   await broker.close();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -124,9 +158,12 @@ async function profiled<T>(signed: T[], serve: (list: T[]) => Promise<void>) {
   const mainCpu = mainThreadCpu() - main0;
   if (process.env.PROFILE) writeFileSync(process.env.PROFILE, JSON.stringify(profile));
 
-  // Self time per node from the sample deltas, then grouped.
+  // Self time per node from the samples, then grouped.
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  // Weighted by count, not by the time since the previous sample: a thread descheduled (by the
+  // thread pool it just woke, on a busy 2-core machine) gets one sample when it runs again, and
+  // that sample's long delta would charge the wait to whatever it was doing (libuv's job queue).
+  profile.samples.forEach((id) => self.set(id, (self.get(id) ?? 0) + 1));
   const byArea = new Map<string, number>();
   const byFn = new Map<string, number>();
   for (const n of profile.nodes) {
@@ -145,7 +182,7 @@ async function profiled<T>(signed: T[], serve: (list: T[]) => Promise<void>) {
   const per = (us: number) => ((us * scale) / N).toFixed(1);
   const rows = [...byArea].filter(([a]) => a !== 'V8 (idle)').sort((a, b) => b[1] - a[1]);
   const top = [...byFn].filter(([f]) => !f.startsWith('V8 (idle)')).sort((a, b) => b[1] - a[1]).slice(0, 25);
-  console.log(`${N} capability tokens in-process (16 concurrent, no socket), ${(wall / 1000).toFixed(1)} s wall, CPU per token: ${Math.round(mainCpu / N)} µs on the main thread, ${Math.round((cpu.user + cpu.system) / N)} µs on all threads.
+  console.log(`${N} capability tokens ${process.env.SOCKET === '1' ? 'over a socket (16 connections)' : 'in-process (16 concurrent, no socket)'}, ${(wall / 1000).toFixed(1)} s wall, CPU per token: ${Math.round(mainCpu / N)} µs on the main thread, ${Math.round((cpu.user + cpu.system) / N)} µs on all threads.
 
 | where (self time on the main thread) | µs per token | share |
 |---|---|---|
