@@ -33,6 +33,9 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
       'INSERT INTO tasks (id, agent_id, template, environment, purpose, jkt, status, status_reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     recent: sqlite.prepare('SELECT task_id, at, kind, detail FROM task_events WHERE task_id = ? AND kind IN (?, ?) AND at >= ? ORDER BY id'),
+    // Housekeeping (core/purge.ts), every 100 ms: prepared once, not built by drizzle each round.
+    purgeReplay: sqlite.prepare('DELETE FROM replay WHERE rowid IN (SELECT rowid FROM replay WHERE expires_at < ? LIMIT ?)'),
+    purgeRevoked: sqlite.prepare('DELETE FROM revoked_tokens WHERE rowid IN (SELECT rowid FROM revoked_tokens WHERE expires_at < ? LIMIT ?)'),
     append: sqlite.prepare(
       'INSERT INTO audit (seq, at, type, actor, task_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq',
     ),
@@ -64,6 +67,9 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
   return {
     ...base,
     flush: () => group.flush(),
+    async purge(now, limit) {
+      return group.write(() => st.purgeReplay.run(now, limit).changes + st.purgeRevoked.run(now, limit).changes);
+    },
     agents: {
       ...base.agents,
       async get(id) {
