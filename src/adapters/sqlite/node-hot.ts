@@ -16,7 +16,8 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
     task: sqlite.prepare(
       'SELECT id, agent_id, template, environment, purpose, jkt, status, status_reason, created_at, expires_at FROM tasks WHERE id = ?',
     ),
-    consume: sqlite.prepare('INSERT INTO replay (namespace, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING jti'),
+    // Conflicts do nothing: `changes` says whether the row went in (0 for a replay), no row object built.
+    consume: sqlite.prepare('INSERT INTO replay (namespace, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     // A task's scopes (scope.ts's scopesOf), their keys built from its columns (the constants hold no quote).
     state: sqlite.prepare(
       `SELECT t.id, t.agent_id, t.template, t.environment, t.purpose, t.jkt, t.status, t.status_reason, t.created_at, t.expires_at,
@@ -37,7 +38,7 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
     purgeReplay: sqlite.prepare('DELETE FROM replay WHERE rowid IN (SELECT rowid FROM replay WHERE expires_at < ? LIMIT ?)'),
     purgeRevoked: sqlite.prepare('DELETE FROM revoked_tokens WHERE rowid IN (SELECT rowid FROM revoked_tokens WHERE expires_at < ? LIMIT ?)'),
     append: sqlite.prepare(
-      'INSERT INTO audit (seq, at, type, actor, task_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq',
+      'INSERT INTO audit (seq, at, type, actor, task_id, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
   };
   type Row = Record<string, unknown>;
@@ -105,13 +106,13 @@ export function withNativeHotPaths(base: Store, sqlite: Database.Database, group
     },
     replay: {
       async consume(namespace, jti, expiresAt) {
-        return group.write(() => st.consume.all(namespace, jti, expiresAt)).length === 1;
+        return group.write(() => st.consume.run(namespace, jti, expiresAt)).changes === 1;
       },
     },
     audit: {
       ...base.audit,
       async append(r: AuditRecord) {
-        return group.write(() => st.append.all(r.seq, r.at, r.type, r.actor, r.taskId, JSON.stringify(r.data), r.prevHash, r.hash)).length === 1;
+        return group.write(() => st.append.run(r.seq, r.at, r.type, r.actor, r.taskId, JSON.stringify(r.data), r.prevHash, r.hash)).changes === 1;
       },
     },
   };
