@@ -9,6 +9,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { ADAPTERS } from './adapters/index.js';
 import type { Harness } from './event.js';
 import { runGuard } from './run.js';
+import { loadShellParser } from './shell.js';
 import { MAX_REQUEST, privateDir, socketPath, warmDir, type WarmAnswer, type WarmRequest } from './warm.js';
 
 const IDLE_MS = Math.max(1000, Number(process.env.STINT_GUARD_WARM_IDLE_MS) || 15 * 60_000);
@@ -109,6 +110,8 @@ export async function serveWarm(): Promise<void> {
     });
   });
   if (!(await listenOn(server, path))) process.exit(0);
+  // compile the shell grammar now, not on the first call that needs it
+  loadShellParser().catch(() => {});
   const ino = statSync(path).ino;
   const leave = () => {
     server.close();

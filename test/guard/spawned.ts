@@ -22,9 +22,9 @@ export interface HookResult {
 }
 
 /** Runs the built hook once with `event` on stdin. */
-export function spawnHook(event: unknown, env: Record<string, string | undefined>, harness = 'claude-code'): Promise<HookResult> {
+export function spawnHook(event: unknown, env: Record<string, string | undefined>, o: { harness?: string; cwd?: string } = {}): Promise<HookResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [bundle, '--harness', harness], { env: { ...process.env, ...env } });
+    const child = spawn('node', [bundle, '--harness', o.harness ?? 'claude-code'], { env: { ...process.env, ...env }, cwd: o.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -92,6 +92,17 @@ describe('the warm guard', () => {
     expect(withTask.code).toBe(0);
   });
 
+  it('an event without a cwd is read where the hook runs, not where the warm guard does', async () => {
+    const rt = runtime();
+    await warmUp(rt);
+    const home = await stack.freshTask('warm-cwd');
+    const { cwd: _omit, ...event } = claudeBash('cat ops/railway.env', cwd);
+    const r = await spawnHook(event, { XDG_RUNTIME_DIR: rt, STINT_HOME: home, STINT_GUARD_DEBUG: '1' }, { cwd });
+    expect(r.stderr).toMatch(/answered by the warm guard/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/railway\.env/);
+  });
+
   it('a directory open to others, or in a parent others can write to, is never asked', async () => {
     const name = (await warmUp(runtime())).split('/').pop()!; // the socket's name, from a clean directory
     const home = await stack.freshTask('warm-open-dir');
