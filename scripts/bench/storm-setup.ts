@@ -1,6 +1,7 @@
 // CPU of an event stream's set-up (issue 23): an in-process broker on SQLite whose audit window
 // holds ISSUED records, and VERIFIERS resource services opening `/v1/events?from=recent` at once
-// through the real HTTP server; prints the broker thread's CPU per stream until `stream.open`.
+// through the real HTTP server; prints the broker thread's CPU per stream until `stream.open`,
+// and how long the thread was held at once (CPU time, not wall time: the machine is shared).
 // The clients run in a child process so that their CPU is not counted.
 //   node --import tsx scripts/bench/storm-setup.ts     ISSUED=20000  VERIFIERS=200  ROUNDS=5
 import { fork } from 'node:child_process';
@@ -43,7 +44,8 @@ if (process.argv[2] === 'client') {
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'stint-storm-setup-'));
   const broker = await createNodeBroker({ dbPath: join(dir, 'stint.db'), policy: loadPolicyDir(join(ROOT, 'policies')), issuer: 'https://stint.storm.test', adminToken: 'x'.repeat(32), masterKey: new Uint8Array(32).fill(7), rateLimit: false });
-  const server = await listen(broker.app, '127.0.0.1', 0);
+  let arrivals = 0;
+  const server = await listen({ fetch: (req, env) => (arrivals++, broker.app.fetch(req, env)) }, '127.0.0.1', 0);
   try {
     for (let i = 0; i < ISSUED; i++) await broker.core.audit.append({ type: 'token.issued', actor: 'agent:a', data: { jti: `j${i}`, environment: 'staging' } });
     const auths: string[] = [];
@@ -52,18 +54,32 @@ if (process.argv[2] === 'client') {
       auths.push(`Basic ${btoa(`${resource.id}:${secret}`)}`);
     }
     const client = fork(fileURLToPath(import.meta.url), ['client'], { execArgv: ['--import', 'tsx'] });
-    // The main thread only (utime + stime of its task, clock ticks of 10 ms), and the whole process.
-    const mainCpu = () => {
-      const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(f[11]) + Number(f[12])) * 10;
-    };
+    // The main thread only, ms (its schedstat: ns on a CPU), and the whole process.
+    const runNs = () => Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+    const mainCpu = () => runNs() / 1e6;
     const allCpu = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
-    console.error(`rounds from ${process.hrtime.bigint() / 1000n} µs`); // for a --cpu-prof: samples after this
+    // How long the thread is held at once: each turn of the event loop (a setImmediate chain),
+    // its CPU time and the requests that arrived in it.
+    let turns: { cpu: number; arrived: number }[] = [];
+    let lastTurn = runNs();
+    let lastArrivals = 0;
+    let ticking = true;
+    const turnTick = () => {
+      const now = runNs();
+      turns.push({ cpu: (now - lastTurn) / 1e6, arrived: arrivals - lastArrivals });
+      lastTurn = now;
+      lastArrivals = arrivals;
+      if (ticking) setImmediate(turnTick);
+    };
+    turnTick();
+    const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
+    console.error(`rounds from ${process.hrtime.bigint() / 1000n} µs`); // for a --cpu-prof: the samples after this
     for (let r = 0; r < ROUNDS; r++) {
       await new Promise((res) => setTimeout(res, 1100)); // past the cached start of ?from=recent
+      turns = [];
       const c0 = mainCpu();
       const a0 = allCpu();
       const t0 = performance.now();
@@ -73,8 +89,14 @@ if (process.argv[2] === 'client') {
       const ms = performance.now() - t0;
       const cpu = mainCpu() - c0;
       const all = allCpu() - a0;
-      console.log(`round ${r}: ${VERIFIERS} streams in ${ms.toFixed(0)} ms, broker main thread ${cpu.toFixed(0)} ms (${((cpu / VERIFIERS) * 1000).toFixed(0)} µs per stream), all threads ${all.toFixed(0)} ms${failed ? `, ${failed} failed: ${why}` : ''}`);
+      const held = turns.map((t) => t.cpu);
+      console.log(
+        `round ${r}: ${VERIFIERS} streams in ${ms.toFixed(0)} ms; broker main thread ${cpu.toFixed(0)} ms (${((cpu / VERIFIERS) * 1000).toFixed(0)} µs per stream), all threads ${all.toFixed(0)} ms;` +
+          ` CPU ms per turn of the loop: p99 ${q(held, 0.99).toFixed(1)}, longest ${[...turns].sort((a, b) => b.cpu - a.cpu).slice(0, 4).map((t) => `${t.cpu.toFixed(1)} (${t.arrived} requests read)`).join(', ')}` +
+          `${failed ? `; ${failed} failed: ${why}` : ''}`,
+      );
     }
+    ticking = false;
     client.kill();
   } finally {
     await server.close();
