@@ -2,7 +2,8 @@
 // set-ups are admitted a few at a time and a few per turn of the event loop; the rest wait,
 // boundedly, and every stream still gets its whole backlog and every live event, once each.
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { followStream } from '../src/verify/event-stream.js';
 import { registerResource } from '../src/core/resources.js';
 import { createBrokerApp } from '../src/http/broker-app.js';
 import { StreamAdmission } from '../src/http/stream-admission.js';
@@ -182,5 +183,27 @@ describe('GET /v1/events under a reconnect storm', () => {
     const again = follow(await get(auths[1]!));
     await again.until((got) => got.some((m) => m.event === 'stream.open'));
     for (const s of [...streams, again]) await s.close();
+  });
+});
+
+describe('a verifier turned away', () => {
+  it('comes back no sooner than the Retry-After it was given', async () => {
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      const fake = (async () => {
+        calls++;
+        if (calls === 1) return new Response('{}', { status: 503, headers: { 'Retry-After': '3' } });
+        return new Response(new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode('event: stream.open\ndata: {}\n\n')) }));
+      }) as unknown as typeof fetch;
+      const s = followStream({ url: 'http://broker/v1/events', headers: {}, fetch: fake, lastEventId: () => 0, onEvent: () => {}, onState: () => {}, retryMs: 10 });
+      await vi.advanceTimersByTimeAsync(2_900);
+      expect(calls).toBe(1);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(calls).toBe(2);
+      s.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
