@@ -187,6 +187,27 @@ describe('GET /v1/events under a reconnect storm', () => {
 });
 
 describe('a verifier turned away', () => {
+  it('reconnects after a random part of its delay, so that verifiers dropped together do not return together', async () => {
+    vi.useFakeTimers();
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    try {
+      let calls = 0;
+      const fake = (async () => {
+        calls++;
+        return new Response(new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('event: stream.open\ndata: {}\n\n')), c.close()) }));
+      }) as unknown as typeof fetch;
+      const s = followStream({ url: 'http://broker/v1/events', headers: {}, fetch: fake, lastEventId: () => 0, onEvent: () => {}, onState: () => {}, retryMs: 1000 });
+      await vi.advanceTimersByTimeAsync(490);
+      expect(calls).toBe(1);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(calls).toBe(2);
+      s.close();
+    } finally {
+      random.mockRestore();
+      vi.useRealTimers();
+    }
+  });
+
   it('comes back no sooner than the Retry-After it was given', async () => {
     vi.useFakeTimers();
     try {

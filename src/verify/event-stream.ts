@@ -8,7 +8,7 @@ export interface StreamOptions {
   onEvent: (m: EventSourceMessage) => void;
   onState: (connected: boolean) => void;
   lastEventId: () => number;
-  /** Reconnect delay, ms (doubles up to 30 s while failing). */
+  /** Reconnect delay, ms (doubles up to 30 s while failing; each wait is a random half to all of it). */
   retryMs?: number;
 }
 
@@ -64,7 +64,9 @@ export function followStream(o: StreamOptions): { close: () => void } {
       }
       o.onState(false);
       if (closed) return;
-      await new Promise((r) => setTimeout(r, Math.max(delay, told)));
+      // Jittered (half to all of the delay): after a broker restart every verifier loses its
+      // stream at once, and reconnecting in step would arrive as one burst (issue 23).
+      await new Promise((r) => setTimeout(r, Math.max(delay / 2 + (Math.random() * delay) / 2, told)));
       delay = Math.min(delay * 2, 30_000);
     }
   };
