@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/workers/**'], testTimeout: 30_000, hookTimeout: 60_000 } },
+      { test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/workers/**'], testTimeout: 30_000, hookTimeout: 60_000, globalSetup: ['./test/warm-dir.setup.ts'] } },
       {
         // Inside workerd, with the broker Worker's own wrangler.toml (D1 from migrations/).
         plugins: [

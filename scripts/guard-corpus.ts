@@ -5,11 +5,17 @@
 // hook's p50/p99 beside a bare `node -e ""` spawned interleaved in the same run.
 // Run: npm run corpus:guard            (builds the hook first)
 //      CORPUS_IN_PROCESS=1 npm run corpus:guard   (the same analysis in this process, no timing)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadCorpus, corpusWorkspace } from '../test/guard/corpus/workspace.js';
 import { corpusBroker, runCorpus, runInProcess, runSpawned } from '../test/guard/corpus/drive.js';
 import { misses, percentile, table, tally } from '../test/guard/corpus/score.js';
 
 const inProcess = process.env.CORPUS_IN_PROCESS === '1';
+// the warm guard's socket in a directory of this run's (removed at the end: the warm guard leaves)
+const runtime = mkdtempSync(join(tmpdir(), 'stint-corpus-run-'));
+process.env.XDG_RUNTIME_DIR = runtime;
 const only = process.env.CORPUS_ONLY ? new RegExp(process.env.CORPUS_ONLY) : undefined;
 const entries = loadCorpus().filter((e) => !only || only.test(e.id) || only.test(e.channel));
 const v = corpusWorkspace();
@@ -45,4 +51,5 @@ if (!inProcess) {
   console.log(`| bare \`node -e ""\` | ${b50.toFixed(1)} ms | ${b99.toFixed(1)} ms | ${Math.max(...bare).toFixed(1)} ms |`);
   console.log(`\np50 ratio ${(p50 / b50).toFixed(2)}× (target ≤ 1.5×), p99 ${p99.toFixed(0)} ms (target ≤ 250 ms); timed out: ${results.filter((r) => r.timedOut).length}. Node ${process.version}, ${new Date().toISOString()}`);
 }
+rmSync(runtime, { recursive: true, force: true });
 process.exit(0);

@@ -245,6 +245,44 @@ describe('retention in the approval service', () => {
     expect(await s.core.store.audit.list(0, 1000)).toHaveLength(1);
     expect(await s.core.audit.verify()).toMatchObject({ ok: true, count: 1, checkpoint: { seq: 40 } });
   });
+
+  it('prunes approval requests and their decisions once the tasks they were for are past retention; none before', async () => {
+    const { createApprovalService } = await import('../src/service/approvals.js');
+    const { createApprovalStore } = await import('../src/adapters/sqlite/approval-store.js');
+    const clock = new FrozenClock();
+    const { db } = openSqlite(':memory:');
+    const s = await createApprovalService({
+      issuer: 'http://localhost:8787',
+      selfUrl: 'http://localhost:8788',
+      brokerUrl: 'http://localhost:8787',
+      store: createSqliteStore(db),
+      approvals: createApprovalStore(db),
+      sealer: createNobleSealer(new Uint8Array(32).fill(3)),
+      policy: defaultPolicy(),
+      adminToken: 'y'.repeat(20),
+      clock,
+      requestRetentionMs: 30 * DAY_MS,
+    });
+    const request = { type: 'destructive_action', task_id: 't', environment: 'production', action: 'volumeDelete', resource: 'r', scope: 's', reason: 'r' } as never;
+    const add = async (id: string) => {
+      const now = clock.now();
+      await s.core.approvals.requests.create({ id, clientId: 'agt', request, digest: 'd', quorum: 1, groups: [], allowOwner: false, status: 'pending', statusReason: null, interval: 5, lastPollAt: null, createdAt: now, expiresAt: now + 600_000 });
+      await s.core.approvals.decisions.add({ requestId: id, approverId: 'apr', decision: 'approve', jti: `j-${id}`, at: now });
+    };
+    for (let i = 0; i < 3; i++) await add(`old${i}`);
+    clock.advance(29 * 86400);
+    await add('recent');
+    while ((await s.maintenance()) > 0);
+    expect(await s.core.approvals.requests.get('old0')).toBeDefined();
+    clock.advance(2 * 86400);
+    while ((await s.maintenance()) > 0);
+    for (let i = 0; i < 3; i++) {
+      expect(await s.core.approvals.requests.get(`old${i}`)).toBeUndefined();
+      expect(await s.core.approvals.decisions.list(`old${i}`)).toEqual([]);
+    }
+    expect(await s.core.approvals.requests.get('recent')).toBeDefined();
+    expect(await s.core.approvals.decisions.list('recent')).toHaveLength(1);
+  });
 });
 
 describe('retention with an archive', () => {

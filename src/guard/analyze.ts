@@ -7,7 +7,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { CallDescriptor, ToolCallFacts } from '../core/tool-call.js';
 import type { SqlStatementKind } from '../core/policy.js';
 import type { GuardEvent } from './event.js';
-import { dedupe, positional, scrub, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
+import { argumentAssignment, dedupe, positional, scrub, scanContent, scanFormats, scanJson, scanUrls, wire, type Found, type Ownership } from './secrets.js';
 import { loadShellParser, parseShell, stripWrappers, type Env, type SimpleCommand, type Word } from './shell.js';
 import { OutOfTime, within } from './bounded.js';
 import { NeedParser } from './need.js';
@@ -467,10 +467,15 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
     // credential-named options of any command: `--access-token X`, `--api-key=X`, `redis-cli -a X`
     for (let i = 1; i < argv.length; i++) {
       const t = argv[i]!.text;
+      if (argv[i]!.literal) used.push(...argumentAssignment(t, own));
+      // `aws configure set aws_secret_access_key VALUE`: a credential stored for later calls
+      if (base === 'aws' && i === 3 && argv[1]?.text === 'configure' && argv[2]?.text === 'set' && isCredName(t) && argv[4]?.literal) used.push(...positional(argv[4].text, 'argument', t, own));
       const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(t);
       if (!m) continue;
       const name = m[1]!;
-      const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || (base === 'redis-cli' && t === '-a') || (base === 'sshpass' && t === '-p') || (base === 'docker' && t === '-p' && argv.some((w) => w.text === 'login'));
+      // `gh secret set NAME --body VALUE` (or -b): the value becomes a secret of the repository
+      const ghSecret = base === 'gh' && argv[1]?.text === 'secret' && (name === 'body' || t === '-b');
+      const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || ghSecret || (base === 'redis-cli' && t === '-a') || (base === 'sshpass' && t === '-p') || (base === 'docker' && t === '-p' && argv.some((w) => w.text === 'login'));
       if (!isCred) continue;
       const v = m[2] !== undefined ? { ...argv[i]!, text: m[2] } : argv[i + 1];
       if (!v || (m[2] === undefined && v.text.startsWith('-'))) continue;

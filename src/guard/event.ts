@@ -45,7 +45,8 @@ export interface Rendered {
 
 export interface HarnessAdapter {
   harness: Harness;
-  parse(input: unknown): GuardEvent;
+  /** `cwd`: where the hook runs, for events that do not say (default: this process's). */
+  parse(input: unknown, cwd?: string): GuardEvent;
   render(answer: GuardAnswer, event: GuardEvent | undefined): Rendered;
 }
 

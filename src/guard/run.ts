@@ -4,6 +4,7 @@ import { ADAPTERS } from './adapters/index.js';
 import { analyze } from './analyze.js';
 import { BrokerUnreachable, evaluate, evaluateViaRun } from './client.js';
 import { UnreadableEvent, type GuardAnswer, type GuardEvent, type Harness, type Rendered } from './event.js';
+import { DEADLINE_MS, MAX_INPUT } from './limits.js';
 import { loadShellParser, plainCommands } from './shell.js';
 import { loadState, stintHome, type TaskState } from './state.js';
 import type { Ownership } from './secrets.js';
@@ -12,6 +13,8 @@ export interface GuardOptions {
   harness: Harness;
   input: string;
   env?: Record<string, string | undefined>;
+  /** Where the hook runs, for events that do not carry a cwd (default: this process's). */
+  cwd?: string;
   /** Time for the broker's answer, ms. */
   brokerTimeoutMs?: number;
   fetch?: typeof fetch;
@@ -23,12 +26,9 @@ export interface GuardOptions {
   deadline?: number;
 }
 
-/** The hook answers within this (STINT_GUARD_DEADLINE_MS), below every harness's own time-out. */
-export const DEADLINE_MS = 2000;
+export { DEADLINE_MS, MAX_INPUT };
 /** Time kept for the broker's answer after analysis, ms. */
 const BROKER_SHARE_MS = 400;
-
-export const MAX_INPUT = 1024 * 1024;
 
 export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; answer: GuardAnswer; event?: GuardEvent }> {
   const adapter = ADAPTERS[o.harness];
@@ -40,7 +40,7 @@ export async function runGuard(o: GuardOptions): Promise<{ rendered: Rendered; a
     let raw: unknown;
     try {
       raw = JSON.parse(o.input);
-      event = adapter.parse(raw);
+      event = adapter.parse(raw, o.cwd);
     } catch (e) {
       const why = e instanceof UnreadableEvent ? e.message : 'it is not JSON';
       return { kind: 'block', reason: `stint guard cannot read this ${o.harness} hook event (${why}); blocked` };

@@ -302,9 +302,36 @@ export function scanHeaderText(text: string, own: Ownership, file?: string): Fou
   return out;
 }
 
+/**
+ * An auth scheme and a literal joined in code: `"Bearer " + "…"` (JS, Java), `'Bearer ' . '…'`
+ * (PHP, Perl), `"Bearer " .. "…"` (Lua), `"Bearer " "…"` (C, Python). Joined to a name
+ * (`"Bearer " + token`) it is a reference, not a value. Linear: a match starts only at a quoted scheme.
+ */
+export function scanSchemeJoin(text: string, own: Ownership, file?: string): Found[] {
+  const out: Found[] = [];
+  for (const m of text.matchAll(/(["'`])(bearer|basic|token|dpop|bot)[ \t]*\1[ \t]*(?:\+|\.\.?)?[ \t]*(["'`])([^"'`\s\\]{1,4096})\3/gi)) {
+    out.push(...positional(m[4]!, 'header', 'authorization', own, file));
+    if (out.length > 50) break;
+  }
+  return out;
+}
+
+/**
+ * A `NAME=VALUE` argument whose name says credential (`heroku config:set API_TOKEN=…`, `docker
+ * run -e TOKEN=…`, `--from-literal=password=…`, `--set db.password=…`, `vault kv put p token=…`):
+ * the value is handed to the command. A person-chosen word is not proof of a credential.
+ */
+export function argumentAssignment(word: string, own: Ownership): Found[] {
+  const m = /^(?:--?[A-Za-z][\w-]{0,60}=)?([A-Za-z_][\w.-]{0,100})=([^\s]{8,4096})$/.exec(word);
+  if (!m) return [];
+  const name = m[1]!.split('.').pop()!;
+  if (!CREDENTIAL_NAME.test(name) || WORDISH.test(m[2]!) || WORDS.test(m[2]!)) return [];
+  return positional(m[2]!, 'argument', name, own);
+}
+
 /** Everything credential-like in a file's (or any text's) content: formats, user info, `*TOKEN*=`, JSON keys, headers. */
 export function scanContent(text: string, position: string, own: Ownership, file?: string): Found[] {
-  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file), ...scanAssignments(text, position, own, file), ...scanHeaderText(text, own, file)];
+  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file), ...scanAssignments(text, position, own, file), ...scanHeaderText(text, own, file), ...scanSchemeJoin(text, own, file)];
   for (const [k, v] of parseDotenv(text)) if (CREDENTIAL_NAME.test(k)) out.push(...positional(v, position, k, own, file));
   const t = text.trim();
   if (t.startsWith('{') || t.startsWith('[')) {

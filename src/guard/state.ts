@@ -26,7 +26,7 @@ export interface TaskState {
   agent_key?: string;
 }
 
-export const stintHome = (env: Record<string, string | undefined> = process.env) => env.STINT_HOME ?? join(homedir(), '.stint');
+export const stintHome = (env: Record<string, string | undefined> = process.env) => env.STINT_HOME ?? join(env.HOME || homedir(), '.stint');
 export const currentFile = (home: string) => join(home, 'current.json');
 
 export function loadState(home = stintHome()): TaskState | undefined {

@@ -45,6 +45,8 @@ export interface ApprovalPorts extends Background {
   auditRetentionMs?: number;
   /** Where this service's cut audit records go before they are deleted (core/retention.ts). */
   auditArchive?: RetentionOptions['archive'];
+  /** How long approval requests (and their decisions) are kept after they expired (ms, 0: for ever; default the tasks' 30 days). */
+  requestRetentionMs?: number;
 }
 
 /** The approval service from its ports: its own key, its own stores, the same on every runtime. */
@@ -70,7 +72,10 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     // The broker-shaped tables (replay, revocations), then the console's (challenges, sessions, enrolment links).
   // This service's own audit chain is cut like the broker's, under checkpoints signed by its key.
   const retention = { tasksMs: 0, auditMs: p.auditRetentionMs ?? DEFAULT_RETENTION.auditMs, archive: p.auditArchive };
+  // Requests go with the tasks they were for (every decision stays in the audit log).
+  const requestsMs = p.requestRetentionMs ?? DEFAULT_RETENTION.tasksMs;
+  const pruneRequests = () => (requestsMs > 0 ? core.approvals.requests.prune(clock.now() - requestsMs, 500) : Promise.resolve(0));
   const maintenance = async () =>
-    (await purgeRound(store, clock)) + (await purgeRound(core.approvals, clock)) + (await retentionRound({ store, clock, keys, issuer: core.selfUrl }, retention));
+    (await purgeRound(store, clock)) + (await purgeRound(core.approvals, clock)) + (await pruneRequests()) + (await retentionRound({ store, clock, keys, issuer: core.selfUrl }, retention));
   return { core, app, start: () => {}, stop: () => {}, maintenance };
 }

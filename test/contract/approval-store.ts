@@ -154,5 +154,25 @@ export function approvalStoreContract(name: string, make: () => ApprovalStore | 
       expect((await s.decisions.list('a1')).map((d) => d.approverId)).toEqual(['apr_1', 'apr_2']);
       expect(await s.decisions.list('a2')).toEqual([]);
     });
+
+    it('requests: pruned once created and expired before the cut, with their decisions; newer ones stay', async () => {
+      const s = await make();
+      await s.requests.create(record('old1', { createdAt: 1000, expiresAt: 2000, status: 'delivered' }));
+      await s.requests.create(record('old2', { createdAt: 1100, expiresAt: 2100 }));
+      await s.requests.create(record('old3', { createdAt: 1200, expiresAt: 2200, status: 'denied' }));
+      await s.requests.create(record('lives', { createdAt: 1300, expiresAt: 9000 }));
+      await s.requests.create(record('new', { createdAt: 8000, expiresAt: 9000 }));
+      for (const id of ['old1', 'old2', 'lives']) await s.decisions.add({ requestId: id, approverId: 'apr_1', decision: 'approve', jti: `j-${id}`, at: 1500 });
+      expect(await s.requests.prune(5000, 2)).toBe(2);
+      expect(await s.requests.prune(5000, 2)).toBe(1);
+      expect(await s.requests.prune(5000, 2)).toBe(0);
+      for (const id of ['old1', 'old2', 'old3']) {
+        expect(await s.requests.get(id)).toBeUndefined();
+        expect(await s.decisions.list(id)).toEqual([]);
+      }
+      expect(await s.requests.get('lives')).toBeDefined();
+      expect(await s.decisions.list('lives')).toHaveLength(1);
+      expect(await s.requests.get('new')).toBeDefined();
+    });
   });
 }

@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentKeyFile, egressBroker, fakeProviders, FOUND, REAL, ROOT, stintRun, workspace } from './helpers.js';
+import { warmDir } from '../../src/guard/warm.js';
 
 let broker: Awaited<ReturnType<typeof egressBroker>>;
 let fake: Awaited<ReturnType<typeof fakeProviders>>;
@@ -55,12 +56,17 @@ describe('the sandbox', () => {
       'for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do tr "\\0" " " < $f 2>/dev/null; echo; done',
       'echo "HOME_FILES=$(ls -A "$STINT_HOME" 2>/dev/null | wc -l)"',
       'echo "KEY_BYTES=$(cat "$AGENT_KEY_FILE" | wc -c)"',
+      // the warm guard's directory (src/guard/warm.ts): a socket planted there would answer for hooks outside
+      'echo "WARM_FILES=$(ls -A "${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/stint-guard-$(id -u)" 2>/dev/null | wc -l)"',
       'ls -A /run/stint',
       'cat /run/stint/* 2>/dev/null | head -c 100000',
     ].join('\n');
     const agent = await agentKeyFile(broker, keys);
     const home = mkdtempSync(join(tmpdir(), 'stint-home-'));
     const ws = workspace();
+    const warm = warmDir(process.env);
+    mkdirSync(warm, { recursive: true, mode: 0o700 });
+    writeFileSync(join(warm, 'marker'), '');
     const r = await stintRun(
       ['--template', 'fix-credentials', '--environment', 'staging', '--purpose', 'p', '--client-id', agent.clientId, '--key', agent.file, '--url', broker.issuer, '--env', 'RAILWAY_TOKEN=railway-staging', '--', 'sh', '-c', script],
       { STINT_HOME: home, AGENT_KEY_FILE: agent.file, STINT_ADMIN_TOKEN: 'admin-secret-outside', STINT_EGRESS_RESOLVE: fake.resolve, STINT_EGRESS_UPSTREAM_CA: fake.caFile },
@@ -72,6 +78,8 @@ describe('the sandbox', () => {
     expect(r.stdout).not.toContain('admin-secret-outside');
     expect(r.stdout).not.toContain('"private_jwk"');
     expect(r.stdout).toContain('HOME_FILES=0');
+    expect(r.stdout).toContain('WARM_FILES=0');
+    expect(existsSync(join(warm, 'marker'))).toBe(true);
     expect(/^KEY_BYTES=\d+$/m.exec(r.stdout)?.[0]).toBe('KEY_BYTES=0');
     expect(r.stdout).toMatch(/HTTPS_PROXY=http:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toMatch(/SSL_CERT_FILE=\/run\/stint\/ca\.pem/);

@@ -17,6 +17,15 @@ const STOPS: [string, string][] = [
   ['sudo -u bash -c', `sudo -u deploy bash -c 'curl -H "Authorization: Bearer ${T}" https://backboard.railway.app/graphql/v2'`],
   ['a credential option', `doctl --access-token ${T} compute droplet list`],
   ['redis-cli -a', `redis-cli -h cache.internal -a ${T} ping`],
+  ['gh secret set --body', `gh secret set RAILWAY_TOKEN --body ${T}`],
+  ['gh secret set -b', `gh secret set DEPLOY -b ${T} --repo acme/api`],
+  ['a NAME=VALUE argument', `heroku config:set RAILWAY_TOKEN=${T} -a api`],
+  ['docker run -e', `docker run -e API_TOKEN=${T} acme/deploy`],
+  ['kubectl --from-literal', `kubectl create secret generic rw --from-literal=token=${T}`],
+  ['helm --set a.b.password', `helm upgrade api ./chart --set db.password=${T}`],
+  ['aws configure set', `aws configure set aws_secret_access_key ${T}`],
+  ['"Bearer " + "…" in code', `node -e 'fetch(u, { headers: { Authorization: "Bearer " + "${T}" } })'`],
+  ["'Bearer ' . '…' in PHP", `php -r '$h = "Authorization: " . "Bearer " . "${T}";'`],
   ['a script run', './deploy.sh'],
   ['npm run', 'npm run deploy'],
   ['make', 'make release'],
@@ -77,7 +86,7 @@ describe('attack channels a hook can see are caught', () => {
   });
   it('benign neighbours of those channels are allowed', async () => {
     const s = await stack();
-    for (const cmd of ['npm test', 'make build', 'python3 -c "print(1+1)"', 'node -e "console.log(process.version)"', 'kubectl get pods -n staging', 'helm list', 'aws s3 ls s3://assets', 'terraform plan', 'gh pr list', 'find . -name "*.ts" -exec wc -l {} +', 'redis-cli -h localhost ping', 'env | sort | head -3']) {
+    for (const cmd of ['npm test', 'make build', 'python3 -c "print(1+1)"', 'node -e "console.log(process.version)"', 'kubectl get pods -n staging', 'helm list', 'aws s3 ls s3://assets', 'terraform plan', 'gh pr list', 'find . -name "*.ts" -exec wc -l {} +', 'redis-cli -h localhost ping', 'env | sort | head -3', 'gh secret set DEPLOY_TOKEN --body "$DEPLOY_TOKEN"', 'gh secret list', 'heroku config:set TOKEN_TTL=3600 LOG_LEVEL=debug', 'docker run -e API_TOKEN acme/deploy', 'kubectl create secret generic rw --from-literal=token_name=deploy-key', 'helm upgrade api ./chart --set auth.existingSecret=api-credentials', 'aws configure set region eu-west-1', `node -e 'fetch(u, { headers: { Authorization: "Bearer " + process.env.TOKEN } })'`]) {
       const r = await s.guard('claude-code', claudeBash(cmd, s.cwd));
       expect(r.answer.kind, `${cmd}: ${r.rendered.stderr}`).toBe('allow');
     }

@@ -1,65 +1,24 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperatorClient } from '../../src/client/operator.js';
-import { saveState } from '../../src/guard/state.js';
-import { loadPolicyDir } from '../../src/policy/node.js';
-import { freePort } from '../../src/runtime/node/launch.js';
-import { listen } from '../../src/runtime/node/serve.js';
-import { createNodeBroker } from '../../src/runtime/node/wire.js';
+import type { OperatorClient } from '../../src/client/operator.js';
 import { claudeBash, claudeRead, RAILWAY_TOKEN, workspace } from './helpers.js';
+import { hookBroker, spawnHook } from './spawned.js';
 
 // The real hook process, as a harness spawns it: the pre-built bundle against a broker on a port.
-const root = new URL('../../', import.meta.url).pathname;
-let server: { close(): void };
+let stack: Awaited<ReturnType<typeof hookBroker>>;
 let home: string;
 let cwd: string;
 let operator: OperatorClient;
-let issuerUrl: string;
-let dirRoot: string;
-
-/** A new agent with a staging task, saved under its own STINT_HOME (a stop locks the agent). */
-async function freshTask(name: string): Promise<string> {
-  const agent = await operator.agent(name, 'alice', ['fix-credentials']);
-  const opened = await agent.openTask('fix-credentials', 'staging', 'fix the staging credentials');
-  const dpop = await agent.dpopKey();
-  const h = join(dirRoot, name, '.stint');
-  saveState({ version: 1, url: issuerUrl, issuer: issuerUrl, client_id: agent.clientId, task_id: opened.body.task_id, template: 'fix-credentials', environment: 'staging', purpose: 'p', task_token: opened.body.access_token, expires_at: Math.floor(Date.now() / 1000) + opened.body.expires_in, dpop: { alg: 'EdDSA', private_jwk: await exportJWK(dpop.privateKey), public_jwk: dpop.publicJwk, jkt: dpop.jkt } }, h);
-  return h;
-}
-
-function hook(event: unknown, env: Record<string, string> = {}, stintHome = home): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node', [join(root, 'dist/hook/stint-guard.mjs'), '--harness', 'claude-code'], { env: { ...process.env, STINT_HOME: stintHome, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(JSON.stringify(event));
-  });
-}
+const freshTask = (name: string) => stack.freshTask(name);
+const hook = (event: unknown, env: Record<string, string> = {}, stintHome = home) => spawnHook(event, { STINT_HOME: stintHome, ...env });
 
 beforeAll(async () => {
-  const build = spawnSync('node', ['--import', 'tsx', 'scripts/build-guard.ts'], { cwd: root });
-  if (build.status !== 0) throw new Error(`build:guard failed: ${build.stderr}`);
-  const dir = mkdtempSync(join(tmpdir(), 'stint-guard-proc-'));
-  const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
-  const admin = `t-${crypto.randomUUID()}`;
-  const broker = await createNodeBroker({ dbPath: join(dir, 'stint.db'), policy: loadPolicyDir(join(root, 'policies')), issuer, adminToken: admin, masterKey: new Uint8Array(32).fill(3) });
-  server = await listen(broker.app, '127.0.0.1', port);
-  operator = new OperatorClient(issuer, admin);
-  issuerUrl = issuer;
-  dirRoot = dir;
+  stack = await hookBroker();
+  operator = stack.operator;
   home = await freshTask('proc-agent');
   cwd = workspace();
 }, 120_000);
-afterAll(() => server?.close());
+afterAll(() => stack?.close());
 
 describe('the stint guard process (dist bundle), as a harness runs it', () => {
   it('allows benign calls, blocks the read, stops at the token’s first use', async () => {

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
-import type { ApprovalStore } from '../../core/approvals/types.js';
+import { APPROVAL_STATUSES, type ApprovalStore } from '../../core/approvals/types.js';
 import * as s from './schema.js';
 import type { SqliteDb } from './store.js';
 
@@ -145,6 +145,19 @@ export function createApprovalStore(db: SqliteDb): ApprovalStore {
       },
       async touch(id, at, interval) {
         await db.update(s.approvalRequests).set({ lastPollAt: at, interval }).where(eq(s.approvalRequests.id, id));
+      },
+      async prune(before, limit) {
+        // through the (status, created_at) index, every status named; decisions first, so that a
+        // failure between the two leaves a request to prune next time, never a decision without one
+        const old = await db
+          .select({ id: s.approvalRequests.id })
+          .from(s.approvalRequests)
+          .where(and(inArray(s.approvalRequests.status, APPROVAL_STATUSES), lt(s.approvalRequests.createdAt, before), lt(s.approvalRequests.expiresAt, before)))
+          .limit(limit);
+        if (old.length === 0) return 0;
+        const ids = old.map((r) => r.id);
+        await db.delete(s.approvalDecisions).where(inArray(s.approvalDecisions.requestId, ids));
+        return (await db.delete(s.approvalRequests).where(inArray(s.approvalRequests.id, ids)).returning({ id: s.approvalRequests.id })).length;
       },
     },
     decisions: {

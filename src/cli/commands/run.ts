@@ -3,7 +3,7 @@
 // task's event stream, and runs the command in the sandbox (src/egress/sandbox.ts), where the
 // only way out is that proxy and the only credentials are placeholders.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -14,6 +14,7 @@ import { completeTask, egressSession, followTask } from '../../egress/supervisor
 import { failClosed, startWatchdog } from '../../egress/watchdog.js';
 import { evaluate } from '../../guard/client.js';
 import { loadState, stintHome, type TaskState } from '../../guard/state.js';
+import { warmDir } from '../../guard/warm.js';
 import { generateAgentKey, StintAgent } from '../../sdk/agent.js';
 import { agentBrokerUrl, brokerCall, exportKey, loadKey } from '../agent.js';
 import { fail } from '../shared.js';
@@ -207,7 +208,15 @@ export function register(program: Command): void {
       });
       if (!o.sandbox) console.error('stint run: --no-sandbox: the boundary is cooperative (proxy variables only; a program that ignores them reaches the network directly)');
 
-      const hide = [stintHome(), ...(state.agent_key ? [state.agent_key] : []), ...(process.env.STINT_AGENT_KEY ? [resolve(process.env.STINT_AGENT_KEY)] : []), dirname(resolve(process.env.STINT_DB || './data/stint.db'))];
+      // The warm guard's directory (src/guard/warm.ts) is hidden too, created first if need be: a
+      // command inside must not be able to plant a socket that hooks outside the sandbox would ask.
+      const warm = warmDir(process.env);
+      try {
+        mkdirSync(warm, { recursive: true, mode: 0o700 });
+      } catch {
+        // hidden below if it exists at all
+      }
+      const hide = [stintHome(), warm, ...(state.agent_key ? [state.agent_key] : []), ...(process.env.STINT_AGENT_KEY ? [resolve(process.env.STINT_AGENT_KEY)] : []), dirname(resolve(process.env.STINT_DB || './data/stint.db'))];
       const [cmd, ...args] = o.sandbox ? ['bwrap', ...bwrapArgv({ runDir, hide, port: innerPort, cwd: process.cwd(), argv })] : argv;
       child = spawn(cmd!, args, { stdio: 'inherit', env, detached: true });
       const watchdog = child.pid ? startWatchdog(child.pid, runDir) : undefined;

@@ -23,6 +23,8 @@ export interface ActionRequest {
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'voided' | 'delivered';
+/** Every status (the compiler checks the list is whole). */
+export const APPROVAL_STATUSES = Object.keys({ pending: 1, approved: 1, denied: 1, expired: 1, voided: 1, delivered: 1 } satisfies Record<ApprovalStatus, 1>) as ApprovalStatus[];
 
 export interface ApprovalRecord {
   id: string;
@@ -130,6 +132,11 @@ export interface ApprovalStore {
     transition(id: string, from: ApprovalStatus[], to: ApprovalStatus, reason: string): Promise<boolean>;
     /** Records a poll; returns the previous poll time. */
     touch(id: string, at: number, interval: number): Promise<void>;
+    /**
+     * Deletes up to `limit` requests created and expired before `before`, with their decisions;
+     * says how many requests went. (Every decision is also in the audit log.)
+     */
+    prune(before: number, limit: number): Promise<number>;
   };
   decisions: {
     /** `false` if this approver already decided this request. */

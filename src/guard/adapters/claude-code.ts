@@ -14,7 +14,7 @@ const STAGES: Record<string, Stage> = {
   SessionStart: 'session',
 };
 
-export function parseClaudeShape(harness: Harness, input: unknown): GuardEvent {
+export function parseClaudeShape(harness: Harness, input: unknown, cwd?: string): GuardEvent {
   const name = field(input, 'hook_event_name');
   if (!name) throw new UnreadableEvent('no hook_event_name');
   const tool = field(input, 'tool_name') ?? '';
@@ -33,7 +33,7 @@ export function parseClaudeShape(harness: Harness, input: unknown): GuardEvent {
     kind: kindOf(tool),
     filesRead: [],
     filesWritten: [],
-    cwd: field(input, 'cwd') ?? process.cwd(),
+    cwd: field(input, 'cwd') ?? cwd ?? process.cwd(),
   };
   const ti = obj(input, 'tool_input');
   if (stage === 'pre' && input && typeof input === 'object' && 'tool_input' in input && !ti) throw new UnreadableEvent('tool_input is not an object');
@@ -57,6 +57,6 @@ export function renderClaudeShape(answer: GuardAnswer, event: GuardEvent | undef
 
 export const claudeCode: HarnessAdapter = {
   harness: 'claude-code',
-  parse: (input) => parseClaudeShape('claude-code', input),
+  parse: (input, cwd) => parseClaudeShape('claude-code', input, cwd),
   render: renderClaudeShape,
 };

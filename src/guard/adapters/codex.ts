@@ -8,6 +8,6 @@ import { parseClaudeShape, renderClaudeShape } from './claude-code.js';
  */
 export const codex: HarnessAdapter = {
   harness: 'codex',
-  parse: (input) => parseClaudeShape('codex', input),
+  parse: (input, cwd) => parseClaudeShape('codex', input, cwd),
   render: renderClaudeShape,
 };

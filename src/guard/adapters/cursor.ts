@@ -23,11 +23,11 @@ const STAGES: Record<string, Stage> = {
 
 export const cursor: HarnessAdapter = {
   harness: 'cursor',
-  parse(input) {
+  parse(input, fallbackCwd) {
     const name = field(input, 'hook_event_name');
     if (!name) throw new UnreadableEvent('no hook_event_name');
     const roots = input && typeof input === 'object' ? (input as Record<string, unknown>).workspace_roots : undefined;
-    const cwd = field(input, 'cwd') ?? (Array.isArray(roots) && typeof roots[0] === 'string' ? roots[0] : process.cwd());
+    const cwd = field(input, 'cwd') ?? (Array.isArray(roots) && typeof roots[0] === 'string' ? roots[0] : (fallbackCwd ?? process.cwd()));
     const base = { harness: 'cursor' as const, session: field(input, 'conversation_id', 'session_id') ?? '', event: name, stage: STAGES[name] ?? ('other' as Stage), filesRead: [], filesWritten: [], cwd };
     if (name === 'beforeShellExecution' || name === 'afterShellExecution') {
       const command = field(input, 'command');

@@ -10,7 +10,7 @@ const STAGES: Record<string, Stage> = { BeforeTool: 'pre', AfterTool: 'post', Se
 
 export const gemini: HarnessAdapter = {
   harness: 'gemini',
-  parse(input) {
+  parse(input, fallbackCwd) {
     const name = field(input, 'hook_event_name');
     if (!name) throw new UnreadableEvent('no hook_event_name');
     const tool = field(input, 'tool_name') ?? '';
@@ -19,7 +19,7 @@ export const gemini: HarnessAdapter = {
     const response = obj(input, 'tool_response');
     const error = field(response, 'error') ?? (response?.error && typeof response.error === 'object' ? field(response.error, 'message') : undefined);
     if (stage === 'post' && error) stage = 'failure';
-    const e: GuardEvent = { harness: 'gemini', session: field(input, 'session_id') ?? '', event: name, stage, tool, kind: kindOf(tool), filesRead: [], filesWritten: [], cwd: field(input, 'cwd') ?? process.cwd() };
+    const e: GuardEvent = { harness: 'gemini', session: field(input, 'session_id') ?? '', event: name, stage, tool, kind: kindOf(tool), filesRead: [], filesWritten: [], cwd: field(input, 'cwd') ?? fallbackCwd ?? process.cwd() };
     fromToolInput(e, obj(input, 'tool_input'));
     if (stage === 'failure') e.error = error;
     return e;

@@ -25,6 +25,7 @@ export interface ApprovalWorkerEnv {
   STINT_APPROVAL_ORIGIN?: string;
   /** Whole days of audit kept here (0: for ever; default a year), as for the broker. */
   STINT_AUDIT_RETENTION_DAYS?: string;
+  STINT_TASK_RETENTION_DAYS?: string;
   /** Service binding to the broker Worker (preferred over public HTTP). */
   BROKER?: { fetch: typeof fetch };
 }
@@ -49,6 +50,7 @@ function serviceFor(env: ApprovalWorkerEnv) {
       fetch: viaBinding,
       origin: env.STINT_APPROVAL_ORIGIN ?? env.STINT_APPROVAL_URL,
       auditRetentionMs: retentionDays(env.STINT_AUDIT_RETENTION_DAYS, 'STINT_AUDIT_RETENTION_DAYS', DEFAULT_RETENTION.auditMs),
+      requestRetentionMs: retentionDays(env.STINT_TASK_RETENTION_DAYS, 'STINT_TASK_RETENTION_DAYS', DEFAULT_RETENTION.tasksMs),
     });
     s.start();
     return s;

@@ -24,6 +24,7 @@ const common = {
   rateLimit: config.rateLimit,
   allowPrivateReceivers: config.allowPrivateReceivers,
   auditRetentionMs: config.retention.auditMs,
+  requestRetentionMs: config.retention.tasksMs,
   // Its own folder: the two chains are signed by different keys.
   auditArchive: config.auditArchiveDir ? fileArchive(join(config.auditArchiveDir, 'approvals')) : undefined,
   // Passkeys need a host name, not an IP address: the console answers on localhost by default.

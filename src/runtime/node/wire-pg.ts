@@ -110,6 +110,7 @@ export async function createNodeApprovalsOnPostgres(o: Omit<NodeApprovalsOptions
         webhookFetch: o.webhookFetch,
         auditRetentionMs: o.auditRetentionMs,
         auditArchive: o.auditArchive,
+        requestRetentionMs: o.requestRetentionMs,
       });
     },
   });

@@ -113,6 +113,8 @@ export interface NodeApprovalsOptions {
   /** STINT_AUDIT_RETENTION_DAYS, in ms (0: for ever). */
   auditRetentionMs?: number;
   auditArchive?: RetentionOptions['archive'];
+  /** STINT_TASK_RETENTION_DAYS, in ms: approval requests go with their tasks (0: for ever). */
+  requestRetentionMs?: number;
 }
 
 /** The approval service on Node: its own SQLite file, its own sealed key; the assembly is createApprovalService's. */
@@ -141,6 +143,7 @@ export async function createNodeApprovals(o: NodeApprovalsOptions) {
     allowPrivateReceivers: o.allowPrivateReceivers,
     auditRetentionMs: o.auditRetentionMs,
     auditArchive: o.auditArchive,
+    requestRetentionMs: o.requestRetentionMs,
   });
   return runOnNode(service, { group, sqlite, close, metrics });
 }

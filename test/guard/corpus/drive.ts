@@ -60,7 +60,9 @@ export async function corpusBroker() {
 
 /** The environment the harness gives its hook: the developer's shell, with the task's token. */
 export function hookEnv(v: CorpusVars, home: string, token: string): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: v.HOME, LANG: 'C.UTF-8', STINT_HOME: home, STINT_TOKEN: token, STINT_PROOF: PROOF, GITHUB_TOKEN: SECRETS.GH, AWS_PROFILE: 'staging' };
+  // XDG_RUNTIME_DIR: the warm guard's directory of this run (test/warm-dir.setup.ts, scripts/guard-corpus.ts)
+  const runtime: Record<string, string> = process.env.XDG_RUNTIME_DIR ? { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR } : {};
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: v.HOME, LANG: 'C.UTF-8', STINT_HOME: home, STINT_TOKEN: token, STINT_PROOF: PROOF, GITHUB_TOKEN: SECRETS.GH, AWS_PROFILE: 'staging', ...runtime };
 }
 
 /** The hook command and time-out (ms) `stint guard install` configures for a harness. */
