@@ -24,6 +24,8 @@ export interface BrokerDeps {
   allowPrivateReceivers?: boolean;
   /** Event streams one client may hold open at once (default MAX_STREAMS_PER_CLIENT). */
   maxStreamsPerClient?: number;
+  /** Event stream set-ups in progress at once and waiting (stream-admission.ts; default STREAM_SETUPS_AT_ONCE, MAX_WAITING_SETUPS). */
+  streamSetups?: { atOnce?: number; maxWaiting?: number };
   /** Limits per address (failures before authentication), per client and per task (rate-limit.ts); `false` turns them off (default: DEFAULT_RATE_LIMIT). */
   rateLimit?: BrokerLimitOptions | false;
   /** Built by the app from `rateLimit`. */

@@ -2,6 +2,9 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { backlogPages, type EventFanout, type VerifierEvent } from '../core/events.js';
 import type { Clock, Store } from '../core/ports.js';
+import { nextTurn } from './stream-admission.js';
+
+const laterTurn = (): Promise<void> => new Promise((r) => nextTurn(r));
 
 /** How often an idle stream says it is alive, so a verifier can tell silence from an outage. */
 export const HEARTBEAT_MS = 5_000;
@@ -32,6 +35,8 @@ export function serveEventStream(
     heartbeatMs?: number;
     pageSize?: number;
     onClose?: () => void;
+    /** Called once `stream.open` is out (or the stream ended before it): its set-up is over. */
+    onOpen?: () => void;
     view?: (e: VerifierEvent) => VerifierEvent | undefined;
     /** The stream ends (cleanly, at a heartbeat) once this old; the client resumes with Last-Event-ID. */
     maxMs?: number;
@@ -46,7 +51,10 @@ export function serveEventStream(
 
     /** Sends every pushed event in the log after the cursor, until `upTo` is covered (or the log ends). */
     const catchUp = async (upTo = Infinity) => {
+      let pages = 0;
       for await (const page of backlogPages(o.store, cursor, o.pageSize ?? BACKLOG_PAGE, upTo)) {
+        // A long backlog is sent a page per turn of the event loop, so that other requests run between pages.
+        if (pages++ > 0) await laterTurn();
         // What the log shows may not be durable yet (an open SQLite group, an asynchronous commit):
         // one that is then rolled back hands its seq to another record, which a verifier sent the
         // lost one would skip as already sent. Wait for the flush; if it fails the stream ends and
@@ -73,6 +81,7 @@ export function serveEventStream(
     const unsubscribe = o.hub.subscribe((e, prev) => void enqueue(() => offer(e, prev)));
     stream.onAbort(() => {
       unsubscribe();
+      o.onOpen?.();
       o.onClose?.(); // at once: the loop below may be asleep until the next heartbeat
     });
     const started = o.clock.now();
@@ -85,6 +94,7 @@ export function serveEventStream(
       // The interval is announced so a follower can set its silence deadline from it.
       const every = o.heartbeatMs ?? HEARTBEAT_MS;
       await enqueue(() => stream.writeSSE({ event: 'stream.open', data: JSON.stringify({ head: Math.max(head, cursor), heartbeat_ms: every }) }));
+      o.onOpen?.();
       while (!stream.aborted) {
         await stream.sleep(every);
         if (o.maxMs !== undefined && o.clock.now() - started >= o.maxMs) {
@@ -96,6 +106,7 @@ export function serveEventStream(
       }
     } finally {
       unsubscribe();
+      o.onOpen?.();
       o.onClose?.();
     }
   });

@@ -72,9 +72,10 @@ export async function createApprovalService(p: ApprovalPorts): Promise<Service<A
     // The broker-shaped tables (replay, revocations), then the console's (challenges, sessions, enrolment links).
   // This service's own audit chain is cut like the broker's, under checkpoints signed by its key.
   const retention = { tasksMs: 0, auditMs: p.auditRetentionMs ?? DEFAULT_RETENTION.auditMs, archive: p.auditArchive };
-  // Requests go with the tasks they were for (every decision stays in the audit log).
+  // Requests go with the tasks they were for (every decision stays in the audit log); 50 a round:
+  // the ids are bound parameters, and D1 takes at most 100 in a statement.
   const requestsMs = p.requestRetentionMs ?? DEFAULT_RETENTION.tasksMs;
-  const pruneRequests = () => (requestsMs > 0 ? core.approvals.requests.prune(clock.now() - requestsMs, 500) : Promise.resolve(0));
+  const pruneRequests = () => (requestsMs > 0 ? core.approvals.requests.prune(clock.now() - requestsMs, 50) : Promise.resolve(0));
   const maintenance = async () =>
     (await purgeRound(store, clock)) + (await purgeRound(core.approvals, clock)) + (await pruneRequests()) + (await retentionRound({ store, clock, keys, issuer: core.selfUrl }, retention));
   return { core, app, start: () => {}, stop: () => {}, maintenance };

@@ -8,7 +8,7 @@ export interface StreamOptions {
   onEvent: (m: EventSourceMessage) => void;
   onState: (connected: boolean) => void;
   lastEventId: () => number;
-  /** Reconnect delay, ms (doubles up to 30 s while failing). */
+  /** Reconnect delay, ms (doubles up to 30 s while failing; each wait is a random half to all of it). */
   retryMs?: number;
 }
 
@@ -25,6 +25,7 @@ export function followStream(o: StreamOptions): { close: () => void } {
     let delay = base;
     while (!closed) {
       controller = new AbortController();
+      let told = 0; // a broker's Retry-After (a 503 while many verifiers set up at once), ms
       try {
         // A verifier that has heard nothing yet asks for what could still matter (`from=recent`:
         // the head minus the longest token lifetime), not for the whole history.
@@ -33,7 +34,11 @@ export function followStream(o: StreamOptions): { close: () => void } {
           headers: { ...o.headers, Accept: 'text/event-stream', ...(last > 0 ? { 'Last-Event-ID': String(last) } : {}) },
           signal: controller.signal,
         });
-        if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
+        if (!res.ok || !res.body) {
+          const after = Number(res.headers.get('Retry-After'));
+          if ((res.status === 503 || res.status === 429) && Number.isFinite(after) && after > 0) told = Math.min(after, 60) * 1000;
+          throw new Error(`event stream answered ${res.status}`);
+        }
         delay = base;
         // Connected once the backlog is applied: the broker sends `stream.open` after it, and
         // events are handled in order, so every earlier one has been applied by then.
@@ -59,7 +64,9 @@ export function followStream(o: StreamOptions): { close: () => void } {
       }
       o.onState(false);
       if (closed) return;
-      await new Promise((r) => setTimeout(r, delay));
+      // Jittered (half to all of the delay): after a broker restart every verifier loses its
+      // stream at once, and reconnecting in step would arrive as one burst (issue 23).
+      await new Promise((r) => setTimeout(r, Math.max(delay / 2 + (Math.random() * delay) / 2, told)));
       delay = Math.min(delay * 2, 30_000);
     }
   };

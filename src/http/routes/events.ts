@@ -7,11 +7,13 @@ import type { VerifierEvent } from '../../core/events.js';
 import type { BrokerEnv } from '../env.js';
 import { HEARTBEAT_MS, lastEventIdOf, serveEventStream } from '../event-stream.js';
 import { MAX_STREAMS_PER_CLIENT, StreamSlots } from '../stream-slots.js';
+import { StreamAdmission } from '../stream-admission.js';
 
 export { HEARTBEAT_MS } from '../event-stream.js';
 export { MAX_STREAMS_PER_CLIENT } from '../stream-slots.js';
 
 const slotsOf = new WeakMap<object, StreamSlots>();
+const admissionOf = new WeakMap<object, StreamAdmission>();
 
 /**
  * Where `?from=recent` starts, shared for a second: after a broker restart every verifier
@@ -46,6 +48,7 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   let view: ((e: VerifierEvent) => VerifierEvent | undefined) | undefined;
   let served: string | undefined;
   let client: string | undefined;
+  let audience: string | undefined;
   if (/^dpop /i.test(c.req.header('Authorization') ?? '')) {
     const claims = await dpopBoundToken(c);
     if (c.get('deps').eventStream) throw new StintError('invalid_request', "a task's event stream is served by the Node runtime only");
@@ -55,22 +58,24 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   else {
     const resource = await basicResource(c);
     client = resource?.id;
-    // a resource service hears its environment's events and those naming none (core/events.ts)
-    if (resource) {
-      served = environmentServedBy(c.get('deps').core.policy, resource.audience);
-      const concerns = eventsFor(served);
-      view = (e) => (concerns(e) ? e : undefined);
-    }
+    audience = resource?.audience;
   }
   if (!client) throw new StintError('unauthorized', 'events are for resource services (HTTP Basic), the operator, and a task\'s own agent (DPoP)');
   let last = lastEventIdOf(c);
   if (last === 'invalid') throw new StintError('invalid_request', 'Last-Event-ID must be an event id');
   const deps = c.get('deps');
   const { core } = deps;
-  if (last === undefined && c.req.query('from') === 'recent') {
-    last = await recentStartOf(deps, core);
-  }
+  const recent = last === undefined && c.req.query('from') === 'recent';
+  const servedView = () => {
+    if (audience === undefined) return;
+    // a resource service hears its environment's events and those naming none (core/events.ts)
+    served = environmentServedBy(core.policy, audience);
+    const concerns = eventsFor(served);
+    view = (e) => (concerns(e) ? e : undefined);
+  };
   if (deps.eventStream) {
+    servedView();
+    if (recent) last = await recentStartOf(deps, core);
     // Served (and the client's streams counted) by the shared hub: on Workers, the Durable Object.
     const res = await deps.eventStream(last, client, served);
     if (res.status === 429) throw new StintError('too_many_requests', (await res.text()) || 'this client holds too many event streams; close one first');
@@ -81,7 +86,28 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   if (!slots) slotsOf.set(deps, (slots = new StreamSlots(deps.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT)));
   const release = slots.take(client);
   if (!release) throw new StintError('too_many_requests', `this client already holds ${slots.held(client)} event streams; close one first`);
-  return serveEventStream(c, { hub: deps.fanout ?? core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: heartbeatOf(c, deps.heartbeatMs), onClose: release, view });
+  let admission = admissionOf.get(deps);
+  if (!admission) admissionOf.set(deps, (admission = new StreamAdmission(deps.streamSetups?.atOnce, deps.streamSetups?.maxWaiting)));
+  const turn = await admission.admit(() => c.req.raw.signal);
+  if (turn === undefined) {
+    release(); // gone while waiting: it held its slot and its place in the line, nothing else
+    return c.body(null, 503);
+  }
+  if (turn === 'full') {
+    release();
+    // Retry-After spread over a few seconds, so that the refused do not all come back at once.
+    throw new StintError('temporarily_unavailable', 'too many event streams are being set up; retry after the indicated delay', { retryAfter: 1 + Math.floor(Math.random() * 5) });
+  }
+  const admitted = turn;
+  try {
+    servedView();
+    if (recent) last = await recentStartOf(deps, core);
+    return serveEventStream(c, { hub: deps.fanout ?? core.events, store: core.store, clock: core.clock, lastEventId: last, heartbeatMs: heartbeatOf(c, deps.heartbeatMs), onOpen: admitted, onClose: release, view });
+  } catch (e) {
+    admitted();
+    release();
+    throw e;
+  }
 });
 
 /**
