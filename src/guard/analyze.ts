@@ -468,13 +468,15 @@ function shellFacts(commandsIn: SimpleCommand[], env: Env, own: Ownership, proce
     for (let i = 1; i < argv.length; i++) {
       const t = argv[i]!.text;
       if (argv[i]!.literal) used.push(...argumentAssignment(t, own));
-      // `aws configure set aws_secret_access_key VALUE`: a credential stored for later calls
-      if (base === 'aws' && i === 3 && argv[1]?.text === 'configure' && argv[2]?.text === 'set' && isCredName(t) && argv[4]?.literal) used.push(...positional(argv[4].text, 'argument', t, own));
+      // `aws [--profile p] configure [--profile p] set aws_secret_access_key VALUE`: a credential stored for later calls
+      if (base === 'aws' && argv[i - 1]?.text === 'set' && argv.slice(1, i - 1).some((w) => w.text === 'configure') && isCredName(t) && argv[i + 1]?.literal) used.push(...positional(argv[i + 1]!.text, 'argument', t, own));
+      // `gh secret set NAME -bVALUE`: the value glued to its option
+      if (base === 'gh' && argv[1]?.text === 'secret' && /^-b./.test(t) && argv[i]!.literal) used.push(...positional(t.slice(2), 'argument', 'body', own));
       const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/.exec(t);
       if (!m) continue;
       const name = m[1]!;
-      // `gh secret set NAME --body VALUE` (or -b): the value becomes a secret of the repository
-      const ghSecret = base === 'gh' && argv[1]?.text === 'secret' && (name === 'body' || t === '-b');
+      // `gh secret set NAME --body VALUE` (or -b), `az keyvault secret set --value VALUE`: the value becomes a stored secret
+      const ghSecret = (base === 'gh' && argv[1]?.text === 'secret' && (name === 'body' || t === '-b')) || (base === 'az' && argv.some((w) => w.text === 'secret') && name === 'value');
       const isCred = (CRED_OPTION.test(name) && !/^(token-file|password-file|key-file|keyfile|ssh-key|key-name|secret-name|token-name|auth-type|auth-mode)$/i.test(name)) || ghSecret || (base === 'redis-cli' && t === '-a') || (base === 'sshpass' && t === '-p') || (base === 'docker' && t === '-p' && argv.some((w) => w.text === 'login'));
       if (!isCred) continue;
       const v = m[2] !== undefined ? { ...argv[i]!, text: m[2] } : argv[i + 1];

@@ -13,6 +13,9 @@ export class OutOfTime extends Error {
 const SLOT = '__stintBoundedFn';
 let script: Script | undefined;
 
+/** How many bounded steps were cut off in this process: work stopped mid-way may leave state behind (serve.ts). */
+export const cutOff = { count: 0 };
+
 /** Runs `fn` synchronously, terminated after `ms` milliseconds (OutOfTime). Other errors pass through. */
 export function within<T>(ms: number, fn: () => T): T {
   if (ms <= 0) throw new OutOfTime(0);
@@ -23,7 +26,10 @@ export function within<T>(ms: number, fn: () => T): T {
   try {
     return script.runInThisContext({ timeout: Math.max(1, Math.floor(ms)), breakOnSigint: false }) as T;
   } catch (e) {
-    if ((e as { code?: string })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new OutOfTime(Math.floor(ms));
+    if ((e as { code?: string })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      cutOff.count++;
+      throw new OutOfTime(Math.floor(ms));
+    }
     throw e;
   } finally {
     // nested calls (a bounded step inside another) restore the outer one

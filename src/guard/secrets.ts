@@ -307,10 +307,10 @@ export function scanHeaderText(text: string, own: Ownership, file?: string): Fou
  * (PHP, Perl), `"Bearer " .. "…"` (Lua), `"Bearer " "…"` (C, Python). Joined to a name
  * (`"Bearer " + token`) it is a reference, not a value. Linear: a match starts only at a quoted scheme.
  */
-export function scanSchemeJoin(text: string, own: Ownership, file?: string): Found[] {
+export function scanSchemeJoin(text: string, position: string, own: Ownership, file?: string): Found[] {
   const out: Found[] = [];
   for (const m of text.matchAll(/(["'`])(bearer|basic|token|dpop|bot)[ \t]*\1[ \t]*(?:\+|\.\.?)?[ \t]*(["'`])([^"'`\s\\]{1,4096})\3/gi)) {
-    out.push(...positional(m[4]!, 'header', 'authorization', own, file));
+    out.push(...positional(m[4]!, position, 'authorization', own, file));
     if (out.length > 50) break;
   }
   return out;
@@ -322,16 +322,26 @@ export function scanSchemeJoin(text: string, own: Ownership, file?: string): Fou
  * the value is handed to the command. A person-chosen word is not proof of a credential.
  */
 export function argumentAssignment(word: string, own: Ownership): Found[] {
-  const m = /^(?:--?[A-Za-z][\w-]{0,60}=)?([A-Za-z_][\w.-]{0,100})=([^\s]{8,4096})$/.exec(word);
+  // after `--option=` or a short option glued to it (`-eTOKEN=…`, `-DAPI_TOKEN=…`)
+  const m = /^(?:--?([A-Za-z][\w-]{0,60})=|-[A-Za-z])?([A-Za-z_][\w.-]{0,100})=([^\s]{8,4096})$/.exec(word);
   if (!m) return [];
-  const name = m[1]!.split('.').pop()!;
-  if (!CREDENTIAL_NAME.test(name) || WORDISH.test(m[2]!) || WORDS.test(m[2]!)) return [];
-  return positional(m[2]!, 'argument', name, own);
+  // `--from-file=key=path`, `--set-file k=path`: a file's name, not its content
+  if (m[1] && /file/i.test(m[1])) return [];
+  const name = m[2]!.split('.').pop()!;
+  const v = m[3]!;
+  if (!CREDENTIAL_NAME.test(name) || WORDISH.test(v) || WORDS.test(v) || NOT_A_VALUE.test(v)) return [];
+  // a resource's name (`existingSecret=pg-credentials-v2`): lower-case words and digits joined by
+  // dashes, with a letter no hex digit is (a UUID, all hex, is a credential's shape)
+  if (/^[a-z0-9]+(?:-[a-z0-9]+)+$/.test(v) && /[g-z]/.test(v) && !UUID.test(v)) return [];
+  return positional(v, 'argument', name, own);
 }
+
+/** Values that name where a credential is, or which one, rather than hold it: paths, ARNs, `@file`, key ids. */
+const NOT_A_VALUE = /^(?:\.{0,2}\/|~\/|@|arn:|0x[0-9a-f]{8,16}$)|^[\w.-]+(?:\/[\w.-]+)+\.[a-z]{1,5}$/i;
 
 /** Everything credential-like in a file's (or any text's) content: formats, user info, `*TOKEN*=`, JSON keys, headers. */
 export function scanContent(text: string, position: string, own: Ownership, file?: string): Found[] {
-  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file), ...scanAssignments(text, position, own, file), ...scanHeaderText(text, own, file), ...scanSchemeJoin(text, own, file)];
+  const out = [...scanFormats(text, position, own, file), ...scanUrls(text, own, file), ...scanAssignments(text, position, own, file), ...scanHeaderText(text, own, file), ...scanSchemeJoin(text, position, own, file)];
   for (const [k, v] of parseDotenv(text)) if (CREDENTIAL_NAME.test(k)) out.push(...positional(v, position, k, own, file));
   const t = text.trim();
   if (t.startsWith('{') || t.startsWith('[')) {

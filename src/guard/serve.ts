@@ -8,8 +8,9 @@ import { mkdirSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { ADAPTERS } from './adapters/index.js';
 import type { Harness } from './event.js';
+import { cutOff } from './bounded.js';
 import { runGuard } from './run.js';
-import { loadShellParser } from './shell.js';
+import { loadShellParser, shellParser } from './shell.js';
 import { MAX_REQUEST, privateDir, socketPath, warmDir, type WarmAnswer, type WarmRequest } from './warm.js';
 
 const IDLE_MS = Math.max(1000, Number(process.env.STINT_GUARD_WARM_IDLE_MS) || 15 * 60_000);
@@ -17,6 +18,8 @@ const MAX_REQUESTS = 20_000;
 const MAX_HEAP = 512 * 1024 * 1024;
 /** How often the socket file is checked (it must still be ours). */
 const CHECK_MS = 5000;
+/** A connection that has not sent its whole request by then is dropped (no request takes longer than its 60 s cap). */
+const CONNECTION_MS = 65_000;
 
 function valid(r: unknown): r is WarmRequest {
   const q = r as WarmRequest;
@@ -85,10 +88,12 @@ export async function serveWarm(): Promise<void> {
   let last = Date.now();
   let busy = 0;
   // half-open: a request ends with the end of its stream, and the answer goes back after it
+  let leave = () => {};
   const server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
     busy++;
     last = Date.now();
     let text = '';
+    sock.setTimeout(CONNECTION_MS, () => sock.destroy());
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => {
       text += d;
@@ -102,6 +107,9 @@ export async function serveWarm(): Promise<void> {
           busy--;
           served++;
           last = Date.now();
+          // analysis cut off by a deadline may have left state behind (a parser mid-parse): a
+          // fresh process answers the next calls
+          if (cutOff.count > 0 || shellParser.spoiled) leave();
         });
     });
     sock.on('error', () => sock.destroy());
@@ -113,7 +121,10 @@ export async function serveWarm(): Promise<void> {
   // compile the shell grammar now, not on the first call that needs it
   loadShellParser().catch(() => {});
   const ino = statSync(path).ino;
-  const leave = () => {
+  let left = false;
+  leave = () => {
+    if (left) return;
+    left = true;
     server.close();
     // the socket file goes only if it is still ours
     try {

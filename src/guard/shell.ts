@@ -49,6 +49,10 @@ export interface ParsedShell {
 
 let parser: TSParser | undefined;
 let loading: Promise<TSParser> | undefined;
+let parsing = false;
+
+/** `spoiled`: a parse was cut off; this process's parser is not to be used again. */
+export const shellParser = { spoiled: false };
 
 /** Set by the hook's own process (main.ts): it lives for one tool call. */
 export const shortLived = { process: false };
@@ -250,7 +254,17 @@ export function parseShell(script: string, env: Env, depth = 0): ParsedShell {
 export function parseTree(script: string, env: Env, depth = 0): ParsedShell {
   if (!parser) throw new NeedParser('shell');
   if (script.length > 256 * 1024) return { commands: [], uncertain: 'a command longer than 256 KiB' };
+  // A parse cut off by the analysis deadline (bounded.ts) never returns here: tree-sitter would
+  // resume it on the next parse, reading the next command from the old one's state. This parser
+  // then reads nothing more (the warm guard, which outlives a call, leaves: serve.ts).
+  if (parsing || shellParser.spoiled) {
+    shellParser.spoiled = true;
+    return { commands: [], uncertain: 'the shell parser was cut off by an earlier deadline' };
+  }
+  parsing = true;
+  parser.reset();
   const tree = parser.parse(script);
+  parsing = false;
   if (!tree) return { commands: [], uncertain: 'the shell parser gave no tree' };
   try {
     const root = tree.rootNode;

@@ -40,25 +40,38 @@ export interface WarmAnswer {
   code: number;
 }
 
-export const warmEnabled = (env: Record<string, string | undefined>) => env.STINT_GUARD_WARM !== '0' && process.platform !== 'win32' && typeof process.getuid === 'function';
+// (an unstamped build, the hook run from source, has no id of its own to keep builds apart)
+export const warmEnabled = (env: Record<string, string | undefined>) =>
+  env.STINT_GUARD_WARM !== '0' && process.platform !== 'win32' && typeof process.getuid === 'function' && !BUILD.startsWith('__');
 
 export function warmDir(env: Record<string, string | undefined>): string {
   return join(env.XDG_RUNTIME_DIR || tmpdir(), `stint-guard-${process.getuid?.() ?? 'user'}`);
 }
 
 /**
- * True if `dir` is a real directory of this user's that nobody else can enter, in a parent that
- * nobody else can rename it out of (ours or root's, and not writable by others unless sticky, as /tmp is).
+ * True if `dir` is a real directory of this user's that nobody else can enter, under ancestors
+ * that nobody else can rename it out of (each the user's or root's, and not writable by others
+ * unless sticky, as /tmp is).
  */
 export function privateDir(dir: string): boolean {
+  const uid = process.getuid!();
   try {
     const s = lstatSync(dir);
-    const p = lstatSync(dirname(dir));
-    const parentSafe = (p.uid === process.getuid!() || p.uid === 0) && ((p.mode & 0o022) === 0 || (p.mode & 0o1000) !== 0);
-    return s.isDirectory() && !s.isSymbolicLink() && s.uid === process.getuid!() && (s.mode & 0o077) === 0 && parentSafe;
+    if (!s.isDirectory() || s.isSymbolicLink() || s.uid !== uid || (s.mode & 0o077) !== 0) return false;
+    for (let p = dirname(dir), prev = dir; p !== prev; prev = p, p = dirname(p)) {
+      const a = lstatSync(p);
+      if (a.isSymbolicLink() || (a.uid !== uid && a.uid !== 0) || ((a.mode & 0o022) !== 0 && (a.mode & 0o1000) === 0)) return false;
+    }
+    return true;
   } catch {
     return false;
   }
+}
+
+/** Every directory a warm guard of this user's may use, whatever the environment of the hook that started it. */
+export function warmDirCandidates(env: Record<string, string | undefined>): string[] {
+  const name = `stint-guard-${process.getuid?.() ?? 'user'}`;
+  return [...new Set([warmDir(env), join(tmpdir(), name), join('/tmp', name)])];
 }
 
 export const socketPath = (dir: string) => join(dir, `${BUILD.slice(0, 16)}.sock`);

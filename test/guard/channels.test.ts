@@ -26,6 +26,11 @@ const STOPS: [string, string][] = [
   ['aws configure set', `aws configure set aws_secret_access_key ${T}`],
   ['"Bearer " + "…" in code', `node -e 'fetch(u, { headers: { Authorization: "Bearer " + "${T}" } })'`],
   ["'Bearer ' . '…' in PHP", `php -r '$h = "Authorization: " . "Bearer " . "${T}";'`],
+  ['docker run -eNAME=… (glued)', `docker run -eAPI_TOKEN=${T} acme/deploy`],
+  ['cmake -DNAME=…', `cmake -DAPI_TOKEN=${T} ..`],
+  ['gh secret set -b… (glued)', `gh secret set X -b${T}`],
+  ['aws --profile p configure set', `aws --profile p configure set aws_secret_access_key ${T}`],
+  ['az keyvault secret set --value', `az keyvault secret set --vault-name v --name n --value ${T}`],
   ['a script run', './deploy.sh'],
   ['npm run', 'npm run deploy'],
   ['make', 'make release'],
@@ -86,7 +91,7 @@ describe('attack channels a hook can see are caught', () => {
   });
   it('benign neighbours of those channels are allowed', async () => {
     const s = await stack();
-    for (const cmd of ['npm test', 'make build', 'python3 -c "print(1+1)"', 'node -e "console.log(process.version)"', 'kubectl get pods -n staging', 'helm list', 'aws s3 ls s3://assets', 'terraform plan', 'gh pr list', 'find . -name "*.ts" -exec wc -l {} +', 'redis-cli -h localhost ping', 'env | sort | head -3', 'gh secret set DEPLOY_TOKEN --body "$DEPLOY_TOKEN"', 'gh secret list', 'heroku config:set TOKEN_TTL=3600 LOG_LEVEL=debug', 'docker run -e API_TOKEN acme/deploy', 'kubectl create secret generic rw --from-literal=token_name=deploy-key', 'helm upgrade api ./chart --set auth.existingSecret=api-credentials', 'aws configure set region eu-west-1', `node -e 'fetch(u, { headers: { Authorization: "Bearer " + process.env.TOKEN } })'`]) {
+    for (const cmd of ['npm test', 'make build', 'python3 -c "print(1+1)"', 'node -e "console.log(process.version)"', 'kubectl get pods -n staging', 'helm list', 'aws s3 ls s3://assets', 'terraform plan', 'gh pr list', 'find . -name "*.ts" -exec wc -l {} +', 'redis-cli -h localhost ping', 'env | sort | head -3', 'gh secret set DEPLOY_TOKEN --body "$DEPLOY_TOKEN"', 'gh secret list', 'heroku config:set TOKEN_TTL=3600 LOG_LEVEL=debug', 'docker run -e API_TOKEN acme/deploy', 'kubectl create secret generic rw --from-literal=token_name=deploy-key', 'helm upgrade api ./chart --set auth.existingSecret=api-credentials', 'aws configure set region eu-west-1', `node -e 'fetch(u, { headers: { Authorization: "Bearer " + process.env.TOKEN } })'`, 'kubectl create secret generic s --from-file=ssh-privatekey=/home/me/.ssh/id_ed25519', 'helm upgrade api ./chart --set-file tls.key=certs/tls.key', 'terraform plan -var kms_key=arn:aws:kms:eu-west-1:123456789012:key/abcd', 'helm upgrade api ./chart --set auth.existingSecret=pg-credentials-v2', 'make sign GPG_KEY=0xDEADBEEF12345678', "cat <<'EOF' > src/label.ts\nexport const label = 'bot' + 'framework-adapter';\nEOF"]) {
       const r = await s.guard('claude-code', claudeBash(cmd, s.cwd));
       expect(r.answer.kind, `${cmd}: ${r.rendered.stderr}`).toBe('allow');
     }

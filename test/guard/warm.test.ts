@@ -1,6 +1,6 @@
 // The warm guard (src/guard/warm.ts, serve.ts): the built hook asks a long-lived process of the
 // same build first, and decides in its own process whenever that one does not answer properly.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +162,27 @@ describe('the warm guard', () => {
       });
       expect(answer).toBe('');
     }
+  });
+
+  it('leaves after a call whose analysis its deadline cut off (a parser stopped mid-parse is not used again)', async () => {
+    const rt = runtime();
+    const sock = await warmUp(rt);
+    const home = await stack.freshTask('warm-cutoff');
+    for (let i = 0; i < 8; i++) writeFileSync(join(cwd, `cut${i}.sh`), `true\n# ${'a'.repeat(250_000)}\n`);
+    const event = claudeBash(Array.from({ length: 8 }, (_, i) => `bash cut${i}.sh`).join('; '), cwd);
+    // the analysis gets ~30 ms of this budget (the broker's share and margins are kept back)
+    const answer = await new Promise<string>((resolve) => {
+      const c = connect(sock);
+      let text = '';
+      c.setEncoding('utf8');
+      c.on('data', (d) => (text += d));
+      c.on('close', () => resolve(text));
+      c.on('error', () => {});
+      c.end(JSON.stringify({ v: 1, harness: 'claude-code', input: JSON.stringify(event), env: { ...process.env, STINT_HOME: home, XDG_RUNTIME_DIR: rt }, cwd, budgetMs: 490 }));
+    });
+    expect(JSON.parse(answer)).toMatchObject({ code: 2 });
+    expect(JSON.parse(answer).stderr).toMatch(/uncertain/);
+    await until('the warm guard to leave', () => !existsSync(sock));
   });
 
   it('leaves when idle, and takes its socket with it', async () => {

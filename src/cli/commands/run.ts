@@ -14,7 +14,7 @@ import { completeTask, egressSession, followTask } from '../../egress/supervisor
 import { failClosed, startWatchdog } from '../../egress/watchdog.js';
 import { evaluate } from '../../guard/client.js';
 import { loadState, stintHome, type TaskState } from '../../guard/state.js';
-import { warmDir } from '../../guard/warm.js';
+import { warmDirCandidates } from '../../guard/warm.js';
 import { generateAgentKey, StintAgent } from '../../sdk/agent.js';
 import { agentBrokerUrl, brokerCall, exportKey, loadKey } from '../agent.js';
 import { fail } from '../shared.js';
@@ -205,18 +205,23 @@ export function register(program: Command): void {
         STINT_RUN_TASK: state.task_id,
         // `stint guard` inside asks this supervisor (over the same socket) instead of a task file.
         STINT_RUN_GUARD: `${proxyUrl}${GUARD_PATH}`,
+        STINT_GUARD_WARM: '0',
       });
       if (!o.sandbox) console.error('stint run: --no-sandbox: the boundary is cooperative (proxy variables only; a program that ignores them reaches the network directly)');
 
-      // The warm guard's directory (src/guard/warm.ts) is hidden too, created first if need be: a
-      // command inside must not be able to plant a socket that hooks outside the sandbox would ask.
-      const warm = warmDir(process.env);
-      try {
-        mkdirSync(warm, { recursive: true, mode: 0o700 });
-      } catch {
-        // hidden below if it exists at all
+      // The warm guard's directories (src/guard/warm.ts) are hidden too, created first if need be:
+      // a command inside must not plant a socket that hooks outside would ask, nor ask a warm guard
+      // outside to decide with a task file hidden from it. (/run, where XDG_RUNTIME_DIR usually
+      // is, is an empty tmpfs inside.) Hooks inside ask the supervisor, not a warm guard.
+      const warm = warmDirCandidates(process.env);
+      for (const d of warm) {
+        try {
+          mkdirSync(d, { recursive: true, mode: 0o700 });
+        } catch {
+          // hidden below if it exists at all
+        }
       }
-      const hide = [stintHome(), warm, ...(state.agent_key ? [state.agent_key] : []), ...(process.env.STINT_AGENT_KEY ? [resolve(process.env.STINT_AGENT_KEY)] : []), dirname(resolve(process.env.STINT_DB || './data/stint.db'))];
+      const hide = [stintHome(), ...warm, ...(state.agent_key ? [state.agent_key] : []), ...(process.env.STINT_AGENT_KEY ? [resolve(process.env.STINT_AGENT_KEY)] : []), dirname(resolve(process.env.STINT_DB || './data/stint.db'))];
       const [cmd, ...args] = o.sandbox ? ['bwrap', ...bwrapArgv({ runDir, hide, port: innerPort, cwd: process.cwd(), argv })] : argv;
       child = spawn(cmd!, args, { stdio: 'inherit', env, detached: true });
       const watchdog = child.pid ? startWatchdog(child.pid, runDir) : undefined;
