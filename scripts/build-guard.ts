@@ -1,20 +1,19 @@
-// Bundles the hook into dist/hook/stint-guard.mjs: plain JavaScript, one file plus lazily
-// loaded chunks (GraphQL, SQL), and the two WebAssembly files beside it. A harness spawns this
-// before every tool call, so it must start as fast as Node itself allows (no tsx, no JOSE).
+// Bundles the hook into dist/hook/: stint-guard.mjs, the one file a harness runs before every tool
+// call (it asks the warm guard and loads nothing else when that one answers); main.mjs (the
+// decision in the hook's own process) and serve.mjs (the warm guard), with the parsers in chunks
+// loaded on demand (GraphQL, SQL) and the two WebAssembly files beside them. No tsx, no JOSE.
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
 const require = createRequire(import.meta.url);
 const out = new URL('../dist/hook/', import.meta.url).pathname;
+const src = (f: string) => new URL(`../src/guard/${f}`, import.meta.url).pathname;
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-await build({
-  entryPoints: { 'stint-guard': new URL('../src/guard/hook.ts', import.meta.url).pathname },
-  outdir: out,
+const common: BuildOptions = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -25,6 +24,29 @@ await build({
   external: ['fs/promises', 'module'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
+};
+// The decision and the warm guard: main.mjs and serve.mjs, with the parsers in chunks loaded on demand.
+await build({
+  ...common,
+  entryPoints: { main: src('main.ts'), serve: src('serve.ts') },
+  outdir: out,
+  splitting: true,
+  entryNames: '[name]',
+});
+// The hook a harness runs: one file (a call that the warm guard answers loads nothing else),
+// importing the two above only when it needs them.
+await build({
+  ...common,
+  entryPoints: { 'stint-guard': src('hook.ts') },
+  outdir: out,
+  plugins: [
+    {
+      name: 'sibling-bundles',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/(main|serve)\.js$/ }, (a) => (a.importer.endsWith('hook.ts') ? { path: a.path.replace(/\.js$/, '.mjs'), external: true } : undefined));
+      },
+    },
+  ],
 });
 copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), `${out}web-tree-sitter.wasm`);
 copyFileSync(require.resolve('tree-sitter-bash/tree-sitter-bash.wasm'), `${out}tree-sitter-bash.wasm`);
@@ -41,5 +63,6 @@ for (const f of files.filter((f) => f.endsWith('.mjs'))) {
   writeFileSync(`${out}${f}`, text.replaceAll('__STINT_GUARD_BUILD__', id));
   stamped++;
 }
-if (stamped !== 1) throw new Error(`build:guard: the build id belongs in one file, found in ${stamped}`);
+// the hook and the warm guard each carry it
+if (stamped !== 2) throw new Error(`build:guard: the build id belongs in the hook and the warm guard, found in ${stamped} files`);
 console.log(`built ${out}stint-guard.mjs`);
