@@ -220,24 +220,29 @@ describe('stint audit verify after retention (HTTP, SQLite file store)', () => {
   });
 });
 
+/** The approval service on an in-memory SQLite file, on `clock`. */
+async function approvalService(clock: FrozenClock, o: { auditRetentionMs?: number; requestRetentionMs?: number }) {
+  const { createApprovalService } = await import('../src/service/approvals.js');
+  const { createApprovalStore } = await import('../src/adapters/sqlite/approval-store.js');
+  const { db } = openSqlite(':memory:');
+  return createApprovalService({
+    issuer: 'http://localhost:8787',
+    selfUrl: 'http://localhost:8788',
+    brokerUrl: 'http://localhost:8787',
+    store: createSqliteStore(db),
+    approvals: createApprovalStore(db),
+    sealer: createNobleSealer(new Uint8Array(32).fill(3)),
+    policy: defaultPolicy(),
+    adminToken: 'y'.repeat(20),
+    clock,
+    ...o,
+  });
+}
+
 describe('retention in the approval service', () => {
   it("cuts its own audit chain under a checkpoint signed by its key, and the chain verifies", async () => {
-    const { createApprovalService } = await import('../src/service/approvals.js');
-    const { createApprovalStore } = await import('../src/adapters/sqlite/approval-store.js');
     const clock = new FrozenClock();
-    const { db } = openSqlite(':memory:');
-    const s = await createApprovalService({
-      issuer: 'http://localhost:8787',
-      selfUrl: 'http://localhost:8788',
-      brokerUrl: 'http://localhost:8787',
-      store: createSqliteStore(db),
-      approvals: createApprovalStore(db),
-      sealer: createNobleSealer(new Uint8Array(32).fill(3)),
-      policy: defaultPolicy(),
-      adminToken: 'y'.repeat(20),
-      clock,
-      auditRetentionMs: 20 * DAY_MS,
-    });
+    const s = await approvalService(clock, { auditRetentionMs: 20 * DAY_MS });
     for (let i = 0; i < 40; i++) await s.core.audit.append({ type: 'approval.test', actor: 'x' });
     clock.advance(30 * 86400);
     await s.core.audit.append({ type: 'approval.test', actor: 'x' });
@@ -247,22 +252,8 @@ describe('retention in the approval service', () => {
   });
 
   it('prunes approval requests and their decisions once the tasks they were for are past retention; none before', async () => {
-    const { createApprovalService } = await import('../src/service/approvals.js');
-    const { createApprovalStore } = await import('../src/adapters/sqlite/approval-store.js');
     const clock = new FrozenClock();
-    const { db } = openSqlite(':memory:');
-    const s = await createApprovalService({
-      issuer: 'http://localhost:8787',
-      selfUrl: 'http://localhost:8788',
-      brokerUrl: 'http://localhost:8787',
-      store: createSqliteStore(db),
-      approvals: createApprovalStore(db),
-      sealer: createNobleSealer(new Uint8Array(32).fill(3)),
-      policy: defaultPolicy(),
-      adminToken: 'y'.repeat(20),
-      clock,
-      requestRetentionMs: 30 * DAY_MS,
-    });
+    const s = await approvalService(clock, { requestRetentionMs: 30 * DAY_MS });
     const request = { type: 'destructive_action', task_id: 't', environment: 'production', action: 'volumeDelete', resource: 'r', scope: 's', reason: 'r' } as never;
     const add = async (id: string) => {
       const now = clock.now();

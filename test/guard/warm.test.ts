@@ -52,6 +52,19 @@ async function impostor(path: string, answer: (sock: import('node:net').Socket) 
 
 const ALLOW = JSON.stringify({ stdout: '', stderr: '', code: 0 });
 
+/** Sends `request` straight to a socket, as a hook would; resolves with whatever came back. */
+function raw(sock: string, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = connect(sock);
+    let text = '';
+    c.setEncoding('utf8');
+    c.on('data', (d) => (text += d));
+    c.on('close', () => resolve(text));
+    c.on('error', () => {});
+    c.end(request);
+  });
+}
+
 beforeAll(async () => {
   stack = await hookBroker();
   cwd = workspace();
@@ -151,15 +164,7 @@ describe('the warm guard', () => {
     const rt = runtime();
     const sock = await warmUp(rt);
     for (const bad of ['not json', JSON.stringify({ v: 1, harness: 'nope', input: '{}', env: {}, cwd: '/', budgetMs: 1000 }), JSON.stringify({ v: 1, harness: 'claude-code', input: '{}', env: { X: 1 }, cwd: '/', budgetMs: 1000 })]) {
-      const answer = await new Promise<string>((resolve) => {
-        const c = connect(sock);
-        let text = '';
-        c.setEncoding('utf8');
-        c.on('data', (d) => (text += d));
-        c.on('close', () => resolve(text));
-        c.on('error', () => {});
-        c.end(bad);
-      });
+      const answer = await raw(sock, bad);
       expect(answer).toBe('');
     }
   });
@@ -171,15 +176,7 @@ describe('the warm guard', () => {
     for (let i = 0; i < 8; i++) writeFileSync(join(cwd, `cut${i}.sh`), `true\n# ${'a'.repeat(250_000)}\n`);
     const event = claudeBash(Array.from({ length: 8 }, (_, i) => `bash cut${i}.sh`).join('; '), cwd);
     // the analysis gets ~30 ms of this budget (the broker's share and margins are kept back)
-    const answer = await new Promise<string>((resolve) => {
-      const c = connect(sock);
-      let text = '';
-      c.setEncoding('utf8');
-      c.on('data', (d) => (text += d));
-      c.on('close', () => resolve(text));
-      c.on('error', () => {});
-      c.end(JSON.stringify({ v: 1, harness: 'claude-code', input: JSON.stringify(event), env: { ...process.env, STINT_HOME: home, XDG_RUNTIME_DIR: rt }, cwd, budgetMs: 490 }));
-    });
+    const answer = await raw(sock, JSON.stringify({ v: 1, harness: 'claude-code', input: JSON.stringify(event), env: { ...process.env, STINT_HOME: home, XDG_RUNTIME_DIR: rt }, cwd, budgetMs: 490 }));
     expect(JSON.parse(answer)).toMatchObject({ code: 2 });
     expect(JSON.parse(answer).stderr).toMatch(/uncertain/);
     await until('the warm guard to leave', () => !existsSync(sock));
