@@ -29,10 +29,10 @@ async function hook(argv: string[]): Promise<never> {
   if (warmEnabled(process.env)) {
     const dir = warmDir(process.env);
     const env = requestEnv(process.env);
-    const usable = env !== undefined && privateDir(dir);
+    const usable = env !== undefined ? privateDir(dir) : undefined;
     if (usable) {
       const t0 = performance.now();
-      const r = await askWarm(socketPath(dir), { v: 1, harness, input, env: env!, cwd: process.cwd(), budgetMs: deadline - 40 - performance.now() }, deadline - 40 - performance.now());
+      const r = await askWarm(socketPath(usable), { v: 1, harness, input, env: env!, cwd: process.cwd(), budgetMs: deadline - 40 - performance.now() }, deadline - 40 - performance.now());
       if (r === 'late') block(harness, 'the warm guard gave no decision in time');
       if (typeof r === 'object') {
         const note = process.env.STINT_GUARD_DEBUG ? `stint guard: answered by the warm guard in ${(performance.now() - t0).toFixed(1)} ms, ${performance.now().toFixed(1)} ms since start\n` : '';

@@ -79,11 +79,12 @@ function listenOn(server: Server, path: string): Promise<boolean> {
 export async function serveWarm(): Promise<void> {
   const dir = warmDir(process.env);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!privateDir(dir)) {
+  const real = privateDir(dir);
+  if (!real) {
     process.stderr.write(`stint guard: ${dir} is not a private directory of this user; no warm guard\n`);
     process.exit(1);
   }
-  const path = socketPath(dir);
+  const path = socketPath(real);
   let served = 0;
   let last = Date.now();
   let busy = 0;

@@ -10,10 +10,10 @@
 // The socket sits in a directory of this user's, mode 0700 (`$XDG_RUNTIME_DIR` or the temporary
 // directory, then `stint-guard-<uid>/`). A directory that is not ours, is a link, or is open to
 // others is not used: another user could otherwise answer for the guard.
-import { lstatSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** Replaced by scripts/build-guard.ts with a hash of the built hook: a client only talks to the same build. */
 export const BUILD = '__STINT_GUARD_BUILD__';
@@ -49,22 +49,24 @@ export function warmDir(env: Record<string, string | undefined>): string {
 }
 
 /**
- * True if `dir` is a real directory of this user's that nobody else can enter, under ancestors
- * that nobody else can rename it out of (each the user's or root's, and not writable by others
- * unless sticky, as /tmp is).
+ * `dir` with its parent's links resolved (macOS's /var is one), if it is a real directory of this
+ * user's that nobody else can enter, under ancestors that nobody else can rename it out of (each
+ * the user's or root's, and not writable by others unless sticky, as /tmp is); else undefined.
+ * The socket is reached by the resolved path, so no link on the way can change after the check.
  */
-export function privateDir(dir: string): boolean {
+export function privateDir(dir: string): string | undefined {
   const uid = process.getuid!();
   try {
-    const s = lstatSync(dir);
-    if (!s.isDirectory() || s.isSymbolicLink() || s.uid !== uid || (s.mode & 0o077) !== 0) return false;
-    for (let p = dirname(dir), prev = dir; p !== prev; prev = p, p = dirname(p)) {
+    const real = join(realpathSync(dirname(dir)), basename(dir));
+    const s = lstatSync(real);
+    if (!s.isDirectory() || s.isSymbolicLink() || s.uid !== uid || (s.mode & 0o077) !== 0) return undefined;
+    for (let p = dirname(real), prev = real; p !== prev; prev = p, p = dirname(p)) {
       const a = lstatSync(p);
-      if (a.isSymbolicLink() || (a.uid !== uid && a.uid !== 0) || ((a.mode & 0o022) !== 0 && (a.mode & 0o1000) === 0)) return false;
+      if ((a.uid !== uid && a.uid !== 0) || ((a.mode & 0o022) !== 0 && (a.mode & 0o1000) === 0)) return undefined;
     }
-    return true;
+    return real;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -1,6 +1,6 @@
 // The warm guard (src/guard/warm.ts, serve.ts): the built hook asks a long-lived process of the
 // same build first, and decides in its own process whenever that one does not answer properly.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,16 @@ describe('the warm guard', () => {
     expect(r.stderr).toMatch(/answered by the warm guard/);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/railway\.env/);
+  });
+
+  it('is reached through a link on the way (macOS’s /var is one), by the path the link resolves to', async () => {
+    const rt = runtime();
+    const link = `${rt}-link`;
+    symlinkSync(rt, link);
+    runtimes.push(link);
+    await warmUp(link);
+    const r = await spawnHook(claudeBash('ls', cwd), { XDG_RUNTIME_DIR: link, STINT_HOME: join(rt, 'no-task'), STINT_GUARD_DEBUG: '1' });
+    expect(r.stderr).toMatch(/answered by the warm guard/);
   });
 
   it('a directory open to others, or in a parent others can write to, is never asked', async () => {
