@@ -22,6 +22,7 @@ import { ROOT } from '../../src/runtime/node/launch.js';
 import { OperatorClient } from '../../src/client/operator.js';
 import { exchangeSigner } from './presign.js';
 import { loadInBackground } from './spawn-load.js';
+import { reconnect } from './reconnect.js';
 
 const ISSUED = Number(process.env.ISSUED ?? 20_000);
 const VERIFIERS = Number(process.env.VERIFIERS ?? 200);
@@ -33,21 +34,6 @@ const ADMIN = 'storm-admin-'.padEnd(40, 'x');
 
 if (process.argv[2] === 'client') {
   // The verifiers: told the URL and credentials, open every stream at once on each 'go'.
-  const reconnect = async (url: string, authorization: string) => {
-    const ctl = new AbortController();
-    const res = await fetch(`${url}/v1/events?from=recent`, { headers: { Authorization: authorization }, signal: ctl.signal });
-    if (res.status !== 200) throw new Error(`stream: ${res.status} ${await res.text()}`);
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error('stream ended before stream.open');
-      buf += value;
-      if (buf.includes('event: stream.open')) break;
-      buf = buf.slice(-64);
-    }
-    ctl.abort();
-  };
   process.on('message', async (m: { url: string; auths: string[] }) => {
     const r = await Promise.allSettled(m.auths.map((a) => reconnect(m.url, a)));
     const failed = r.filter((x) => x.status === 'rejected') as PromiseRejectedResult[];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ISSUER, startNode } from '../../test/multi-node/nodes.js';
 import { exchangeSigner } from './presign.js';
 import { loadInBackground } from './spawn-load.js';
+import { reconnect } from './reconnect.js';
 
 const ISSUED = Number(process.env.ISSUED ?? 20_000);
 const VERIFIERS = Number(process.env.VERIFIERS ?? 200);
@@ -17,22 +18,6 @@ const SECONDS = Number(process.env.SECONDS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), 'stint-storm-'));
 const log = (m: string) => console.error(`bench: ${m}`);
 
-/** Opens `/v1/events?from=recent` and resolves once `stream.open` came (the backlog is out), then closes it. */
-async function reconnect(url: string, authorization: string): Promise<void> {
-  const ctl = new AbortController();
-  const res = await fetch(`${url}/v1/events?from=recent`, { headers: { Authorization: authorization }, signal: ctl.signal });
-  if (res.status !== 200) throw new Error(`stream: ${res.status}`);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('stream ended before stream.open');
-    buf += value;
-    if (buf.includes('event: stream.open')) break;
-    buf = buf.slice(-64);
-  }
-  ctl.abort();
-}
 
 const node = await startNode('storm', '', { STINT_DATABASE_URL: '', STINT_DB: join(dir, 'stint.db') });
 try {
