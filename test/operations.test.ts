@@ -84,6 +84,29 @@ describe('operations: health, readiness, metrics, request logs', () => {
     await b.close();
   });
 
+  it('/readyz says why when the store cannot make its writes durable; the answers that rest on writes become 503', async () => {
+    const b = await testBroker();
+    const agent = await b.registerAgent();
+    const flush = b.core.store.flush;
+    b.core.store.flush = () => Promise.reject(new Error('the WAL could not be flushed'));
+    // Not a bare 503 from the durable-response wrapper: readiness with its checks.
+    const res = await b.request('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Retry-After')).toBe('5');
+    const body = (await res.json()) as { status: string; checks: Record<string, string> };
+    expect(body.status).toBe('unavailable');
+    expect(body.checks.store).toMatch(/WAL could not be flushed/);
+    expect(body.checks.policy).toBe('ok');
+    // A token would rest on writes that are not durable: refused, nothing issued.
+    const task = await agent.openTask();
+    expect(task.status).toBe(503);
+    expect(task.body.error).toBe('temporarily_unavailable');
+    expect(task.body.access_token).toBeUndefined();
+    b.core.store.flush = flush;
+    expect((await b.request('/readyz')).status).toBe(200);
+    await b.close();
+  });
+
   it('counts tokens, refusals and stops by rule, revocations; latency per route; logs carry no token or secret', async () => {
     const lines: RequestLogLine[] = [];
     const b = await testBroker({ requestLog: (l) => lines.push(l) });

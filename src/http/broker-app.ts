@@ -6,7 +6,6 @@ import type { BrokerDeps, BrokerEnv } from './env.js';
 import { errorResponse, oauthGroup } from './errors.js';
 import { requireOperator } from './auth.js';
 import { degrading, noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck, type ReadinessChecks } from './observability.js';
-import { randomId } from '../core/encoding.js';
 import { brokerOpenApi } from './openapi.js';
 import { standardHeaders } from './headers.js';
 import { BrokerLimits, DEFAULT_RATE_LIMIT } from './rate-limit.js';
@@ -81,7 +80,7 @@ export function createBrokerApp(input: BrokerDeps) {
 function brokerChecks(deps: BrokerDeps): ReadinessChecks {
   const { core } = deps;
   return {
-    store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
+    store: storeWritableCheck(core),
     policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
     // Only destructive capabilities need the approval service: without it the broker serves
     // everything else (ready, `degraded`) and answers those with 503 and Retry-After.

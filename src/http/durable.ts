@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { unavailable } from '../core/errors.js';
 import type { Store } from '../core/ports.js';
 import { errorResponse } from './errors.js';
+import { OPERATIONS_PATHS } from './observability.js';
 
 /**
  * No answer leaves before the writes it rests on are durable: the store may group commits, so
@@ -11,6 +12,7 @@ import { errorResponse } from './errors.js';
 export function durableResponses(store: () => Store): MiddlewareHandler {
   return async (c, next) => {
     await next();
+    if (OPERATIONS_PATHS.has(c.req.path)) return;
     try {
       await store().flush();
     } catch (e) {

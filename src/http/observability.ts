@@ -5,7 +5,8 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { EventHub } from '../core/events.js';
 import { RETRY_AFTER_UNAVAILABLE_S } from './errors.js';
 import { routePath } from 'hono/route';
-import type { AuditRecord } from '../core/ports.js';
+import type { AuditRecord, Store } from '../core/ports.js';
+import { randomId } from '../core/encoding.js';
 
 export interface Metrics {
   /** One durable audit record; counters are derived from its type and data. */
@@ -105,11 +106,22 @@ export const peerCheck = (url: string, doFetch: typeof fetch = fetch) => async (
   return res.ok ? { ok: true } : { ok: false, reason: `${url} answered ${res.status}` };
 };
 
-/** A store accepts a write (one expiring row in the replay table, purged like any other). */
-export const storeWritableCheck = (write: () => Promise<unknown>) => async (): Promise<CheckResult> => {
-  await write();
+/**
+ * A store accepts a write (one expiring row in the replay table, purged like any other) and can
+ * make it durable: a store whose commits cannot be flushed issues nothing, so it is not ready.
+ */
+export const storeWritableCheck = (core: { store: Store; clock: { now(): number } }) => async (): Promise<CheckResult> => {
+  await core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000);
+  await core.store.flush();
   return { ok: true };
 };
+
+/**
+ * The operations routes answer about the service, not from what it wrote: the durable-response
+ * wrapper (durable.ts) leaves them alone, so /readyz can say *why* a store cannot flush
+ * instead of turning into a bare 503.
+ */
+export const OPERATIONS_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
 
 /** /healthz, /readyz and /metrics (the latter behind `authorize`), to mount on a service's app. */
 export function operationsRoutes(o: { metrics: Metrics; checks: () => ReadinessChecks; authorize: (c: Context) => Promise<void>; openapi: () => object }) {

@@ -5,7 +5,6 @@ import { DEFAULT_MAX_BODY } from '../broker-app.js';
 import { durableResponses } from '../durable.js';
 import { errorResponse } from '../errors.js';
 import { standardHeaders } from '../headers.js';
-import { randomId } from '../../core/encoding.js';
 import { assertApprovalAdmin } from './auth.js';
 import { noMetrics, observe, operationsRoutes, peerCheck, storeWritableCheck } from '../observability.js';
 import { approvalOpenApi } from '../openapi.js';
@@ -57,7 +56,7 @@ export function createApprovalApp(deps: ApprovalDeps) {
       metrics,
       authorize: (c) => assertApprovalAdmin(deps, c.req.header('Authorization')),
       checks: () => ({
-        store: storeWritableCheck(() => core.store.replay.consume('readyz', randomId('rdy_'), core.clock.now() + 60_000)),
+        store: storeWritableCheck(core),
         policy: async () => (Object.keys(core.policy.templates).length > 0 ? { ok: true } : { ok: false, reason: 'no policy templates loaded' }),
         broker: peerCheck(deps.brokerUrl, deps.fetch),
       }),
