@@ -21,12 +21,13 @@ describe('QUICK=1 npm run bench', () => {
       '| SQLite, one broker |',
       '| PostgreSQL, one broker |',
       '| PostgreSQL, two brokers on one database |',
-      'verifiers reconnect with `?from=recent` |',
+      'verifiers reconnect with `?from=recent`',
       'through the proxy (placeholder replaced)',
     ])
       expect(stdout).toContain(row);
     expect(stdout).toMatch(/Minting ratio stint\/oidc-provider: capability tokens \d+\.\d\d×/);
     expect(stdout).toMatch(/\| stint: capability token \| \d+% \| \d+% \| \d+% \| [\d,]+ µs \| [\d,]+ µs \|/);
     expect(stdout).toMatch(/\| 1,000 \| [\d,]+ µs \|/);
+    expect(stdout).toMatch(/p99 with the storm ÷ without, median of 1: \d+\.\d\d×/);
   }, 420_000);
 });

@@ -58,6 +58,18 @@ describe('rate limits: per address for failures before authentication only', () 
     expect(seen.filter((s) => s !== 200)).toEqual([]);
     await b.close();
   });
+
+  it('/v1/events: wrong Basic credentials spend the address budget; past it, refused unread with Retry-After', async () => {
+    const b = await testBroker({ rateLimit: { burst: 3, perSecond: 1, clients: { burst: 100, perSecond: 50 } } });
+    const guess = () => b.request('/v1/events', { headers: { Authorization: `Basic ${btoa('rs_nobody:guess')}`, 'CF-Connecting-IP': ADDR } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await guess()).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const limited = await guess();
+    expect(limited.headers.get('Retry-After')).toMatch(/^\d+$/);
+    expect(((await limited.json()) as { error: string }).error).toBe('too_many_requests');
+    await b.close();
+  });
 });
 
 describe('rate limits: per authenticated client', () => {

@@ -61,6 +61,38 @@ describe('stream admission', () => {
     expect(order).toEqual([3, 4, 5]);
   });
 
+  it('stream requests are let on to authentication a few per turn of the loop, in arrival order; the line is bounded', async () => {
+    const a = new StreamAdmission(2, 10, 1000, 3, 5);
+    const order: number[] = [];
+    const arrivals = Array.from({ length: 8 }, () => a.arrive());
+    expect(arrivals.slice(0, 3)).toEqual([undefined, undefined, undefined]);
+    expect(arrivals[3]).toBeInstanceOf(Promise);
+    expect(a.arrive()).toBe('full'); // 5 waiting: the bound
+    const waiting = arrivals.slice(3).map((p, i) => (p as Promise<void>).then(() => order.push(i + 3)));
+    await nextTurn();
+    expect(order).toEqual([3, 4, 5]);
+    await nextTurn();
+    expect(order).toEqual([3, 4, 5, 6, 7]);
+    await Promise.all(waiting);
+    await nextTurn();
+    expect(a.arrive()).toBeUndefined(); // an empty line and a new turn: straight on
+  });
+
+  it('a client that goes away while its set-up waits stops being watched once admitted, and one already gone never waits', async () => {
+    const a = new StreamAdmission(1, 10);
+    const held = a.admit() as () => void;
+    let watching = 0;
+    const next = a.admit(() => (watching++, () => void watching--)) as Promise<(() => void) | undefined>;
+    expect(watching).toBe(1);
+    held();
+    await nextTurn();
+    expect(typeof (await next)).toBe('function');
+    expect(watching).toBe(0);
+    const gone = a.admit((onGone) => (onGone(), () => undefined));
+    expect(await gone).toBeUndefined();
+    expect(a.counts.waiting).toBe(0);
+  });
+
   it('a set-up whose client does not read lets the next one in after a while', async () => {
     const a = new StreamAdmission(1, 10, 20);
     a.admit(); // never released: its stream.open waits on a client that does not read
@@ -82,11 +114,13 @@ describe('stream admission', () => {
   it('the line is bounded; one who leaves it frees its place, and no permit it never held', async () => {
     const a = new StreamAdmission(1, 2);
     const held = a.admit() as () => void;
-    const leaving = new AbortController();
-    const gone = a.admit(() => leaving.signal) as Promise<unknown>;
+    let leave!: () => void;
+    let watching = false;
+    const gone = a.admit((onGone) => ((leave = onGone), (watching = true), () => void (watching = false))) as Promise<unknown>;
+    expect(watching).toBe(true);
     const next = a.admit() as Promise<(() => void) | undefined>;
     expect(a.admit()).toBe('full');
-    leaving.abort();
+    leave();
     expect(await gone).toBeUndefined();
     expect(a.counts).toEqual({ active: 1, waiting: 1 });
     const after = a.admit();

@@ -202,7 +202,7 @@ try {
   // ——— minting while verifiers reconnect at once (scripts/bench/storm.ts) ———
   log('minting during a reconnect storm…');
   const stormTable = execFileSync(process.execPath, ['--import', 'tsx', here('./storm.ts')], {
-    env: { ...process.env, ...(QUICK ? { ISSUED: '2000', VERIFIERS: '50', SECONDS: '3' } : {}) },
+    env: { ...process.env, ...(QUICK ? { ISSUED: '2000', VERIFIERS: '50', SECONDS: '3', PAIRS: '1' } : {}) },
     maxBuffer: 1 << 24,
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();

@@ -45,7 +45,7 @@ export function createBrokerApp(input: BrokerDeps) {
     // Before the body is read: an address that spent its failure budget costs no parsing and no
     // signature check. Authenticated traffic is limited per client and per task in the routes.
     const failures = limits.failuresBeforeAuthentication();
-    for (const path of ['/token', '/bc-authorize', '/access/v1/*', '/v1/signals']) app.use(path, failures);
+    for (const path of ['/token', '/bc-authorize', '/access/v1/*', '/v1/signals', '/v1/events']) app.use(path, failures);
   }
   app.use('*', limitBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY));
   app.route(

@@ -7,7 +7,7 @@ import type { VerifierEvent } from '../../core/events.js';
 import type { BrokerEnv } from '../env.js';
 import { HEARTBEAT_MS, lastEventIdOf, serveEventStream } from '../event-stream.js';
 import { MAX_STREAMS_PER_CLIENT, StreamSlots } from '../stream-slots.js';
-import { StreamAdmission } from '../stream-admission.js';
+import { StreamAdmission, type ClientWatchSource, type WatchClient } from '../stream-admission.js';
 
 export { HEARTBEAT_MS } from '../event-stream.js';
 export { MAX_STREAMS_PER_CLIENT } from '../stream-slots.js';
@@ -42,6 +42,11 @@ async function recentStartOf(deps: object, core: { store: Parameters<typeof seqB
  * starts from now.
  */
 export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => {
+  const deps = c.get('deps');
+  const admission = deps.eventStream ? undefined : admissionFor(deps);
+  const arrived = admission?.arrive();
+  if (arrived === 'full') throw new StintError('temporarily_unavailable', 'too many event stream requests are waiting; retry after the indicated delay', { retryAfter: 1 + Math.floor(Math.random() * 5) });
+  if (arrived) await arrived;
   // A task's own agent (its DPoP-bound task token: the `stint run` supervisor) follows its task:
   // the events of that task, and the bare type of every event that names no task (a lock, a wider
   // revocation), after which it asks for its task's status.
@@ -63,7 +68,6 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   if (!client) throw new StintError('unauthorized', 'events are for resource services (HTTP Basic), the operator, and a task\'s own agent (DPoP)');
   let last = lastEventIdOf(c);
   if (last === 'invalid') throw new StintError('invalid_request', 'Last-Event-ID must be an event id');
-  const deps = c.get('deps');
   const { core } = deps;
   const recent = last === undefined && c.req.query('from') === 'recent';
   const servedView = () => {
@@ -86,9 +90,7 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
   if (!slots) slotsOf.set(deps, (slots = new StreamSlots(deps.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT)));
   const release = slots.take(client);
   if (!release) throw new StintError('too_many_requests', `this client already holds ${slots.held(client)} event streams; close one first`);
-  let admission = admissionOf.get(deps);
-  if (!admission) admissionOf.set(deps, (admission = new StreamAdmission(deps.streamSetups?.atOnce, deps.streamSetups?.maxWaiting)));
-  const turn = await admission.admit(() => c.req.raw.signal);
+  const turn = await admission!.admit(watchClientOf(c));
   if (turn === undefined) {
     release(); // gone while waiting: it held its slot and its place in the line, nothing else
     return c.body(null, 503);
@@ -109,6 +111,31 @@ export const eventRoutes = new Hono<BrokerEnv>().get('/v1/events', async (c) => 
     throw e;
   }
 });
+
+function admissionFor(deps: object & { streamSetups?: { atOnce?: number; maxWaiting?: number } }): StreamAdmission {
+  let admission = admissionOf.get(deps);
+  if (!admission) admissionOf.set(deps, (admission = new StreamAdmission(deps.streamSetups?.atOnce, deps.streamSetups?.maxWaiting)));
+  return admission;
+}
+
+/**
+ * Tells when the client goes away while its set-up waits: the runtime's own way where it has
+ * one (Node: the response's `close`), else the request's signal (on Node, reading that builds
+ * the whole Fetch request, a tenth of a millisecond per waiting stream).
+ */
+function watchClientOf(c: Context<BrokerEnv>): WatchClient {
+  const own = (c.env as ClientWatchSource | undefined)?.watchClient;
+  if (own) return own;
+  return (onGone) => {
+    const signal = c.req.raw.signal;
+    if (signal.aborted) {
+      onGone();
+      return () => undefined;
+    }
+    signal.addEventListener('abort', onGone, { once: true });
+    return () => signal.removeEventListener('abort', onGone);
+  };
+}
 
 /**
  * `?heartbeat_ms=` asks for heartbeats more often than the broker's own interval (never less

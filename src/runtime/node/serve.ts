@@ -1,8 +1,9 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serve, type HttpBindings } from '@hono/node-server';
 import { RawBodyTooLarge, type RawBodySource } from '../../http/body-limit.js';
+import type { ClientWatchSource } from '../../http/stream-admission.js';
 
-type Fetch = (req: Request, env: HttpBindings & RawBodySource) => Response | Promise<Response>;
+type Fetch = (req: Request, env: HttpBindings & RawBodySource & ClientWatchSource) => Response | Promise<Response>;
 
 /**
  * Reads a request body straight from Node's stream, stopping at `max` bytes. Reading it
@@ -36,9 +37,19 @@ function readIncoming(incoming: IncomingMessage, max: number): Promise<string> {
   });
 }
 
+/** Before an answer is sent, a response that closes means its client went away. */
+function watchResponse(outgoing: ServerResponse, onGone: () => void): () => void {
+  if (outgoing.destroyed) {
+    onGone();
+    return () => undefined;
+  }
+  outgoing.once('close', onGone);
+  return () => void outgoing.off('close', onGone);
+}
+
 /** Listens and resolves with the bound URL (port 0 picks a free port). */
 export function listen(app: { fetch: Fetch }, host: string, port: number): Promise<{ url: string; close: () => Promise<void> }> {
-  const fetch = (req: Request, env: HttpBindings) => app.fetch(req, { ...env, readRawBody: (max: number) => readIncoming(env.incoming, max) });
+  const fetch = (req: Request, env: HttpBindings) => app.fetch(req, { ...env, readRawBody: (max: number) => readIncoming(env.incoming, max), watchClient: (onGone: () => void) => watchResponse(env.outgoing, onGone) });
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: fetch as (req: Request) => Promise<Response>, hostname: host, port }, (info) => {
       const h = info.family === 'IPv6' ? `[${info.address}]` : info.address;
