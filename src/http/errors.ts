@@ -28,7 +28,7 @@ export function errorResponse(c: Context, err: unknown, log: (msg: string) => vo
   const e = toStintError(err);
   if (e.code === 'server_error' || e.code === 'temporarily_unavailable') {
     // The cause is ours to read, not the client's; it never contains request secrets.
-    log(`${c.req.method} ${new URL(c.req.url).pathname}: ${e.code}: ${describeCause(e.cause)}`);
+    log(`${c.req.method} ${new URL(c.req.url).pathname}: ${e.code}: ${describeCause(e.cause, e.message)}`);
   }
   const headers: Record<string, string> = { ...NO_STORE };
   // Every 503 says when to come back (RFC 9110 §10.2.3); a 429's limiter sets its own wait.
@@ -61,7 +61,8 @@ function authenticateHeader(c: Context, e: StintError): string {
   return `Bearer realm="stint", error="${error}"`;
 }
 
-function describeCause(cause: unknown): string {
+function describeCause(cause: unknown, message: string): string {
+  if (cause === undefined) return message; // a refusal of ours (a full line, a limit), not a failure
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
   return String(cause);
 }
