@@ -38,11 +38,16 @@ async function warmUp(rt: string, env: Record<string, string> = {}) {
 
 /** A stand-in listening where the warm guard would: `answer` decides what it does with a request. */
 async function impostor(path: string, answer: (sock: import('node:net').Socket) => void): Promise<{ connections: number }> {
+  // Connections that asked something: a warm guard starting up probes the socket (connects,
+  // sends nothing) to see whether one already answers there, which is not the hook asking.
   const seen = { connections: 0 };
   const server = createServer({ allowHalfOpen: true }, (s) => {
-    seen.connections++;
+    let asked = false;
     s.on('error', () => {});
-    s.on('data', () => {});
+    s.on('data', () => {
+      if (!asked) seen.connections++;
+      asked = true;
+    });
     s.on('end', () => answer(s));
   });
   servers.push(server);
