@@ -31,7 +31,8 @@ async function trace(sqlite: Database.Database, fn: () => Promise<unknown>): Pro
   }
   // Transactions, and the housekeeping timer's purge and retention rounds (bounded deletes by
   // expiry index, the audit cut under its checkpoint), are not the exchange's.
-  const housekeeping = /^delete from "?(replay|revoked_tokens)"? where rowid in|^delete from "(task_events|tasks|provider_sessions|audit|audit_checkpoints)" where|"audit_checkpoints"|^select .* from "audit" where "audit"\."seq" > \?/i;
+  // Drizzle's SQL (quoted names) and the Node store's prepared statements alike.
+  const housekeeping = /^delete from "?(replay|revoked_tokens)"? where rowid in|^delete from "?(task_events|tasks|provider_sessions|audit|audit_checkpoints)"? where|"?audit_checkpoints"?|^select .* from "?audit"? where ("audit"\.)?"?seq"? > \?/i;
   return seen.filter((t) => !/^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i.test(t.sql) && !housekeeping.test(t.sql));
 }
 
