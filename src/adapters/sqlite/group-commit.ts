@@ -15,13 +15,17 @@ export class GroupCommit {
   private open = false;
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private readonly rollbackListeners = new Set<() => void>();
+  // Prepared once, on first use: `exec` compiles its SQL on every call, and a group opens and
+  // commits once per event-loop turn that writes.
+  private begin?: Database.Statement;
+  private end?: Database.Statement;
 
   constructor(private readonly sqlite: Database.Database) {}
 
   /** Runs one write inside the current group, opening it if needed. */
   write<T>(statement: () => T): T {
     if (!this.open) {
-      this.sqlite.exec('BEGIN IMMEDIATE');
+      (this.begin ??= this.sqlite.prepare('BEGIN IMMEDIATE')).run();
       this.open = true;
       setImmediate(() => this.commit());
     }
@@ -44,7 +48,7 @@ export class GroupCommit {
     this.waiters = [];
     this.open = false;
     try {
-      this.sqlite.exec('COMMIT');
+      (this.end ??= this.sqlite.prepare('COMMIT')).run();
       for (const w of waiters) w.resolve();
     } catch (e) {
       try {
