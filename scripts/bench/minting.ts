@@ -1,53 +1,32 @@
 // Minting only: stint's capability token against oidc-provider's client_credentials, the
 // first rows of `npm run bench` and its CPU table, without the rest (≈1 min instead of ≈5).
 //   SECONDS=10  CONNECTIONS=32  ROUNDS=3  WARMUP=5
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { OperatorClient } from '../../src/client/operator.js';
-import { newKey } from '../../src/client/proofs.js';
 import { freePort, startStint } from '../../src/runtime/node/launch.js';
 import type { LoadSpec } from './load.js';
+import { loadNow, spawnReady as spawnBench, type MeasuredLoad } from './spawn-load.js';
 import { presignTokenRequests } from './presign.js';
+import { startOidcProvider } from './oidc-start.js';
 import { childPid } from './threads.js';
 
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const WARMUP = Number(process.env.WARMUP ?? 5);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'stint-minting-'));
 const ADMIN = `bench-${crypto.randomUUID()}`;
 const log = (m: string) => console.error(`bench: ${m}`);
 
-interface Result {
-  rps: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  non2xx: number;
-  server?: { main: number; others: number };
-  generatorCpu?: number;
-}
-function load(name: string, spec: LoadSpec): Result {
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(spec));
-  log(`${name}: ${spec.seconds}s, ${spec.connections} connections`);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', here('./load.ts'), file], { maxBuffer: 1 << 26 }).toString().trim().split('\n').pop()!;
-  return JSON.parse(out) as Result;
-}
+type Result = MeasuredLoad;
+const load = (name: string, spec: LoadSpec): Result => loadNow(dir, name, spec, log);
 const median = (runs: Result[]) => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor((runs.length - 1) / 2)]!;
 const budget = (perSecond: number, seconds = SECONDS) => Math.ceil(perSecond * seconds * 1.2);
 const children: ChildProcess[] = [];
-const spawnReady = (args: string[]) =>
-  new Promise<ChildProcess>((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(c);
-    c.stdout!.on('data', (d) => String(d).includes('ready') && resolve(c));
-    c.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
-  });
+const spawnReady = (args: string[]) => spawnBench(args, children);
 
 const load0 = loadavg()[0]!;
 try {
@@ -66,22 +45,7 @@ try {
     scope: 'config.read',
   };
   const sign = (n: number) => presignTokenRequests({ n, issuer, tokenUrl: `${issuer}/token`, path: '/token', clientId: agent.clientId, key: agent.key, dpop, params: exchangeParams });
-  const oPort = await freePort();
-  const oIssuer = `http://127.0.0.1:${oPort}`;
-  const clientKey = await newKey();
-  const oidc = await spawnReady([here('./oidc-server.ts'), String(oPort), JSON.stringify(clientKey.publicJwk)]);
-  const oSign = async (n: number) =>
-    presignTokenRequests({
-      n,
-      issuer: oIssuer,
-      aud: `${oIssuer}/token`,
-      tokenUrl: `${oIssuer}/token`,
-      path: '/token',
-      clientId: 'bench-agent',
-      key: clientKey,
-      dpop: await newKey(),
-      params: { grant_type: 'client_credentials', scope: 'config.read', resource: 'https://api.staging.example/config' },
-    });
+  const { issuer: oIssuer, child: oidc, sign: oSign } = await startOidcProvider(spawnReady);
   if (WARMUP > 0) {
     load('stint-warm-up', { url: stint.broker, requests: await sign(budget(3000, WARMUP)), seconds: WARMUP, connections: CONNECTIONS });
     load('oidc-warm-up', { url: oIssuer, requests: await oSign(budget(3000, WARMUP)), seconds: WARMUP, connections: CONNECTIONS });

@@ -2,16 +2,17 @@
 // generator in its own process with pre-signed requests, then stop latency and environment
 // revocation. Prints one table and writes it to docs/benchmarks.md.
 //   SECONDS=10 (per load run)  CONNECTIONS=32  ROUNDS=3  STOP_RUNS=1000  LIVE=100000  QUICK=1 (smaller, for CI)
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OperatorClient } from '../../src/client/operator.js';
-import { newKey } from '../../src/client/proofs.js';
 import { freePort, startStint } from '../../src/runtime/node/launch.js';
 import type { LoadSpec } from './load.js';
+import { loadNow, spawnReady as spawnBench, type MeasuredLoad } from './spawn-load.js';
 import { presignResourceRequests, presignTokenRequests } from './presign.js';
+import { startOidcProvider } from './oidc-start.js';
 import { childPid } from './threads.js';
 
 const QUICK = process.env.QUICK === '1';
@@ -25,26 +26,10 @@ const dir = mkdtempSync(join(tmpdir(), 'stint-bench-'));
 const ADMIN = `bench-${crypto.randomUUID()}`;
 const log = (m: string) => console.error(`bench: ${m}`);
 
-interface Result {
-  rps: number;
-  p50: number;
-  p99: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  used: number;
-  available: number;
-  /** % of one core: the server's main thread and its other threads; the load generator. */
-  server?: { main: number; others: number };
-  generatorCpu?: number;
-}
+type Result = MeasuredLoad;
 
 function load(name: string, spec: LoadSpec): Result {
-  const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify(spec));
-  log(`${name}: ${spec.rate ? `${spec.rate} req/s` : 'as fast as it goes'} for ${spec.seconds}s, ${spec.connections} connections`);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', here('./load.ts'), file], { maxBuffer: 1 << 26 }).toString().trim().split('\n').pop()!;
-  const r = JSON.parse(out) as Result;
+  const r = loadNow(dir, name, spec, log);
   if (r.used > r.available) log(`${name}: ran out of pre-signed requests (${r.available}); later ones were replays`);
   return r;
 }
@@ -93,13 +78,7 @@ function cpuTable(r: Record<string, Result>): string {
 ${rows.map(line).join('\n')}
 `;
 }
-const spawnReady = (args: string[]) =>
-  new Promise<ChildProcess>((resolve, reject) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(c);
-    c.stdout!.on('data', (d) => String(d).includes('ready') && resolve(c));
-    c.once('exit', (code) => reject(new Error(`${args[0]} exited ${code}`)));
-  });
+const spawnReady = (args: string[]) => spawnBench(args, children);
 
 try {
   // ——— stint ———
@@ -124,22 +103,7 @@ try {
     authorization_details: JSON.stringify([{ type: 'stint_task', template: 'fix-credentials', environment: 'staging', purpose: 'benchmark' }]),
   };
   // ——— oidc-provider, the same work as closely as it can be configured ———
-  const oPort = await freePort();
-  const oIssuer = `http://127.0.0.1:${oPort}`;
-  const clientKey = await newKey();
-  const oidc = await spawnReady([here('./oidc-server.ts'), String(oPort), JSON.stringify(clientKey.publicJwk)]);
-  const oSign = async (n: number) =>
-    presignTokenRequests({
-      n,
-      issuer: oIssuer,
-      aud: `${oIssuer}/token`,
-      tokenUrl: `${oIssuer}/token`,
-      path: '/token',
-      clientId: 'bench-agent',
-      key: clientKey,
-      dpop: await newKey(),
-      params: { grant_type: 'client_credentials', scope: 'config.read', resource: 'https://api.staging.example/config' },
-    });
+  const { issuer: oIssuer, child: oidc, sign: oSign } = await startOidcProvider(spawnReady);
   const url = stint.broker;
   const results: Record<string, Result> = {};
   warmUp('stint', url, await sign(budget(3000, WARMUP), exchangeParams));
